@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from coordinator.auth import service
+from coordinator.auth.models import User
+from coordinator.auth.schemas import TokenOut, UserCreate, UserOut
+from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post("/auth/token", response_model=TokenOut)
+async def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> TokenOut:
+    """Password login for staff (OAuth2 password form); answers a bearer token."""
+    user = await service.authenticate(session=session, username=form.username, password=form.password)
+    return TokenOut(access_token=service.issue_access_token(settings=settings, clock=clock, user=user))
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+async def create_user(
+    data: UserCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> UserOut:
+    """Admins create any user; station heads create organizers of their own stations."""
+    user = await service.create_user(
+        session=session,
+        clock=clock,
+        actor=principal,
+        username=data.username,
+        password=data.password,
+        role=data.role,
+        station_ids=data.station_ids,
+    )
+    return _user_out(user, sorted(set(data.station_ids)))
+
+
+@router.get("/users/me", response_model=UserOut)
+async def me(session: SessionDep, principal: PrincipalDep) -> UserOut:
+    user = await session.get(User, principal.user_id)
+    assert user is not None
+    return _user_out(user, sorted(principal.station_ids))
+
+
+def _user_out(user: User, station_ids: list[int]) -> UserOut:
+    return UserOut.model_validate(user).model_copy(update={"station_ids": station_ids})

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from coordinator.db import Base, IdMixin
+
+
+class Role(StrEnum):
+    admin = "admin"  # all stations (the county bureau and the operators)
+    station_head = "station_head"  # their stations, including residents' personal data
+    organizer = "organizer"  # their stations; residents' phones and ID numbers masked
+    volunteer = "volunteer"  # themselves only; logs in by phone OTP
+
+
+class User(IdMixin, Base):
+    """Someone who logs in. Staff log in with a password; a volunteer is tied to a person and
+    logs in by phone OTP, so ``username`` and ``password_hash`` are optional."""
+
+    __tablename__ = "users"
+
+    username: Mapped[str | None] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(String(20))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), unique=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class UserStation(Base):
+    """The stations a station head, organizer or volunteer belongs to (admins need none)."""
+
+    __tablename__ = "user_stations"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True)

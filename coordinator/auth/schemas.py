@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from coordinator.auth.models import Role
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
+
+
+class UserCreate(BaseModel):
+    username: str = Field(
+        min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$", examples=["wang.organizer"]
+    )
+    password: str = Field(min_length=8, max_length=128, examples=["a long passphrase"])
+    role: Role = Field(examples=["organizer"])
+    station_ids: list[int] = Field(default_factory=list, examples=[[1]])
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str | None
+    role: Role
+    person_id: int | None
+    is_active: bool
+    created_at: datetime
+    station_ids: list[int] = []

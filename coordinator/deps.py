@@ -1,0 +1,59 @@
+"""FastAPI dependencies: the request's transaction, the caller, the clock and the settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from coordinator.auth.principal import Principal
+from coordinator.clock import Clock
+from coordinator.errors import Unauthorized
+from coordinator.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's one transaction: committed when the handler returns, rolled back if it raises.
+
+    Declared with ``scope="function"`` so the commit happens before the response is sent: a
+    failed commit becomes an error response instead of a success already on the wire."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with sessionmaker() as session, session.begin():
+        yield session
+
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_principal(
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    token: Annotated[str | None, Depends(_bearer)],
+) -> Principal:
+    # Imported here: the auth service imports this module's siblings, not the other way round.
+    from coordinator.auth.service import principal_from_token
+
+    if not token:
+        raise Unauthorized("请先登录", "Authentication required", code="not_authenticated")
+    return await principal_from_token(session=session, settings=settings, clock=clock, token=token)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from coordinator.deps import ClockDep, PrincipalDep, SessionDep
+from coordinator.pagination import CursorQuery, LimitQuery, Page
+from coordinator.stations import service
+from coordinator.stations.schemas import OrganizationCreate, OrganizationOut, StationCreate, StationOut
+
+router = APIRouter(tags=["stations"])
+
+
+@router.post("/stations", status_code=status.HTTP_201_CREATED, response_model=StationOut)
+async def create_station(
+    data: StationCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> StationOut:
+    station = await service.create_station(session=session, clock=clock, principal=principal, data=data)
+    return StationOut.model_validate(station)
+
+
+@router.get("/stations", response_model=Page[StationOut])
+async def list_stations(
+    session: SessionDep, principal: PrincipalDep, limit: LimitQuery = 100, cursor: CursorQuery = None
+) -> Page[StationOut]:
+    rows, next_cursor = await service.list_stations(
+        session=session, principal=principal, limit=limit, cursor=cursor
+    )
+    return Page(items=[StationOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/stations/{station_id}", response_model=StationOut)
+async def get_station(station_id: int, session: SessionDep, principal: PrincipalDep) -> StationOut:
+    station = await service.get_station(session=session, principal=principal, station_id=station_id)
+    return StationOut.model_validate(station)
+
+
+@router.post(
+    "/stations/{station_id}/organizations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrganizationOut,
+)
+async def create_organization(
+    station_id: int, data: OrganizationCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> OrganizationOut:
+    organization = await service.create_organization(
+        session=session, clock=clock, principal=principal, station_id=station_id, data=data
+    )
+    return OrganizationOut.model_validate(organization)
+
+
+@router.get("/stations/{station_id}/organizations", response_model=Page[OrganizationOut])
+async def list_organizations(
+    station_id: int,
+    session: SessionDep,
+    principal: PrincipalDep,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+) -> Page[OrganizationOut]:
+    rows, next_cursor = await service.list_organizations(
+        session=session, principal=principal, station_id=station_id, limit=limit, cursor=cursor
+    )
+    return Page(items=[OrganizationOut.model_validate(r) for r in rows], next_cursor=next_cursor)

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class StationCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100, examples=["营盘坡社区社工站"])
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$", examples=["kl-yingpanpo"])
+    timezone: str = Field(default="Asia/Shanghai", examples=["Asia/Shanghai"])
+    address: str | None = Field(default=None, max_length=200, examples=["贵州省凯里市大十字街道营盘坡社区"])
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value not in available_timezones():
+            raise ValueError(f"unknown time zone {value!r}")
+        return value
+
+
+class StationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    code: str
+    timezone: str
+    address: str | None
+    created_at: datetime
+
+
+class OrganizationCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100, examples=["营盘坡芦笙队"])
+    kind: str | None = Field(default=None, max_length=40, examples=["heritage_team"])
+
+
+class OrganizationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    station_id: int
+    name: str
+    kind: str | None
+    created_at: datetime
