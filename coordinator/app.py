@@ -12,6 +12,7 @@ from coordinator.auth.api import router as auth_router
 from coordinator.clock import Clock, SystemClock
 from coordinator.db import create_engine, create_sessionmaker
 from coordinator.errors import install_error_handlers
+from coordinator.people.api import router as people_router
 from coordinator.settings import Settings
 from coordinator.stations.api import router as stations_router
 
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_error_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX)
-    for router in (auth_router, stations_router):
+    for router in (auth_router, stations_router, people_router):
         api.include_router(router)
     app.include_router(api)
     return app

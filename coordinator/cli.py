@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
+from rich.console import Console
 
 import coordinator.models  # noqa: F401  (every table mapped before first use)
 from coordinator.auth.models import Role
@@ -16,6 +18,7 @@ from coordinator.clock import SystemClock
 from coordinator.db import create_engine, create_sessionmaker, transaction
 from coordinator.errors import CoordinatorError
 from coordinator.migrate import upgrade
+from coordinator.people.import_cli import ImportKind, print_result, run_import
 from coordinator.settings import Settings
 
 app = typer.Typer(
@@ -25,6 +28,8 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 admin_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+import_app = typer.Typer(help="Import people or residents from XLSX/CSV files.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 
 T = TypeVar("T")
 
@@ -104,3 +109,31 @@ def admin_create(
 
     user_id = run(_create())
     typer.echo(f"created {role} {username} (id {user_id})")
+
+
+ImportFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="XLSX or CSV file")]
+ImportStation = Annotated[str, typer.Option("--station", help="Station code")]
+ImportPartial = Annotated[
+    bool, typer.Option("--partial", help="Store the good rows even when some rows fail")
+]
+
+
+def _import(kind: ImportKind, file: Path, station: str, partial: bool) -> None:
+    console = Console()
+    result = run(
+        run_import(kind, file, station_code=station, partial=partial, settings=Settings(), console=console)
+    )
+    if print_result(result, console, partial=partial):
+        raise typer.Exit(1)
+
+
+@import_app.command("people")
+def import_people(file: ImportFile, station: ImportStation, partial: ImportPartial = False) -> None:
+    """Add or update people (volunteers, Party members, social workers); a known phone updates that person."""
+    _import("people", file, station, partial)
+
+
+@import_app.command("residents")
+def import_residents(file: ImportFile, station: ImportStation, partial: ImportPartial = False) -> None:
+    """Add or update ledger residents; a known ID number updates that resident."""
+    _import("residents", file, station, partial)

@@ -3,16 +3,22 @@
 from coordinator.auth.models import User, UserStation
 from coordinator.bus.models import OutboxDelivery, OutboxEvent
 from coordinator.db import Base
-from coordinator.people.models import Person
+from coordinator.notify.models import ChannelToken
+from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow, VocabularyTerm
 from coordinator.stations.models import Organization, Station
 
 __all__ = [
     "Base",
+    "ChannelToken",
     "Organization",
     "OutboxDelivery",
     "OutboxEvent",
     "Person",
+    "PersonTerm",
+    "Resident",
+    "ResidentCategoryRow",
     "Station",
     "User",
     "UserStation",
+    "VocabularyTerm",
 ]

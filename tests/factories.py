@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.auth.models import Role, User, UserStation
 from coordinator.auth.service import issue_access_token
 from coordinator.clock import Clock
+from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow
 from coordinator.security import hash_password
 from coordinator.stations.models import Organization, Station
 
@@ -70,3 +71,58 @@ async def create_user(
 def auth_headers(app: FastAPI, user: User) -> dict[str, str]:
     token = issue_access_token(settings=app.state.settings, clock=app.state.clock, user=user)
     return {"Authorization": f"Bearer {token}"}
+
+
+def unique_mobile() -> str:
+    """A mainland mobile number in E.164 that no other factory call returns."""
+    return f"+86138{next(_seq):08d}"
+
+
+async def create_person(
+    session: AsyncSession,
+    clock: Clock,
+    station: Station,
+    *,
+    skills: list[str] | None = None,
+    languages: list[str] | None = None,
+    **fields: Any,
+) -> Person:
+    person = Person(
+        **{
+            "station_id": station.id,
+            "name": f"志愿者{next(_seq)}",
+            "phone": unique_mobile(),
+            "created_at": clock.now(),
+            "updated_at": clock.now(),
+            **fields,
+        }
+    )
+    person.terms = [PersonTerm(kind="skill", code=c) for c in skills or []] + [
+        PersonTerm(kind="language", code=c) for c in languages or []
+    ]
+    session.add(person)
+    await session.flush()
+    return person
+
+
+async def create_resident(
+    session: AsyncSession,
+    clock: Clock,
+    station: Station,
+    *,
+    categories: list[str] | None = None,
+    **fields: Any,
+) -> Resident:
+    resident = Resident(
+        **{
+            "station_id": station.id,
+            "name": f"居民{next(_seq)}",
+            "created_at": clock.now(),
+            "updated_at": clock.now(),
+            **fields,
+        }
+    )
+    resident.category_rows = [ResidentCategoryRow(category=c) for c in categories or ["empty_nest_elderly"]]
+    session.add(resident)
+    await session.flush()
+    return resident

@@ -1,0 +1,1 @@
+"""Notifications to people: the channels that deliver them and what each delivery came to."""

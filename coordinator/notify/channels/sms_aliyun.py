@@ -1,0 +1,175 @@
+"""Aliyun SMS (dysmsapi ``SendSms``, version 2017-05-25), signed with RPC signature v1 (HMAC-SHA1).
+
+SendSms is not idempotent and no SDK-style auto-retry happens here: a timeout is ``unknown``
+and is resolved from the receipt carrying our ``OutId`` (the notification id).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import SecretStr
+
+from coordinator.clock import Clock
+from coordinator.notify.channels.base import (
+    DEFAULT_RETRY_AFTER,
+    Channel,
+    OutboundMessage,
+    SendResult,
+    status_failure,
+    transport_failure,
+)
+
+API_VERSION = "2017-05-25"
+
+# Aliyun rejected the message and will not send it; retrying the same request cannot help.
+PERMANENT_CODES = frozenset(
+    {
+        "isv.MOBILE_NUMBER_ILLEGAL",
+        "isv.TEMPLATE_MISSING_PARAMETERS",
+        "isv.INVALID_JSON_PARAM",
+        "isv.BLACK_KEY_CONTROL_LIMIT",
+        "isv.AMOUNT_NOT_ENOUGH",
+        "isv.OUT_OF_SERVICE",
+    }
+)
+# Rolling windows: the day limit counts the last 24 hours; the month one is re-checked daily.
+THROTTLE_WINDOWS = {
+    "isv.DAY_LIMIT_CONTROL": 86_400.0,
+    "isv.MONTH_LIMIT_CONTROL": 86_400.0,
+}
+# The provider failed while handling the request: it may or may not have sent the message.
+UNKNOWN_CODES = frozenset({"isp.SYSTEM_ERROR", "InternalError", "ServiceUnavailable"})
+
+
+def percent_encode(value: str) -> str:
+    """RFC 3986 encoding as the signature wants it: space → ``%20``, ``*`` → ``%2A``, ``~`` kept."""
+    return quote(value, safe="~")
+
+
+def canonical_query(params: Mapping[str, str]) -> str:
+    return "&".join(f"{percent_encode(k)}={percent_encode(params[k])}" for k in sorted(params))
+
+
+def string_to_sign(params: Mapping[str, str], method: str = "GET") -> str:
+    return f"{method}&{percent_encode('/')}&{percent_encode(canonical_query(params))}"
+
+
+def signature(params: Mapping[str, str], access_key_secret: str, method: str = "GET") -> str:
+    key = f"{access_key_secret}&".encode()
+    digest = hmac.new(key, string_to_sign(params, method).encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def aliyun_phone(e164: str) -> str:
+    """Mainland numbers go without a prefix; others as country code + number without ``+``."""
+    return e164[3:] if e164.startswith("+86") else e164.lstrip("+")
+
+
+def business_limit_window(message: str) -> float:
+    """``isv.BUSINESS_LIMIT_CONTROL`` names its window in the message (分钟级/小时级/天级流控)."""
+    if "天" in message:
+        return 86_400.0
+    if "小时" in message:
+        return 3_600.0
+    return 60.0
+
+
+def result_for_code(code: str, message: str, biz_id: str | None) -> SendResult:
+    if code == "OK":
+        return SendResult.sent(biz_id)
+    if code == "isv.BUSINESS_LIMIT_CONTROL":
+        return SendResult.throttled(code, message, retry_after=business_limit_window(message))
+    if code in THROTTLE_WINDOWS:
+        return SendResult.throttled(code, message, retry_after=THROTTLE_WINDOWS[code])
+    if code.startswith("Throttling"):
+        return SendResult.throttled(code, message, retry_after=DEFAULT_RETRY_AFTER)
+    if code in UNKNOWN_CODES:
+        return SendResult.unknown(code, message)
+    # PERMANENT_CODES and any other definite rejection (bad signature, missing permission …).
+    return SendResult.permanent(code, message)
+
+
+class AliyunSmsChannel(Channel):
+    name: ClassVar[str] = "sms_aliyun"
+
+    def __init__(
+        self,
+        *,
+        http: httpx.AsyncClient,
+        clock: Clock,
+        access_key_id: str,
+        access_key_secret: SecretStr,
+        sign_name: str,
+        template_codes: Mapping[str, str],
+        endpoint: str = "https://dysmsapi.aliyuncs.com",
+        region_id: str = "cn-hangzhou",
+        nonce: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._http = http
+        self._clock = clock
+        self._access_key_id = access_key_id
+        self._access_key_secret = access_key_secret
+        self._sign_name = sign_name
+        self._template_codes = dict(template_codes)
+        self._endpoint = endpoint.rstrip("/")
+        self._region_id = region_id
+        self._nonce = nonce
+
+    def signed_params(self, message: OutboundMessage, template_code: str) -> dict[str, str]:
+        params = {
+            "AccessKeyId": self._access_key_id,
+            "Action": "SendSms",
+            "Format": "JSON",
+            "RegionId": self._region_id,
+            "SignatureMethod": "HMAC-SHA1",
+            "SignatureNonce": self._nonce(),
+            "SignatureVersion": "1.0",
+            "Timestamp": self._clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "Version": API_VERSION,
+            "PhoneNumbers": aliyun_phone(message.recipient),
+            "SignName": self._sign_name,
+            "TemplateCode": template_code,
+            "TemplateParam": json.dumps(message.params, ensure_ascii=False, separators=(",", ":")),
+            "OutId": str(message.notification_id),
+        }
+        params["Signature"] = signature(params, self._access_key_secret.get_secret_value())
+        return params
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        template_code = self._template_codes.get(message.template_key)
+        if template_code is None:
+            return SendResult.permanent("template_not_configured", message.template_key)
+        url = f"{self._endpoint}/?{canonical_query(self.signed_params(message, template_code))}"
+        try:
+            response = await self._http.get(url)
+        except httpx.TransportError as exc:
+            return transport_failure(exc)
+        return self._result(response)
+
+    def _result(self, response: httpx.Response) -> SendResult:
+        failure = status_failure(response)
+        if failure is not None:
+            return failure
+        try:
+            body: Any = response.json()
+            code = str(body["Code"])
+        except (ValueError, KeyError, TypeError):
+            return _unreadable(response)
+        biz_id = body.get("BizId")
+        return result_for_code(code, str(body.get("Message", "")), str(biz_id) if biz_id else None)
+
+
+def _unreadable(response: httpx.Response) -> SendResult:
+    # A success status with a body we cannot read may still mean the message was accepted.
+    if response.is_success:
+        return SendResult.unknown("unreadable_response", response.text[:200])
+    return SendResult.permanent(f"http_{response.status_code}", response.text[:200])

@@ -1,0 +1,201 @@
+"""Tencent Cloud SMS (``SendSms``, version 2021-01-11), signed with TC3-HMAC-SHA256.
+
+``SessionContext`` carries the notification id and comes back in the status callback. The
+request can succeed while the single number fails, so the per-number status decides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import SecretStr
+
+from coordinator.clock import Clock
+from coordinator.notify.channels.base import (
+    DEFAULT_RETRY_AFTER,
+    Channel,
+    OutboundMessage,
+    SendResult,
+    status_failure,
+    transport_failure,
+)
+
+API_VERSION = "2021-01-11"
+SERVICE = "sms"
+ALGORITHM = "TC3-HMAC-SHA256"
+CONTENT_TYPE = "application/json; charset=utf-8"
+SIGNED_HEADERS = "content-type;host"
+
+# Seconds until the window named by the error code has passed.
+THROTTLE_WINDOWS = {
+    "LimitExceeded.PhoneNumberThirtySecondLimit": 30.0,
+    "LimitExceeded.PhoneNumberOneHourLimit": 3_600.0,
+    "LimitExceeded.PhoneNumberDailyLimit": 86_400.0,
+    "LimitExceeded.PhoneNumberSameContentDailyLimit": 86_400.0,
+    "LimitExceeded.AppDailyLimit": 86_400.0,
+    "LimitExceeded.DeliveryFrequencyLimit": 60.0,
+}
+
+
+def canonical_request(*, host: str, payload: bytes) -> str:
+    return "\n".join(
+        [
+            "POST",
+            "/",
+            "",
+            f"content-type:{CONTENT_TYPE}\nhost:{host.lower()}\n",
+            SIGNED_HEADERS,
+            hashlib.sha256(payload).hexdigest(),
+        ]
+    )
+
+
+def credential_scope(timestamp: int, service: str = SERVICE) -> str:
+    date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
+    return f"{date}/{service}/tc3_request"
+
+
+def string_to_sign(*, timestamp: int, canonical: str, service: str = SERVICE) -> str:
+    hashed = hashlib.sha256(canonical.encode()).hexdigest()
+    return f"{ALGORITHM}\n{timestamp}\n{credential_scope(timestamp, service)}\n{hashed}"
+
+
+def _hmac(key: bytes, message: str) -> bytes:
+    return hmac.new(key, message.encode(), hashlib.sha256).digest()
+
+
+def tc3_signature(*, secret_key: str, timestamp: int, to_sign: str, service: str = SERVICE) -> str:
+    date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
+    signing_key = _hmac(_hmac(_hmac(f"TC3{secret_key}".encode(), date), service), "tc3_request")
+    return hmac.new(signing_key, to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+def authorization(
+    *, secret_id: str, secret_key: str, host: str, timestamp: int, payload: bytes, service: str = SERVICE
+) -> str:
+    to_sign = string_to_sign(
+        timestamp=timestamp, canonical=canonical_request(host=host, payload=payload), service=service
+    )
+    signed = tc3_signature(secret_key=secret_key, timestamp=timestamp, to_sign=to_sign, service=service)
+    return (
+        f"{ALGORITHM} Credential={secret_id}/{credential_scope(timestamp, service)}, "
+        f"SignedHeaders={SIGNED_HEADERS}, Signature={signed}"
+    )
+
+
+def result_for_code(code: str, message: str, serial_no: str | None) -> SendResult:
+    if code == "Ok":
+        return SendResult.sent(serial_no)
+    if code in THROTTLE_WINDOWS:
+        return SendResult.throttled(code, message, retry_after=THROTTLE_WINDOWS[code])
+    if code.startswith(("LimitExceeded.", "RequestLimitExceeded")):
+        return SendResult.throttled(code, message, retry_after=DEFAULT_RETRY_AFTER)
+    if code.startswith("InternalError"):
+        # e.g. InternalError.Timeout: Tencent's backend did not answer in time and may have sent it.
+        return SendResult.unknown(code, message)
+    # IncorrectPhoneNumber, PhoneNumberInBlacklist, InsufficientBalance…, AuthFailure.*, bad template.
+    return SendResult.permanent(code, message)
+
+
+def template_params(params: Mapping[str, str], order: Sequence[str] | None) -> list[str]:
+    if order is None:
+        return list(params.values())
+    return [params.get(name, "") for name in order]
+
+
+class TencentSmsChannel(Channel):
+    name: ClassVar[str] = "sms_tencent"
+
+    def __init__(
+        self,
+        *,
+        http: httpx.AsyncClient,
+        clock: Clock,
+        secret_id: str,
+        secret_key: SecretStr,
+        sdk_app_id: str,
+        sign_name: str,
+        template_ids: Mapping[str, str],
+        template_param_names: Mapping[str, Sequence[str]] | None = None,
+        region: str = "ap-guangzhou",
+        endpoint: str = "https://sms.tencentcloudapi.com",
+    ) -> None:
+        self._http = http
+        self._clock = clock
+        self._secret_id = secret_id
+        self._secret_key = secret_key
+        self._sdk_app_id = sdk_app_id
+        self._sign_name = sign_name
+        self._template_ids = dict(template_ids)
+        self._param_names = dict(template_param_names or {})
+        self._region = region
+        self._endpoint = endpoint.rstrip("/")
+        # The signed host must be the Host header actually sent: take it from the endpoint.
+        self._host = httpx.URL(self._endpoint).netloc.decode("ascii")
+
+    def request_body(self, message: OutboundMessage, template_id: str) -> bytes:
+        body = {
+            "PhoneNumberSet": [message.recipient],
+            "SmsSdkAppId": self._sdk_app_id,
+            "SignName": self._sign_name,
+            "TemplateId": template_id,
+            "TemplateParamSet": template_params(message.params, self._param_names.get(message.template_key)),
+            "SessionContext": str(message.notification_id),
+        }
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def headers(self, payload: bytes) -> dict[str, str]:
+        timestamp = int(self._clock.now().timestamp())
+        return {
+            "Authorization": authorization(
+                secret_id=self._secret_id,
+                secret_key=self._secret_key.get_secret_value(),
+                host=self._host,
+                timestamp=timestamp,
+                payload=payload,
+            ),
+            "Content-Type": CONTENT_TYPE,
+            "Host": self._host,
+            "X-TC-Action": "SendSms",
+            "X-TC-Version": API_VERSION,
+            "X-TC-Timestamp": str(timestamp),
+            "X-TC-Region": self._region,
+        }
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        template_id = self._template_ids.get(message.template_key)
+        if template_id is None:
+            return SendResult.permanent("template_not_configured", message.template_key)
+        payload = self.request_body(message, template_id)
+        try:
+            response = await self._http.post(
+                f"{self._endpoint}/", content=payload, headers=self.headers(payload)
+            )
+        except httpx.TransportError as exc:
+            return transport_failure(exc)
+        return _result(response)
+
+
+def _result(response: httpx.Response) -> SendResult:
+    failure = status_failure(response)
+    if failure is not None:
+        return failure
+    try:
+        answer: Any = response.json()["Response"]
+        error = answer.get("Error")
+        if error is not None:
+            return result_for_code(str(error["Code"]), str(error.get("Message", "")), None)
+        status = answer["SendStatusSet"][0]
+        code, text = str(status["Code"]), str(status.get("Message", ""))
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        if response.is_success:
+            return SendResult.unknown("unreadable_response", response.text[:200])
+        return SendResult.permanent(f"http_{response.status_code}", response.text[:200])
+    serial_no = status.get("SerialNo")
+    return result_for_code(code, text, str(serial_no) if serial_no else None)

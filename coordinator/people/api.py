@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+
+from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
+from coordinator.pagination import CursorQuery, LimitQuery, Page
+from coordinator.people import importing, residents, service, vocabularies
+from coordinator.people.schemas import (
+    ImportResult,
+    PersonCreate,
+    PersonOut,
+    PersonUpdate,
+    ResidentCreate,
+    ResidentOut,
+    ResidentUpdate,
+    TermCreate,
+    TermOut,
+    VocabularyOut,
+)
+from coordinator.people.shaping import person_out, resident_out, station_zones
+
+router = APIRouter()
+
+UploadDep = Annotated[UploadFile, File(description="XLSX or CSV (UTF-8 or GBK) with a header row")]
+StationForm = Annotated[int, Form()]
+PartialForm = Annotated[bool, Form(description="Store the good rows even when some rows fail")]
+StationQuery = Annotated[int | None, Query(description="Only this station")]
+NameQuery = Annotated[str | None, Query(max_length=60, description="Part of the name")]
+ActiveQuery = Annotated[bool | None, Query(description="Only active (true) or inactive (false) records")]
+
+
+async def _read_upload(file: UploadFile, max_bytes: int) -> bytes:
+    # Read one byte past the limit: enough to know the file is too large without holding all of it.
+    content = await file.read(max_bytes + 1)
+    if len(content) > max_bytes:
+        raise importing.file_too_large(max_bytes)
+    return content
+
+
+def _import_answer(result: ImportResult, response: Response, partial: bool) -> ImportResult:
+    """A rejected file (rows failed, nothing stored) answers 422 with the same per-row report."""
+    if result.errors and not partial:
+        response.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
+    return result
+
+
+@router.get("/vocabularies", response_model=VocabularyOut, tags=["people"])
+async def get_vocabularies(
+    session: SessionDep, principal: PrincipalDep, station_id: StationQuery = None
+) -> VocabularyOut:
+    """Skills, languages (built-in and the station's own) and the resident categories."""
+    return await vocabularies.get_vocabulary(session=session, principal=principal, station_id=station_id)
+
+
+@router.post("/vocabularies", status_code=status.HTTP_201_CREATED, response_model=TermOut, tags=["people"])
+async def create_term(
+    data: TermCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> TermOut:
+    term = await vocabularies.create_term(session=session, clock=clock, principal=principal, data=data)
+    return TermOut(code=term.code, label_zh=term.label_zh, label_en=term.label_en, builtin=False)
+
+
+@router.post("/people", status_code=status.HTTP_201_CREATED, response_model=PersonOut, tags=["people"])
+async def create_person(
+    data: PersonCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> PersonOut:
+    person = await service.create_person(session=session, clock=clock, principal=principal, data=data)
+    return person_out(person, (await station_zones(session, [person.station_id]))[person.station_id])
+
+
+@router.get("/people", response_model=Page[PersonOut], tags=["people"])
+async def list_people(
+    session: SessionDep,
+    principal: PrincipalDep,
+    station_id: StationQuery = None,
+    skill: Annotated[str | None, Query(description="Skill code")] = None,
+    language: Annotated[str | None, Query(description="Language code")] = None,
+    party_member: Annotated[bool | None, Query()] = None,
+    social_worker: Annotated[bool | None, Query()] = None,
+    active: ActiveQuery = None,
+    q: NameQuery = None,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+) -> Page[PersonOut]:
+    filters = service.PersonFilters(
+        station_id=station_id,
+        skill=skill,
+        language=language,
+        party_member=party_member,
+        social_worker=social_worker,
+        active=active,
+        q=q,
+    )
+    rows, next_cursor = await service.list_people(
+        session=session, principal=principal, filters=filters, limit=limit, cursor=cursor
+    )
+    zones = await station_zones(session, (p.station_id for p in rows))
+    return Page(items=[person_out(p, zones[p.station_id]) for p in rows], next_cursor=next_cursor)
+
+
+@router.post("/people/import", response_model=ImportResult, tags=["people"])
+async def import_people(
+    file: UploadDep,
+    station_id: StationForm,
+    response: Response,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    partial: PartialForm = False,
+) -> ImportResult:
+    """Add or update people from a file; a row whose phone is known at the station updates that person."""
+    result = await importing.import_people(
+        session=session,
+        clock=clock,
+        principal=principal,
+        settings=settings,
+        station_id=station_id,
+        content=await _read_upload(file, settings.import_max_bytes),
+        partial=partial,
+    )
+    return _import_answer(result, response, partial)
+
+
+@router.get("/people/{person_id}", response_model=PersonOut, tags=["people"])
+async def get_person(person_id: int, session: SessionDep, principal: PrincipalDep) -> PersonOut:
+    person = await service.get_person(session=session, principal=principal, person_id=person_id)
+    return person_out(person, (await station_zones(session, [person.station_id]))[person.station_id])
+
+
+@router.patch("/people/{person_id}", response_model=PersonOut, tags=["people"])
+async def update_person(
+    person_id: int, data: PersonUpdate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> PersonOut:
+    person = await service.update_person(
+        session=session, clock=clock, principal=principal, person_id=person_id, data=data
+    )
+    return person_out(person, (await station_zones(session, [person.station_id]))[person.station_id])
+
+
+@router.post(
+    "/residents", status_code=status.HTTP_201_CREATED, response_model=ResidentOut, tags=["residents"]
+)
+async def create_resident(
+    data: ResidentCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> ResidentOut:
+    resident = await residents.create_resident(session=session, clock=clock, principal=principal, data=data)
+    zones = await station_zones(session, [resident.station_id])
+    return resident_out(resident, zones[resident.station_id], principal)
+
+
+@router.get("/residents", response_model=Page[ResidentOut], tags=["residents"])
+async def list_residents(
+    session: SessionDep,
+    principal: PrincipalDep,
+    station_id: StationQuery = None,
+    category: Annotated[str | None, Query(description="Resident category code")] = None,
+    language: Annotated[str | None, Query(description="Language code")] = None,
+    active: ActiveQuery = None,
+    q: NameQuery = None,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+) -> Page[ResidentOut]:
+    filters = residents.ResidentFilters(
+        station_id=station_id, category=category, language=language, active=active, q=q
+    )
+    rows, next_cursor = await residents.list_residents(
+        session=session, principal=principal, filters=filters, limit=limit, cursor=cursor
+    )
+    zones = await station_zones(session, (r.station_id for r in rows))
+    return Page(
+        items=[resident_out(r, zones[r.station_id], principal) for r in rows], next_cursor=next_cursor
+    )
+
+
+@router.post("/residents/import", response_model=ImportResult, tags=["residents"])
+async def import_residents(
+    file: UploadDep,
+    station_id: StationForm,
+    response: Response,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    partial: PartialForm = False,
+) -> ImportResult:
+    """Add or update ledger residents from a file; a row with a known ID number updates that resident."""
+    result = await importing.import_residents(
+        session=session,
+        clock=clock,
+        principal=principal,
+        settings=settings,
+        station_id=station_id,
+        content=await _read_upload(file, settings.import_max_bytes),
+        partial=partial,
+    )
+    return _import_answer(result, response, partial)
+
+
+@router.get("/residents/{resident_id}", response_model=ResidentOut, tags=["residents"])
+async def get_resident(resident_id: int, session: SessionDep, principal: PrincipalDep) -> ResidentOut:
+    resident = await residents.get_resident(session=session, principal=principal, resident_id=resident_id)
+    zones = await station_zones(session, [resident.station_id])
+    return resident_out(resident, zones[resident.station_id], principal)
+
+
+@router.patch("/residents/{resident_id}", response_model=ResidentOut, tags=["residents"])
+async def update_resident(
+    resident_id: int, data: ResidentUpdate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> ResidentOut:
+    resident = await residents.update_resident(
+        session=session, clock=clock, principal=principal, resident_id=resident_id, data=data
+    )
+    zones = await station_zones(session, [resident.station_id])
+    return resident_out(resident, zones[resident.station_id], principal)
