@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.auth.models import Role, User, UserStation
 from coordinator.auth.service import issue_access_token
 from coordinator.clock import Clock
+from coordinator.events.models import Event, EventRole, EventStatus
 from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow
 from coordinator.security import hash_password
 from coordinator.stations.models import Organization, Station
@@ -126,3 +128,43 @@ async def create_resident(
     session.add(resident)
     await session.flush()
     return resident
+
+
+async def create_event(
+    session: AsyncSession,
+    clock: Clock,
+    station: Station,
+    *,
+    roles: list[dict[str, Any]] | None = None,
+    starts_in: timedelta = timedelta(days=7),
+    duration: timedelta = timedelta(hours=2),
+    **fields: Any,
+) -> Event:
+    """A published event a week ahead with one role of 5 places unless told otherwise."""
+    role_rows = [
+        EventRole(position=i, **{"skills": [], "languages": [], "party_members_only": False, **r})
+        for i, r in enumerate(roles or [{"name": "志愿者", "count": 5}])
+    ]
+    starts_at = clock.now() + starts_in
+    event = Event(
+        **{
+            "station_id": station.id,
+            "theme": "party_volunteer_drive",
+            "title": f"党建志愿服务{next(_seq)}",
+            "starts_at": starts_at,
+            "ends_at": starts_at + duration,
+            "capacity": sum(r.count for r in role_rows),
+            "status": EventStatus.published,
+            "reminder_offsets": ["P1D", "PT2H"],
+            "target_categories": [],
+            "sequence": 0,
+            "created_at": clock.now(),
+            "updated_at": clock.now(),
+            "published_at": clock.now(),
+            **fields,
+        }
+    )
+    event.roles = role_rows
+    session.add(event)
+    await session.flush()
+    return event

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 04:10:21.478261
+Create Date: 2026-11-29 17:53:17.255638
 """
 from __future__ import annotations
 
@@ -137,6 +137,22 @@ def upgrade() -> None:
     with op.batch_alter_table('residents', schema=None) as batch_op:
         batch_op.create_index('ix_residents_station_id_id', ['station_id', 'id'], unique=False)
 
+    op.create_table('themes',
+    sa.Column('station_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name_zh', sa.String(length=60), nullable=False),
+    sa.Column('name_en', sa.String(length=100), nullable=False),
+    sa.Column('duration_minutes', sa.Integer(), nullable=False),
+    sa.Column('roles', sa.JSON(), nullable=False),
+    sa.Column('reminder_offsets', sa.JSON(), nullable=False),
+    sa.Column('target_categories', sa.JSON(), nullable=False),
+    sa.Column('color', sa.String(length=7), nullable=False),
+    sa.Column('created_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_themes_station_id_stations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_themes')),
+    sa.UniqueConstraint('station_id', 'code', name=op.f('uq_themes_station_id_code'))
+    )
     op.create_table('vocabulary_terms',
     sa.Column('station_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=10), nullable=False),
@@ -149,6 +165,35 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_vocabulary_terms')),
     sa.UniqueConstraint('station_id', 'kind', 'code', name=op.f('uq_vocabulary_terms_station_id_kind_code'))
     )
+    op.create_table('event_series',
+    sa.Column('station_id', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=True),
+    sa.Column('theme', sa.String(length=40), nullable=False),
+    sa.Column('title', sa.String(length=120), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('location', sa.String(length=200), nullable=True),
+    sa.Column('rrule', sa.Text(), nullable=True),
+    sa.Column('festival', sa.String(length=30), nullable=True),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('until', sa.Date(), nullable=True),
+    sa.Column('start_time', sa.String(length=5), nullable=False),
+    sa.Column('duration_minutes', sa.Integer(), nullable=False),
+    sa.Column('roles', sa.JSON(), nullable=False),
+    sa.Column('reminder_offsets', sa.JSON(), nullable=False),
+    sa.Column('target_categories', sa.JSON(), nullable=False),
+    sa.Column('publish', sa.Boolean(), nullable=False),
+    sa.Column('materialized_until', coordinator.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_event_series_organization_id_organizations'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_event_series_station_id_stations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_event_series'))
+    )
+    with op.batch_alter_table('event_series', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_event_series_station_id'), ['station_id'], unique=False)
+
     op.create_table('person_terms',
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=10), nullable=False),
@@ -181,6 +226,41 @@ def upgrade() -> None:
     sa.UniqueConstraint('person_id', name=op.f('uq_users_person_id')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
+    op.create_table('events',
+    sa.Column('station_id', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=True),
+    sa.Column('series_id', sa.Integer(), nullable=True),
+    sa.Column('occurrence_key', sa.String(length=20), nullable=True),
+    sa.Column('detached', sa.Boolean(), nullable=False),
+    sa.Column('theme', sa.String(length=40), nullable=False),
+    sa.Column('title', sa.String(length=120), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('location', sa.String(length=200), nullable=True),
+    sa.Column('starts_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('capacity', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('reminder_offsets', sa.JSON(), nullable=False),
+    sa.Column('target_categories', sa.JSON(), nullable=False),
+    sa.Column('cancel_reason', sa.String(length=200), nullable=True),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('published_at', coordinator.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', coordinator.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('completed_at', coordinator.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_events_created_by_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_events_organization_id_organizations'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['series_id'], ['event_series.id'], name=op.f('fk_events_series_id_event_series'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_events_station_id_stations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_events')),
+    sa.UniqueConstraint('series_id', 'occurrence_key', name=op.f('uq_events_series_id_occurrence_key'))
+    )
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.create_index('ix_events_station_id_starts_at', ['station_id', 'starts_at'], unique=False)
+
     op.create_table('user_stations',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('station_id', sa.Integer(), nullable=False),
@@ -188,12 +268,67 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_stations_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'station_id', name=op.f('pk_user_stations'))
     )
+    op.create_table('event_roles',
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=60), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('skills', sa.JSON(), nullable=False),
+    sa.Column('languages', sa.JSON(), nullable=False),
+    sa.Column('party_members_only', sa.Boolean(), nullable=False),
+    sa.Column('confirmed_count', sa.Integer(), nullable=False),
+    sa.Column('next_waitlist_seq', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_event_roles_event_id_events'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_event_roles')),
+    sa.UniqueConstraint('event_id', 'name', name=op.f('uq_event_roles_event_id_name'))
+    )
+    with op.batch_alter_table('event_roles', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_event_roles_event_id'), ['event_id'], unique=False)
+
+    op.create_table('signups',
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('role_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('source', sa.String(length=12), nullable=False),
+    sa.Column('waitlist_seq', sa.Integer(), nullable=True),
+    sa.Column('invitation_expires_at', coordinator.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('confirmed_at', coordinator.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', coordinator.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_signups_event_id_events'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_signups_person_id_people'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['role_id'], ['event_roles.id'], name=op.f('fk_signups_role_id_event_roles'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_signups'))
+    )
+    with op.batch_alter_table('signups', schema=None) as batch_op:
+        batch_op.create_index('ix_signups_person_status', ['person_id', 'status'], unique=False)
+        batch_op.create_index('ix_signups_role_status_seq', ['role_id', 'status', 'waitlist_seq'], unique=False)
+        batch_op.create_index('uq_signups_live_person', ['event_id', 'person_id'], unique=True, sqlite_where=sa.text("status IN ('confirmed', 'waitlisted', 'invited')"), postgresql_where=sa.text("status IN ('confirmed', 'waitlisted', 'invited')"))
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('signups', schema=None) as batch_op:
+        batch_op.drop_index('uq_signups_live_person', sqlite_where=sa.text("status IN ('confirmed', 'waitlisted', 'invited')"), postgresql_where=sa.text("status IN ('confirmed', 'waitlisted', 'invited')"))
+        batch_op.drop_index('ix_signups_role_status_seq')
+        batch_op.drop_index('ix_signups_person_status')
+
+    op.drop_table('signups')
+    with op.batch_alter_table('event_roles', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_event_roles_event_id'))
+
+    op.drop_table('event_roles')
     op.drop_table('user_stations')
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_index('ix_events_station_id_starts_at')
+
+    op.drop_table('events')
     op.drop_table('users')
     with op.batch_alter_table('resident_categories', schema=None) as batch_op:
         batch_op.drop_index('ix_resident_categories_category')
@@ -203,7 +338,12 @@ def downgrade() -> None:
         batch_op.drop_index('ix_person_terms_kind_code')
 
     op.drop_table('person_terms')
+    with op.batch_alter_table('event_series', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_event_series_station_id'))
+
+    op.drop_table('event_series')
     op.drop_table('vocabulary_terms')
+    op.drop_table('themes')
     with op.batch_alter_table('residents', schema=None) as batch_op:
         batch_op.drop_index('ix_residents_station_id_id')
 
