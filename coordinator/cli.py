@@ -16,10 +16,14 @@ from coordinator.auth.models import Role
 from coordinator.auth.service import create_user
 from coordinator.clock import SystemClock
 from coordinator.db import create_engine, create_sessionmaker, transaction
+from coordinator.demo.command import looks_like_production, print_demo_result, run_demo
+from coordinator.demo.loader import DEFAULT_SEED
 from coordinator.errors import CoordinatorError
 from coordinator.migrate import upgrade
+from coordinator.observability.logging import configure_logging
 from coordinator.people.import_cli import ImportKind, print_result, run_import
 from coordinator.settings import Settings
+from coordinator.stats.commands import export_app, stats_app
 
 app = typer.Typer(
     help="社工和志愿服务站协调服务 — coordination service for social-work stations", no_args_is_help=True
@@ -30,6 +34,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 import_app = typer.Typer(help="Import people or residents from XLSX/CSV files.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+app.add_typer(stats_app, name="stats")
+app.add_typer(export_app, name="export")
 
 T = TypeVar("T")
 
@@ -61,9 +67,25 @@ def serve(
         )
     if no_scheduler:
         settings = settings.model_copy(update={"scheduler_enabled": False})
+    configure_logging(settings)
     from coordinator.app import create_app
 
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, proxy_headers=True)
+
+
+@app.command()
+def worker(
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus metrics on this port (path /metrics)")
+    ] = None,
+    metrics_host: Annotated[str, typer.Option(help="Address for the metrics port")] = "127.0.0.1",
+) -> None:
+    """Run only the scheduler ticks (outbox relay, reminders, series …), no HTTP API; stop with Ctrl-C."""
+    from coordinator.scheduler.worker import run_worker
+
+    settings = Settings()
+    configure_logging(settings)
+    run(run_worker(settings, metrics_port=metrics_port, metrics_host=metrics_host))
 
 
 @db_app.command("upgrade")
@@ -109,6 +131,30 @@ def admin_create(
 
     user_id = run(_create())
     typer.echo(f"created {role} {username} (id {user_id})")
+
+
+@app.command()
+def demo(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing when the database already has stations")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data")] = DEFAULT_SEED,
+    force: Annotated[
+        bool, typer.Option("--force", help="Load even though the settings look like production")
+    ] = False,
+) -> None:
+    """Load four demo stations of Kaili with a year of activities (idempotent, keyed by station code)."""
+    settings = Settings()
+    console = Console()
+    if looks_like_production(settings) and not force:
+        message = "COORDINATOR_SECRET_KEY is set and debug is off: not loading demo logins (use --force)."
+        typer.secho(message, fg=typer.colors.YELLOW, err=True)
+        raise typer.Exit(0 if if_empty else 1)
+    result = run(run_demo(settings, seed=seed, if_empty=if_empty, console=console))
+    if result is None:
+        console.print("数据库已有服务站，跳过演示数据 / the database has stations; demo skipped")
+    else:
+        print_demo_result(result, console)
 
 
 ImportFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="XLSX or CSV file")]

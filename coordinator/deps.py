@@ -12,15 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.errors import Unauthorized
+from coordinator.observability.logging import annotate_request
 from coordinator.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+# ``async`` although they await nothing: FastAPI runs plain ``def`` dependencies in a worker
+# thread, a thread hop per request for a dictionary lookup.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
@@ -53,7 +56,29 @@ async def get_principal(
 
     if not token:
         raise Unauthorized("请先登录", "Authentication required", code="not_authenticated")
-    return await principal_from_token(session=session, settings=settings, clock=clock, token=token)
+    principal = await principal_from_token(session=session, settings=settings, clock=clock, token=token)
+    only_station = next(iter(principal.station_ids)) if len(principal.station_ids) == 1 else None
+    annotate_request(user_id=principal.user_id, station_id=only_station)
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_bearer_user_id(
+    settings: SettingsDep, clock: ClockDep, token: Annotated[str | None, Depends(_bearer)]
+) -> int:
+    """The caller's user id from a verified bearer token, without reading the database.
+
+    For hot routes that check the account (exists, active) in their own single query instead of
+    ``PrincipalDep``'s; such a route must answer ``account_disabled`` itself."""
+    from coordinator.auth.service import user_id_from_token
+
+    if not token:
+        raise Unauthorized("请先登录", "Authentication required", code="not_authenticated")
+    user_id = user_id_from_token(settings=settings, clock=clock, token=token)
+    annotate_request(user_id=user_id)
+    return user_id
+
+
+BearerUserIdDep = Annotated[int, Depends(get_bearer_user_id)]

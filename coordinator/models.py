@@ -1,29 +1,61 @@
 """Imports every table so that the metadata (and Alembic) sees the whole schema."""
 
+from coordinator.attendance.models import (
+    Attendance,
+    AttendanceAudit,
+    OfflineRecord,
+    ServiceHeadcount,
+    ServiceRecord,
+)
 from coordinator.auth.models import User, UserStation
 from coordinator.bus.models import OutboxDelivery, OutboxEvent
 from coordinator.db import Base
 from coordinator.events.models import CustomTheme, Event, EventRole, EventSeries, Signup
-from coordinator.notify.models import ChannelToken
+from coordinator.matching.models import StationMatchingWeights
+from coordinator.notify.confirmation_models import PlaceConfirmation, SmsReply
+from coordinator.notify.models import ChannelToken, DeliveryReceipt, Notification, OtpCode
 from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow, VocabularyTerm
 from coordinator.stations.models import Organization, Station
+from coordinator.stats.models import (
+    EventPersonRollup,
+    EventResidentRollup,
+    EventRollup,
+    StatsCell,
+    StatsCellMember,
+)
 
 __all__ = [
+    "Attendance",
+    "AttendanceAudit",
     "Base",
     "ChannelToken",
     "CustomTheme",
+    "DeliveryReceipt",
     "Event",
+    "EventPersonRollup",
+    "EventResidentRollup",
     "EventRole",
+    "EventRollup",
     "EventSeries",
+    "Notification",
+    "OfflineRecord",
     "Organization",
+    "OtpCode",
     "OutboxDelivery",
     "OutboxEvent",
     "Person",
     "PersonTerm",
+    "PlaceConfirmation",
     "Resident",
     "ResidentCategoryRow",
+    "ServiceHeadcount",
+    "ServiceRecord",
     "Signup",
+    "SmsReply",
     "Station",
+    "StationMatchingWeights",
+    "StatsCell",
+    "StatsCellMember",
     "User",
     "UserStation",
     "VocabularyTerm",

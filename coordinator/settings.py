@@ -22,8 +22,20 @@ class Settings(BaseSettings):
 
     scheduler_enabled: bool = True
     relay_interval_seconds: float = Field(default=2.0, gt=0)
+    # Outbox relay: a failing handler is retried after base·2^(attempt-1) seconds (capped, plus up
+    # to 25 % jitter) and marked dead after max attempts; a claimed delivery whose process died
+    # is claimed again once its lease has expired.
+    relay_max_attempts: int = Field(default=10, gt=0)
+    relay_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    relay_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    relay_lease_seconds: float = Field(default=60.0, gt=0)
+    relay_batch_size: int = Field(default=100, gt=0)
     series_interval_seconds: float = Field(default=3600.0, gt=0)
     series_horizon_days: int = Field(default=90, gt=0, le=730)
+
+    # An invitation link is valid this long, and never past the event's start.
+    invitation_valid_hours: int = Field(default=48, gt=0, le=24 * 30)
+    invitation_expiry_interval_seconds: float = Field(default=300.0, gt=0)
 
     import_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     import_max_rows: int = Field(default=20_000, gt=0)
@@ -75,3 +87,31 @@ class Settings(BaseSettings):
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
     smtp_from: str = ""
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    # --- Notification planning and dispatch ------------------------------------------------------
+    notify_interval_seconds: float = Field(default=2.0, gt=0)
+    notify_batch_size: int = Field(default=200, gt=0, le=5000)
+    notify_send_concurrency: int = Field(default=50, gt=0, le=1000)
+    # A claim that is not settled within the lease turns ``unknown`` (the worker died mid-send).
+    notify_lease_seconds: float = Field(default=120.0, gt=0)
+    notify_send_timeout_seconds: float = Field(default=30.0, gt=0)
+    notify_max_attempts: int = Field(default=8, gt=0)
+    # Non-urgent messages per person per local day.
+    notify_daily_cap: int = Field(default=6, gt=0)
+    # Shown as the organizer phone when the event's creator has none on file.
+    notify_contact_phone: str = ""
+    # When set, delivery receipts must carry ``?token=`` with this value.
+    notify_receipt_token: SecretStr = SecretStr("")
+
+    # --- Phone OTP login -------------------------------------------------------------------------
+    otp_ttl_seconds: int = Field(default=300, gt=0)
+    otp_max_attempts: int = Field(default=5, gt=0)
+    otp_per_phone_per_minute: int = Field(default=1, gt=0)
+    otp_per_phone_per_hour: int = Field(default=5, gt=0)
+    otp_per_ip_per_hour: int = Field(default=30, gt=0)
+
+    # --- Confirm-or-release ----------------------------------------------------------------------
+    # People confirmed for an activity are asked the day before to confirm or release their place.
+    # Reminders due before (start − this many hours) carry the link and the reply keywords;
+    # whoever has not confirmed by that moment is on the event's at-risk list.
+    confirm_deadline_hours: float = Field(default=12.0, gt=0, le=24 * 14)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import hypothesis
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -36,6 +37,10 @@ PG_SKIP_REASON = "PostgreSQL tests skipped: set COORDINATOR_TEST_DATABASE_URL (s
 TEST_SECRET = "test-secret-key-not-for-production-0123456789"
 # A Sunday morning in Kaili (10:00 Asia/Shanghai); tests move the clock when they need to.
 START = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
+
+# Machines under load (CI, a laptop running other work) must not turn slow examples into failures.
+hypothesis.settings.register_profile("coordinator", deadline=None, print_blob=True)
+hypothesis.settings.load_profile("coordinator")
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),

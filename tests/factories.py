@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.auth.models import Role, User, UserStation
 from coordinator.auth.service import issue_access_token
 from coordinator.clock import Clock
-from coordinator.events.models import Event, EventRole, EventStatus
+from coordinator.events.models import Event, EventRole, EventStatus, Signup, SignupSource, SignupStatus
 from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow
 from coordinator.security import hash_password
 from coordinator.stations.models import Organization, Station
@@ -168,3 +168,36 @@ async def create_event(
     session.add(event)
     await session.flush()
     return event
+
+
+async def create_signup(
+    session: AsyncSession,
+    clock: Clock,
+    event: Event,
+    person: Person,
+    *,
+    role: EventRole | None = None,
+    status: SignupStatus = SignupStatus.confirmed,
+    **fields: Any,
+) -> Signup:
+    """A sign-up of ``person`` to ``event`` (its first role unless told), keeping the role's
+    ``confirmed_count`` equal to its confirmed sign-ups. ``event.roles`` must be loaded."""
+    role = role or event.roles[0]
+    signup = Signup(
+        **{
+            "event_id": event.id,
+            "role_id": role.id,
+            "person_id": person.id,
+            "status": status,
+            "source": SignupSource.organizer,
+            "created_at": clock.now(),
+            "updated_at": clock.now(),
+            "confirmed_at": clock.now() if status is SignupStatus.confirmed else None,
+            **fields,
+        }
+    )
+    if status is SignupStatus.confirmed:
+        role.confirmed_count += 1
+    session.add(signup)
+    await session.flush()
+    return signup

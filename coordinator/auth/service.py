@@ -37,14 +37,40 @@ def issue_access_token(*, settings: Settings, clock: Clock, user: User) -> str:
     )
 
 
+def user_id_from_token(*, settings: Settings, clock: Clock, token: str) -> int:
+    """The user a bearer token was issued to: signature, purpose and expiry checked, no database.
+    Whoever uses this alone must still check the account exists and is active."""
+    claims = verify(settings.secret_key.get_secret_value(), ACCESS_PURPOSE, token, now=clock.now())
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject.isdecimal():
+        raise Unauthorized("凭证无效", "Invalid token", code="invalid_token")
+    return int(subject)
+
+
+def account_disabled() -> Unauthorized:
+    return Unauthorized("账号不存在或已停用", "Account missing or disabled", code="account_disabled")
+
+
 async def principal_from_token(
     *, session: AsyncSession, settings: Settings, clock: Clock, token: str
 ) -> Principal:
-    claims = verify(settings.secret_key.get_secret_value(), ACCESS_PURPOSE, token, now=clock.now())
-    user = await session.get(User, int(claims["sub"]))
-    if user is None or not user.is_active:
-        raise Unauthorized("账号不存在或已停用", "Account missing or disabled", code="account_disabled")
-    return await load_principal(session=session, user=user)
+    user_id = user_id_from_token(settings=settings, clock=clock, token=token)
+    # One round trip on every authenticated request: the user and their stations together.
+    rows = (
+        await session.execute(
+            select(User.role, User.person_id, User.is_active, UserStation.station_id)
+            .outerjoin(UserStation, UserStation.user_id == User.id)
+            .where(User.id == user_id)
+        )
+    ).all()
+    if not rows or not rows[0].is_active:
+        raise account_disabled()
+    return Principal(
+        user_id=user_id,
+        role=Role(rows[0].role),
+        station_ids=frozenset(row.station_id for row in rows if row.station_id is not None),
+        person_id=rows[0].person_id,
+    )
 
 
 async def load_principal(*, session: AsyncSession, user: User) -> Principal:

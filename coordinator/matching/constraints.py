@@ -35,6 +35,8 @@ def _static(candidate: Candidate, role: OpenRole, labels: Labels | None) -> Reje
     """The rules about the person and the role alone, before anything is proposed."""
     if None not in (candidate.station_id, role.station_id) and candidate.station_id != role.station_id:
         return Rejection("other_station", "不属于该活动所在的站点", "Belongs to another station")
+    if role.event_id in candidate.signed_up_event_ids:
+        return Rejection("already_signed_up", "已报名或已受邀参加该活动", "Already signed up or invited")
     if not candidate.contact_consent:
         return Rejection("no_consent", "未同意接收联系", "Has not agreed to be contacted")
     if role.party_members_only and not candidate.is_party_member:

@@ -45,6 +45,8 @@ class Candidate:
     is_party_member: bool = False
     availability: tuple[Window, ...] = ()
     busy: tuple[Interval, ...] = ()
+    # Events where the person already holds or waits for a place: never proposed there again.
+    signed_up_event_ids: frozenset[int] = frozenset()
     # Events already counted in the calendar month that contains ``now`` (station time) …
     events_this_month: int = 0
     # … and in any other month, e.g. confirmed sign-ups next month: months count separately.

@@ -1,6 +1,7 @@
 """Every eligible (candidate, role) pair with its score, computed on arrays.
 
-The rules are those of ``constraints.eligible`` that need no other proposal (station, consent,
+The rules are those of ``constraints.eligible`` that need no other proposal (station, sign-ups
+already held, consent,
 Party-only, skills, languages, weekly availability, busy intervals, a month already at its
 maximum) and the score is ``scoring.pair_score``; tests hold both equal to those reference
 functions. Arrays make 5,000 people × 1,000 roles a matter of milliseconds, where calling the
@@ -86,6 +87,15 @@ class _Encoded:
         self.res_lang = _indicator([r.resident_languages for r in roles], res_codes).T.copy()
 
         self.consent = np.array([c.contact_consent for c in candidates], dtype=np.bool_)
+        # (candidate, role) pairs at an event the candidate already has a live sign-up for.
+        roles_of_event: dict[int, list[int]] = defaultdict(list)
+        for index, role in enumerate(roles):
+            roles_of_event[role.event_id].append(index)
+        self.signed_up: dict[int, list[int]] = {
+            person: [r for event in c.signed_up_event_ids for r in roles_of_event.get(event, ())]
+            for person, c in enumerate(candidates)
+            if c.signed_up_event_ids
+        }
         self.party = np.array([c.is_party_member for c in candidates], dtype=np.bool_)
         self.party_only = np.array([r.party_members_only for r in roles], dtype=np.bool_)
 
@@ -165,6 +175,14 @@ def _eligible(enc: _Encoded, people: IntArray, roles: IntArray) -> BoolArray:
         hi = enc.busy[people, column, 1][:, None]
         ok &= ~((lo < enc.ends[roles][None, :]) & (enc.starts[roles][None, :] < hi))
     ok &= enc.remaining[people][:, enc.role_month[roles]] > 0
+    # Both index arrays are ascending (see _station_groups), so positions come from a binary search.
+    for person, signed_up_roles in enc.signed_up.items():
+        row = int(np.searchsorted(people, person))
+        if row < len(people) and people[row] == person:
+            for role in signed_up_roles:
+                column = int(np.searchsorted(roles, role))
+                if column < len(roles) and roles[column] == role:
+                    ok[row, column] = False
     return ok
 
 

@@ -89,6 +89,8 @@ def pair_score(candidate: Candidate, role: OpenRole, weights: Weights, *, now: d
 
 def _requirement_reasons(candidate: Candidate, role: OpenRole, labels: Labels | None) -> list[Reason]:
     reasons: list[Reason] = []
+    if role.party_members_only:
+        reasons.append(Reason("party_member", "党员，符合岗位要求", "Party member, as the role requires"))
     if role.required_skills:
         zh, en = joined_labels(role.required_skills, labels)
         reasons.append(Reason("required_skills", f"具备所需技能：{zh}", f"Has the required skills: {en}"))

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coordinator.db import Base
+from coordinator.db import Base, IdMixin
 
 
 class ChannelToken(Base):
@@ -20,3 +22,113 @@ class ChannelToken(Base):
     token: Mapped[str] = mapped_column(Text, default="")
     expires_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class NotificationStatus(StrEnum):
+    pending = "pending"  # waiting for ``next_attempt_at``
+    sending = "sending"  # claimed by a dispatcher under a lease; the provider call is under way
+    sent = "sent"  # the provider accepted it (``provider_message_id``)
+    delivered = "delivered"  # a receipt says it reached the phone
+    failed = "failed"  # the provider refused it for good (or a receipt says it never arrived)
+    skipped = "skipped"  # policy said no: no consented channel, daily cap, quiet hours left no time
+    expired = "expired"  # its deadline (the event's start) passed before it could go
+    unknown = "unknown"  # the provider may have it (timeout, lost lease): resolved by receipt only
+    cancelled = "cancelled"  # the reason went away (event cancelled, sign-up withdrawn, moved)
+
+
+class NotificationReason(StrEnum):
+    reminder = "reminder"
+    changed = "changed"
+    cancelled = "cancelled"
+    promoted = "promoted"
+    invited = "invited"
+    otp = "otp"
+
+
+# Reasons that reach the person whatever their quiet hours and daily cap say.
+URGENT_REASONS = frozenset({NotificationReason.cancelled, NotificationReason.otp})
+# States a receipt may still change: the provider had (or may have had) the message.
+RECEIPT_OPEN_STATUSES = (NotificationStatus.sent, NotificationStatus.unknown, NotificationStatus.sending)
+
+
+class Notification(IdMixin, Base):
+    """One message to one person on one channel for one reason.
+
+    ``idempotency_key`` (unique) is built from ids and ISO strings only, so replaying the domain
+    event that planned it, or a second worker, can never create a second row for the same
+    message; the status machine (``pending`` → ``sending`` under a lease → ``sent`` …) makes sure
+    a row is handed to a provider at most once."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        # The dispatcher's claim: due pending rows in due order.
+        Index("ix_notifications_due", "status", "next_attempt_at"),
+        Index("ix_notifications_event_person", "event_id", "person_id"),
+        Index("ix_notifications_person_sent", "person_id", "sent_at"),
+        Index("ix_notifications_provider_message", "provider_message_id"),
+        Index("ix_notifications_station_id_id", "station_id", "id"),
+    )
+
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # The key without the channel: one plan (person, event, reason, offset) across its fallbacks.
+    plan_key: Mapped[str] = mapped_column(String(200), index=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    signup_id: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[NotificationReason] = mapped_column(String(12))
+    offset: Mapped[str] = mapped_column("reminder_offset", String(20), default="")  # ISO 8601, reminders
+    channel: Mapped[str] = mapped_column(String(10))  # "wechat" | "sms" | "email" | "none"
+    # Channels still to try, in order, if this one refuses the message for good.
+    fallback_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[NotificationStatus] = mapped_column(String(12), default=NotificationStatus.pending)
+    due_at: Mapped[datetime]  # when the message is meant to go (after quiet hours)
+    deadline: Mapped[datetime | None]  # past this it is useless (the event has started)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    provider: Mapped[str | None] = mapped_column(String(20))
+    provider_message_id: Mapped[str | None] = mapped_column(String(100))
+    # What was rendered: {"recipient", "template_key", "params", "subject", "text", "url"}.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    # When the last attempt was handed to the provider (what the daily cap counts).
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+
+
+class DeliveryReceipt(IdMixin, Base):
+    """A provider's delivery report. Providers repeat them: one row per (provider, id, phone)."""
+
+    __tablename__ = "delivery_receipts"
+    __table_args__ = (UniqueConstraint("provider", "provider_message_id", "phone"),)
+
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_message_id: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(20))
+    notification_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notifications.id", ondelete="SET NULL"), index=True
+    )
+    delivered: Mapped[bool] = mapped_column(Boolean)
+    error_code: Mapped[str | None] = mapped_column(String(100))
+    received_at: Mapped[datetime]
+
+
+class OtpCode(IdMixin, Base):
+    """A login code sent to a phone. Only an HMAC of the code is kept."""
+
+    __tablename__ = "otp_codes"
+    __table_args__ = (
+        Index("ix_otp_codes_phone_created", "phone", "created_at"),
+        Index("ix_otp_codes_ip_created", "request_ip", "created_at"),
+    )
+
+    phone: Mapped[str] = mapped_column(String(20))  # E.164
+    code_hash: Mapped[str] = mapped_column(String(64))
+    request_ip: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    consumed_at: Mapped[datetime | None]

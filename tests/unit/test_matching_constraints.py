@@ -33,6 +33,14 @@ def test_no_consent_is_rejected() -> None:
     assert _code(eligible(person(1, contact_consent=False), role(1), now=NOW)) == "no_consent"
 
 
+def test_event_already_signed_up_for_is_rejected_for_every_role_of_it() -> None:
+    signed_up = person(1, signed_up_event_ids=frozenset({1}))
+    assert _code(eligible(signed_up, role(1, 11), now=NOW)) == "already_signed_up"
+    assert _code(eligible(signed_up, role(1, 12), now=NOW)) == "already_signed_up"
+    assert eligible(signed_up, role(2, starts_at=local(12, 5, 14)), now=NOW) is True
+    assert _solved([role(1, 11), role(1, 12)], signed_up_event_ids=frozenset({1})) == set()
+
+
 def test_party_only_role_rejects_non_members() -> None:
     party_role = role(1, party_members_only=True)
     assert _code(eligible(person(1), party_role, now=NOW)) == "party_members_only"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 17:53:17.255638
+Create Date: 2026-11-29 18:25:40.005457
 """
 from __future__ import annotations
 
@@ -29,6 +29,21 @@ def upgrade() -> None:
     sa.Column('updated_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('provider', name=op.f('pk_channel_tokens'))
     )
+    op.create_table('otp_codes',
+    sa.Column('phone', sa.String(length=20), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('request_ip', sa.String(length=64), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('created_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('consumed_at', coordinator.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_otp_codes'))
+    )
+    with op.batch_alter_table('otp_codes', schema=None) as batch_op:
+        batch_op.create_index('ix_otp_codes_ip_created', ['request_ip', 'created_at'], unique=False)
+        batch_op.create_index('ix_otp_codes_phone_created', ['phone', 'created_at'], unique=False)
+
     op.create_table('outbox_events',
     sa.Column('event_type', sa.String(length=60), nullable=False),
     sa.Column('aggregate_type', sa.String(length=40), nullable=False),
@@ -44,6 +59,18 @@ def upgrade() -> None:
         batch_op.create_index('ix_outbox_events_aggregate', ['aggregate_type', 'aggregate_id', 'id'], unique=False)
         batch_op.create_index('ix_outbox_events_unfanned', ['fanned_out', 'id'], unique=False)
 
+    op.create_table('sms_replies',
+    sa.Column('provider', sa.String(length=20), nullable=False),
+    sa.Column('reply_key', sa.String(length=120), nullable=False),
+    sa.Column('phone', sa.String(length=20), nullable=False),
+    sa.Column('text', sa.String(length=200), nullable=False),
+    sa.Column('outcome', sa.String(length=16), nullable=False),
+    sa.Column('signup_id', sa.Integer(), nullable=True),
+    sa.Column('received_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sms_replies')),
+    sa.UniqueConstraint('provider', 'reply_key', name=op.f('uq_sms_replies_provider_reply_key'))
+    )
     op.create_table('stations',
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -53,6 +80,64 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stations')),
     sa.UniqueConstraint('code', name=op.f('uq_stations_code'))
+    )
+    op.create_table('stats_cell_members',
+    sa.Column('scope', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('theme', sa.String(length=40), nullable=False),
+    sa.Column('kind', sa.String(length=1), nullable=False),
+    sa.Column('member_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('occurrences', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('scope', 'period', 'theme', 'kind', 'member_id', name=op.f('pk_stats_cell_members'))
+    )
+    op.create_table('stats_cells',
+    sa.Column('scope', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('theme', sa.String(length=40), nullable=False),
+    sa.Column('events', sa.Integer(), nullable=False),
+    sa.Column('person_times', sa.Integer(), nullable=False),
+    sa.Column('party_member_person_times', sa.Integer(), nullable=False),
+    sa.Column('social_worker_person_times', sa.Integer(), nullable=False),
+    sa.Column('volunteer_minutes', sa.Integer(), nullable=False),
+    sa.Column('no_shows', sa.Integer(), nullable=False),
+    sa.Column('residents_served_person_times', sa.Integer(), nullable=False),
+    sa.Column('distinct_people', sa.Integer(), nullable=False),
+    sa.Column('distinct_party_members', sa.Integer(), nullable=False),
+    sa.Column('distinct_residents_served', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('scope', 'period', 'theme', name=op.f('pk_stats_cells'))
+    )
+    op.create_table('stats_event_people',
+    sa.Column('event_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('person_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('minutes', sa.Integer(), nullable=False),
+    sa.Column('is_party_member', sa.Boolean(), nullable=False),
+    sa.Column('is_social_worker', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('event_id', 'person_id', name=op.f('pk_stats_event_people'))
+    )
+    with op.batch_alter_table('stats_event_people', schema=None) as batch_op:
+        batch_op.create_index('ix_stats_event_people_person_id', ['person_id'], unique=False)
+
+    op.create_table('stats_event_residents',
+    sa.Column('event_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('resident_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.PrimaryKeyConstraint('event_id', 'resident_id', name=op.f('pk_stats_event_residents'))
+    )
+    op.create_table('stats_events',
+    sa.Column('event_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('station_id', sa.Integer(), nullable=False),
+    sa.Column('theme', sa.String(length=40), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=True),
+    sa.Column('local_date', sa.Date(), nullable=False),
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('year', sa.String(length=4), nullable=False),
+    sa.Column('counted', sa.Boolean(), nullable=False),
+    sa.Column('person_times', sa.Integer(), nullable=False),
+    sa.Column('party_member_person_times', sa.Integer(), nullable=False),
+    sa.Column('social_worker_person_times', sa.Integer(), nullable=False),
+    sa.Column('volunteer_minutes', sa.Integer(), nullable=False),
+    sa.Column('no_shows', sa.Integer(), nullable=False),
+    sa.Column('residents_served_person_times', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('event_id', name=op.f('pk_stats_events'))
     )
     op.create_table('organizations',
     sa.Column('station_id', sa.Integer(), nullable=False),
@@ -261,12 +346,76 @@ def upgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index('ix_events_station_id_starts_at', ['station_id', 'starts_at'], unique=False)
 
+    op.create_table('station_matching_weights',
+    sa.Column('station_id', sa.Integer(), nullable=False),
+    sa.Column('language', sa.Float(), nullable=False),
+    sa.Column('extra_skills', sa.Float(), nullable=False),
+    sa.Column('fairness_recent', sa.Float(), nullable=False),
+    sa.Column('fairness_load', sa.Float(), nullable=False),
+    sa.Column('party_quota', sa.Float(), nullable=False),
+    sa.Column('reliability', sa.Float(), nullable=False),
+    sa.Column('continuity', sa.Float(), nullable=False),
+    sa.Column('party_member_share', sa.Float(), nullable=False),
+    sa.Column('updated_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_station_matching_weights_station_id_stations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['updated_by'], ['users.id'], name=op.f('fk_station_matching_weights_updated_by_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('station_id', name=op.f('pk_station_matching_weights'))
+    )
     op.create_table('user_stations',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('station_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_user_stations_station_id_stations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_stations_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'station_id', name=op.f('pk_user_stations'))
+    )
+    op.create_table('attendance',
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('station_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('method', sa.String(length=16), nullable=True),
+    sa.Column('walk_in', sa.Boolean(), nullable=False),
+    sa.Column('checked_in_at', coordinator.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('checked_out_at', coordinator.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('minutes', sa.Integer(), nullable=False),
+    sa.Column('minutes_overridden', sa.Boolean(), nullable=False),
+    sa.Column('approved', sa.Boolean(), nullable=False),
+    sa.Column('approved_by', sa.Integer(), nullable=True),
+    sa.Column('approved_at', coordinator.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('recorded_by', sa.Integer(), nullable=True),
+    sa.Column('client_id', sa.String(length=64), nullable=True),
+    sa.Column('note', sa.String(length=200), nullable=True),
+    sa.Column('created_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['approved_by'], ['users.id'], name=op.f('fk_attendance_approved_by_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_attendance_event_id_events'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_attendance_person_id_people'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recorded_by'], ['users.id'], name=op.f('fk_attendance_recorded_by_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_attendance_station_id_stations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attendance')),
+    sa.UniqueConstraint('event_id', 'person_id', name=op.f('uq_attendance_event_id_person_id'))
+    )
+    with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.create_index('ix_attendance_person_id_event_id', ['person_id', 'event_id'], unique=False)
+        batch_op.create_index('ix_attendance_station_id_event_id', ['station_id', 'event_id'], unique=False)
+
+    op.create_table('attendance_offline_records',
+    sa.Column('client_id', sa.String(length=64), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('outcome', sa.String(length=12), nullable=False),
+    sa.Column('received_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_by', sa.Integer(), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_attendance_offline_records_event_id_events'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_attendance_offline_records_person_id_people'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recorded_by'], ['users.id'], name=op.f('fk_attendance_offline_records_recorded_by_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attendance_offline_records')),
+    sa.UniqueConstraint('client_id', name=op.f('uq_attendance_offline_records_client_id'))
     )
     op.create_table('event_roles',
     sa.Column('event_id', sa.Integer(), nullable=False),
@@ -285,6 +434,106 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('event_roles', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_event_roles_event_id'), ['event_id'], unique=False)
+
+    op.create_table('notifications',
+    sa.Column('idempotency_key', sa.String(length=200), nullable=False),
+    sa.Column('plan_key', sa.String(length=200), nullable=False),
+    sa.Column('station_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=True),
+    sa.Column('signup_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.String(length=12), nullable=False),
+    sa.Column('reminder_offset', sa.String(length=20), nullable=False),
+    sa.Column('channel', sa.String(length=10), nullable=False),
+    sa.Column('fallback_channels', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('due_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deadline', coordinator.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('lease_until', coordinator.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('provider', sa.String(length=20), nullable=True),
+    sa.Column('provider_message_id', sa.String(length=100), nullable=True),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', coordinator.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('delivered_at', coordinator.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_notifications_event_id_events'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_notifications_person_id_people'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_notifications_station_id_stations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_notifications_idempotency_key'))
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index('ix_notifications_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_notifications_event_person', ['event_id', 'person_id'], unique=False)
+        batch_op.create_index('ix_notifications_person_sent', ['person_id', 'sent_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notifications_plan_key'), ['plan_key'], unique=False)
+        batch_op.create_index('ix_notifications_provider_message', ['provider_message_id'], unique=False)
+        batch_op.create_index('ix_notifications_station_id_id', ['station_id', 'id'], unique=False)
+
+    op.create_table('service_headcounts',
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('station_id', sa.Integer(), nullable=False),
+    sa.Column('headcount', sa.Integer(), nullable=False),
+    sa.Column('recorded_by', sa.Integer(), nullable=True),
+    sa.Column('updated_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_service_headcounts_event_id_events'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recorded_by'], ['users.id'], name=op.f('fk_service_headcounts_recorded_by_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_service_headcounts_station_id_stations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('event_id', name=op.f('pk_service_headcounts'))
+    )
+    op.create_table('service_records',
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('resident_id', sa.Integer(), nullable=False),
+    sa.Column('station_id', sa.Integer(), nullable=False),
+    sa.Column('recorded_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_service_records_event_id_events'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recorded_by'], ['users.id'], name=op.f('fk_service_records_recorded_by_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_service_records_resident_id_residents'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_service_records_station_id_stations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_records')),
+    sa.UniqueConstraint('event_id', 'resident_id', name=op.f('uq_service_records_event_id_resident_id'))
+    )
+    with op.batch_alter_table('service_records', schema=None) as batch_op:
+        batch_op.create_index('ix_service_records_resident_id_event_id', ['resident_id', 'event_id'], unique=False)
+
+    op.create_table('attendance_audit',
+    sa.Column('attendance_id', sa.Integer(), nullable=False),
+    sa.Column('changed_by', sa.Integer(), nullable=True),
+    sa.Column('changed_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('field', sa.String(length=30), nullable=False),
+    sa.Column('before', sa.Text(), nullable=True),
+    sa.Column('after', sa.Text(), nullable=True),
+    sa.Column('reason', sa.String(length=200), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['attendance_id'], ['attendance.id'], name=op.f('fk_attendance_audit_attendance_id_attendance'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['changed_by'], ['users.id'], name=op.f('fk_attendance_audit_changed_by_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attendance_audit'))
+    )
+    with op.batch_alter_table('attendance_audit', schema=None) as batch_op:
+        batch_op.create_index('ix_attendance_audit_attendance_id_id', ['attendance_id', 'id'], unique=False)
+
+    op.create_table('delivery_receipts',
+    sa.Column('provider', sa.String(length=20), nullable=False),
+    sa.Column('provider_message_id', sa.String(length=100), nullable=False),
+    sa.Column('phone', sa.String(length=20), nullable=False),
+    sa.Column('notification_id', sa.Integer(), nullable=True),
+    sa.Column('delivered', sa.Boolean(), nullable=False),
+    sa.Column('error_code', sa.String(length=100), nullable=True),
+    sa.Column('received_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'], name=op.f('fk_delivery_receipts_notification_id_notifications'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_delivery_receipts')),
+    sa.UniqueConstraint('provider', 'provider_message_id', 'phone', name=op.f('uq_delivery_receipts_provider_provider_message_id_phone'))
+    )
+    with op.batch_alter_table('delivery_receipts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_delivery_receipts_notification_id'), ['notification_id'], unique=False)
 
     op.create_table('signups',
     sa.Column('event_id', sa.Integer(), nullable=False),
@@ -309,22 +558,74 @@ def upgrade() -> None:
         batch_op.create_index('ix_signups_role_status_seq', ['role_id', 'status', 'waitlist_seq'], unique=False)
         batch_op.create_index('uq_signups_live_person', ['event_id', 'person_id'], unique=True, sqlite_where=sa.text("status IN ('confirmed', 'waitlisted', 'invited')"), postgresql_where=sa.text("status IN ('confirmed', 'waitlisted', 'invited')"))
 
+    op.create_table('place_confirmations',
+    sa.Column('signup_id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('station_id', sa.Integer(), nullable=False),
+    sa.Column('answer', sa.String(length=10), nullable=False),
+    sa.Column('via', sa.String(length=10), nullable=False),
+    sa.Column('answered_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_place_confirmations_event_id_events'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_place_confirmations_person_id_people'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['signup_id'], ['signups.id'], name=op.f('fk_place_confirmations_signup_id_signups'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['station_id'], ['stations.id'], name=op.f('fk_place_confirmations_station_id_stations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_place_confirmations')),
+    sa.UniqueConstraint('signup_id', name=op.f('uq_place_confirmations_signup_id'))
+    )
+    with op.batch_alter_table('place_confirmations', schema=None) as batch_op:
+        batch_op.create_index('ix_place_confirmations_event_id_answer', ['event_id', 'answer'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('place_confirmations', schema=None) as batch_op:
+        batch_op.drop_index('ix_place_confirmations_event_id_answer')
+
+    op.drop_table('place_confirmations')
     with op.batch_alter_table('signups', schema=None) as batch_op:
         batch_op.drop_index('uq_signups_live_person', sqlite_where=sa.text("status IN ('confirmed', 'waitlisted', 'invited')"), postgresql_where=sa.text("status IN ('confirmed', 'waitlisted', 'invited')"))
         batch_op.drop_index('ix_signups_role_status_seq')
         batch_op.drop_index('ix_signups_person_status')
 
     op.drop_table('signups')
+    with op.batch_alter_table('delivery_receipts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_delivery_receipts_notification_id'))
+
+    op.drop_table('delivery_receipts')
+    with op.batch_alter_table('attendance_audit', schema=None) as batch_op:
+        batch_op.drop_index('ix_attendance_audit_attendance_id_id')
+
+    op.drop_table('attendance_audit')
+    with op.batch_alter_table('service_records', schema=None) as batch_op:
+        batch_op.drop_index('ix_service_records_resident_id_event_id')
+
+    op.drop_table('service_records')
+    op.drop_table('service_headcounts')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_station_id_id')
+        batch_op.drop_index('ix_notifications_provider_message')
+        batch_op.drop_index(batch_op.f('ix_notifications_plan_key'))
+        batch_op.drop_index('ix_notifications_person_sent')
+        batch_op.drop_index('ix_notifications_event_person')
+        batch_op.drop_index('ix_notifications_due')
+
+    op.drop_table('notifications')
     with op.batch_alter_table('event_roles', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_event_roles_event_id'))
 
     op.drop_table('event_roles')
+    op.drop_table('attendance_offline_records')
+    with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.drop_index('ix_attendance_station_id_event_id')
+        batch_op.drop_index('ix_attendance_person_id_event_id')
+
+    op.drop_table('attendance')
     op.drop_table('user_stations')
+    op.drop_table('station_matching_weights')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index('ix_events_station_id_starts_at')
 
@@ -360,11 +661,25 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_organizations_station_id'))
 
     op.drop_table('organizations')
+    op.drop_table('stats_events')
+    op.drop_table('stats_event_residents')
+    with op.batch_alter_table('stats_event_people', schema=None) as batch_op:
+        batch_op.drop_index('ix_stats_event_people_person_id')
+
+    op.drop_table('stats_event_people')
+    op.drop_table('stats_cells')
+    op.drop_table('stats_cell_members')
     op.drop_table('stations')
+    op.drop_table('sms_replies')
     with op.batch_alter_table('outbox_events', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_events_unfanned')
         batch_op.drop_index('ix_outbox_events_aggregate')
 
     op.drop_table('outbox_events')
+    with op.batch_alter_table('otp_codes', schema=None) as batch_op:
+        batch_op.drop_index('ix_otp_codes_phone_created')
+        batch_op.drop_index('ix_otp_codes_ip_created')
+
+    op.drop_table('otp_codes')
     op.drop_table('channel_tokens')
     # ### end Alembic commands ###

@@ -1,0 +1,268 @@
+"""The one way an attendance row is written, shared by scans, rosters, batches and reviews.
+
+Invariant 2 (one row per person per event) is held by the unique constraint on
+``(event_id, person_id)``. Writers never "select, then insert if missing": ``claim`` inserts with
+ON CONFLICT DO NOTHING and then locks the row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's
+``BEGIN IMMEDIATE`` already serializes writers). A concurrent second writer waits for the first
+to commit, finds its row and applies its change to it, so two simultaneous scans give one row.
+Requests that touch several rows take them in (event, person) order so they cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
+
+from coordinator.attendance.models import (
+    ATTENDED_STATUSES,
+    Attendance,
+    AttendanceAudit,
+    AttendanceMethod,
+    AttendanceStatus,
+)
+from coordinator.auth.principal import STAFF_ROLES, Principal
+from coordinator.bus.outbox import emit
+from coordinator.clock import Clock
+from coordinator.db import Base, is_postgres
+from coordinator.errors import Conflict, not_found
+from coordinator.events.models import Event, EventStatus, Signup, SignupStatus
+
+# The fields whose change is a change of the record: audited and announced.
+TRACKED_FIELDS = (
+    "status",
+    "method",
+    "walk_in",
+    "checked_in_at",
+    "checked_out_at",
+    "minutes",
+    "minutes_overridden",
+    "approved",
+    "note",
+)
+_OPEN_STATUSES = (EventStatus.published, EventStatus.completed)
+
+
+async def load_event(
+    session: AsyncSession, principal: Principal, event_id: int, *, staff_only: bool = True
+) -> Event:
+    """An event the caller may record attendance for; any other id answers 404."""
+    if staff_only:
+        principal.require_staff()
+    event = await session.get(Event, event_id)
+    if event is None or (principal.role in STAFF_ROLES and not principal.can_access(event.station_id)):
+        raise not_found("活动", "event", event_id)
+    return event
+
+
+def require_open(event: Event) -> None:
+    """Attendance belongs to events that happen: published (or already completed), not drafts or
+    cancelled ones."""
+    if event.status not in _OPEN_STATUSES:
+        raise Conflict(
+            "活动未发布或已取消，不能登记出勤",
+            f"Event {event.id} is {event.status}: attendance cannot be recorded",
+            code="event_not_open",
+        )
+
+
+async def confirmed_person_ids(session: AsyncSession, event_id: int) -> set[int]:
+    rows = await session.scalars(
+        select(Signup.person_id).where(Signup.event_id == event_id, Signup.status == SignupStatus.confirmed)
+    )
+    return set(rows)
+
+
+async def is_confirmed(session: AsyncSession, event_id: int, person_id: int) -> bool:
+    found = await session.scalar(
+        select(Signup.id)
+        .where(
+            Signup.event_id == event_id,
+            Signup.person_id == person_id,
+            Signup.status == SignupStatus.confirmed,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def not_signed_up(person_id: int) -> Conflict:
+    return Conflict(
+        "此人未确认报名该活动；如为现场参加，请标记为临时参加",
+        f"Person {person_id} has no confirmed sign-up for this event; mark them as a walk-in",
+        code="not_signed_up",
+        details={"person_id": person_id},
+    )
+
+
+def compute_minutes(
+    event: Event, status: str, checked_in_at: datetime | None, checked_out_at: datetime | None
+) -> int:
+    """Whole minutes between check-in and check-out, never more than the event lasts. An open
+    check-in counts until the event's end, so forgetting to check out does not cost the hours."""
+    if status not in ATTENDED_STATUSES or checked_in_at is None:
+        return 0
+    until = checked_out_at or event.ends_at
+    seconds = (until - checked_in_at).total_seconds()
+    cap = (event.ends_at - event.starts_at).total_seconds()
+    return int(max(0.0, min(seconds, cap)) // 60)
+
+
+def refresh_minutes(event: Event, row: Attendance) -> None:
+    if not row.minutes_overridden:
+        row.minutes = compute_minutes(event, row.status, row.checked_in_at, row.checked_out_at)
+
+
+def new_row_values(
+    event: Event,
+    clock: Clock,
+    *,
+    person_id: int,
+    status: AttendanceStatus,
+    method: AttendanceMethod | None,
+    recorded_by: int | None,
+    checked_in_at: datetime | None = None,
+    checked_out_at: datetime | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    now = clock.now()
+    return {
+        "event_id": event.id,
+        "person_id": person_id,
+        "station_id": event.station_id,
+        "status": status,
+        "method": method,
+        "walk_in": False,
+        "checked_in_at": checked_in_at,
+        "checked_out_at": checked_out_at,
+        "minutes": compute_minutes(event, status, checked_in_at, checked_out_at),
+        "minutes_overridden": False,
+        "approved": True,
+        "recorded_by": recorded_by,
+        "created_at": now,
+        "updated_at": now,
+        **fields,
+    }
+
+
+def insert_for(session: AsyncSession, entity: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT of the session's dialect, for ON CONFLICT clauses (both dialects spell them alike)."""
+    return postgresql.insert(entity) if is_postgres(session) else sqlite.insert(entity)
+
+
+@cache
+def _claim_statement(dialect: str, columns: frozenset[str]) -> ReturningInsert[tuple[Attendance]]:
+    """``INSERT … ON CONFLICT (event_id, person_id) DO NOTHING RETURNING *`` with a bound parameter
+    per column, built once per dialect and column set: SQLAlchemy then reuses its compiled form
+    and cache key instead of building and hashing a new statement on every scan."""
+    insert = postgresql.insert(Attendance) if dialect == "postgresql" else sqlite.insert(Attendance)
+    return (
+        insert.values({column: bindparam(column) for column in sorted(columns)})
+        .on_conflict_do_nothing(index_elements=["event_id", "person_id"])
+        .returning(Attendance)
+    )
+
+
+_LOCK_STATEMENT = (
+    select(Attendance)
+    .where(Attendance.event_id == bindparam("event_id"), Attendance.person_id == bindparam("person_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
+async def claim(session: AsyncSession, values: dict[str, Any]) -> tuple[Attendance, bool]:
+    """Insert the row unless one exists for (event, person); answer the locked row and whether
+    this call created it. A new row comes back from the INSERT itself (and is ours alone until
+    commit); only an existing one needs the locking SELECT."""
+    statement = _claim_statement(session.get_bind().dialect.name, frozenset(values))
+    created = await session.scalar(statement, values)
+    if created is not None:
+        return created, True
+    row = await session.scalar(
+        _LOCK_STATEMENT, {"event_id": values["event_id"], "person_id": values["person_id"]}
+    )
+    assert row is not None  # there already; rows are never deleted mid-request
+    return row, False
+
+
+async def lock_row(session: AsyncSession, attendance_id: int) -> Attendance | None:
+    return await session.scalar(
+        select(Attendance)
+        .where(Attendance.id == attendance_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def snapshot(row: Attendance) -> dict[str, Any]:
+    return {field: getattr(row, field) for field in TRACKED_FIELDS}
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+async def announce(
+    session: AsyncSession,
+    clock: Clock,
+    row: Attendance,
+    *,
+    before: dict[str, Any] | None,
+    changed_by: int | None,
+    reason: str | None = None,
+) -> bool:
+    """Finish a write: for a new row (``before`` None) or a changed one, emit ``AttendanceRecorded``;
+    a changed row also gets one audit entry per changed field. Answers whether anything changed."""
+    if before is None:
+        changed = list(TRACKED_FIELDS)
+    else:
+        after = snapshot(row)
+        changed = [f for f in TRACKED_FIELDS if before[f] != after[f]]
+        if not changed:
+            return False
+        row.updated_at = clock.now()
+        session.add_all(
+            AttendanceAudit(
+                attendance_id=row.id,
+                changed_by=changed_by,
+                changed_at=clock.now(),
+                field=field,
+                before=_text(before[field]),
+                after=_text(after[field]),
+                reason=reason,
+            )
+            for field in changed
+        )
+    await session.flush()
+    await emit(
+        session,
+        clock,
+        "AttendanceRecorded",
+        aggregate_type="attendance",
+        aggregate_id=row.id,
+        station_id=row.station_id,
+        payload={
+            "attendance_id": row.id,
+            "event_id": row.event_id,
+            "person_id": row.person_id,
+            "station_id": row.station_id,
+            "change": "created" if before is None else "updated",
+            "changed": sorted(changed),
+            "status": str(row.status),
+            "minutes": row.minutes,
+            "approved": row.approved,
+        },
+    )
+    return True

@@ -1,0 +1,377 @@
+"""Request and response shapes of check-ins, rosters, offline batches, reviews and residents served."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.config import JsonDict
+
+from coordinator.attendance.models import AttendanceMethod, AttendanceStatus
+
+Token = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+ClientId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+PhoneText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+# Staff may approve more than the event's length, but not more than a day for one event.
+Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
+_TOKEN_EXAMPLE = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJlaWQiOjQyfQ.c2lnbmF0dXJl"  # noqa: S105
+
+
+def _out_not_before_in(checked_in_at: datetime | None, checked_out_at: datetime | None) -> None:
+    if checked_in_at is not None and checked_out_at is not None and checked_out_at < checked_in_at:
+        raise ValueError("checked_out_at must not be before checked_in_at")
+
+
+class QrCodeOut(BaseModel):
+    """A signed token, the link a phone camera opens, and the QR of that link."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "token": _TOKEN_EXAMPLE,
+                    "url": f"https://kaili.example.cn/web/checkin?token={_TOKEN_EXAMPLE}",
+                    "svg": '<svg xmlns="http://www.w3.org/2000/svg" …</svg>',
+                    "png_base64": "iVBORw0KGgo…",
+                    "event_id": 42,
+                    "opens_at": "2026-12-06T09:00:00+08:00",
+                    "closes_at": "2026-12-06T12:00:00+08:00",
+                }
+            ]
+        }
+    )
+
+    token: str
+    url: str
+    svg: str
+    png_base64: str
+    event_id: int | None = None
+    person_id: int | None = None
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+
+
+class CheckinIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"token": _TOKEN_EXAMPLE, "event_id": 42}]})
+
+    token: Token
+    # The event the volunteer's page shows; a code of another event is refused.
+    event_id: int | None = None
+
+
+class ScanIn(BaseModel):
+    """A person's own code, scanned by an organizer at the door."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"token": _TOKEN_EXAMPLE, "walk_in": False}]})
+
+    token: Token
+    walk_in: bool = Field(default=False, description="Let in someone without a confirmed sign-up")
+
+
+_ATTENDANCE_EXAMPLE: JsonDict = {
+    "id": 7,
+    "event_id": 42,
+    "person_id": 3,
+    "person_name": "杨秀英",
+    "status": "present",
+    "method": "qr",
+    "walk_in": False,
+    "checked_in_at": "2026-12-06T09:55:00+08:00",
+    "checked_out_at": "2026-12-06T11:50:00+08:00",
+    "minutes": 115,
+    "hours": 1.92,
+    "minutes_overridden": False,
+    "approved": True,
+    "recorded_by": 2,
+    "client_id": None,
+    "note": None,
+    "created_at": "2026-12-06T09:55:00+08:00",
+    "updated_at": "2026-12-06T11:50:00+08:00",
+}
+
+
+class AttendanceOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_ATTENDANCE_EXAMPLE]})
+
+    id: int
+    event_id: int
+    person_id: int
+    person_name: str
+    status: AttendanceStatus
+    method: AttendanceMethod | None
+    walk_in: bool
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    minutes: int
+    hours: float
+    minutes_overridden: bool
+    approved: bool
+    recorded_by: int | None
+    client_id: str | None
+    note: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+CheckinAction = Literal["checked_in", "checked_out", "unchanged"]
+
+
+class CheckinOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"action": "checked_out", "attendance": _ATTENDANCE_EXAMPLE}]}
+    )
+
+    action: CheckinAction
+    attendance: AttendanceOut
+
+
+class RosterRecord(BaseModel):
+    """One line of the roster: a known person (``person_id``) or a walk-in given by name and phone."""
+
+    person_id: int | None = None
+    name: Name | None = None
+    phone: PhoneText | None = None
+    present: bool | None = None
+    status: AttendanceStatus | None = Field(default=None, description="Wins over `present` when both given")
+    checked_in_at: AwareDatetime | None = Field(default=None, description="Default: the event's start")
+    checked_out_at: AwareDatetime | None = Field(default=None, description="Default: the event's end")
+    walk_in: bool = Field(default=False, description="Came without a confirmed sign-up")
+    note: Note | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RosterRecord:
+        if (self.person_id is None) == (self.phone is None):
+            raise ValueError("give either person_id or name and phone of a walk-in")
+        if self.phone is not None and self.name is None:
+            raise ValueError("a walk-in needs a name")
+        if self.present is None and self.status is None:
+            raise ValueError("give present or status")
+        _out_not_before_in(self.checked_in_at, self.checked_out_at)
+        return self
+
+
+class RosterIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "records": [
+                        {"person_id": 3, "present": True},
+                        {"person_id": 4, "status": "late", "checked_in_at": "2026-12-06T09:40:00+08:00"},
+                        {"person_id": 5, "present": False},
+                        {"name": "吴金花", "phone": "13812341234", "present": True},
+                    ]
+                }
+            ]
+        }
+    )
+
+    records: list[RosterRecord] = Field(min_length=1, max_length=500)
+
+
+class RosterOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"items": [_ATTENDANCE_EXAMPLE], "created": 1, "updated": 0, "unchanged": 0}]
+        }
+    )
+
+    items: list[AttendanceOut]
+    created: int
+    updated: int
+    unchanged: int
+
+
+class BatchRecord(BaseModel):
+    """One scan made offline: its client-made id, the event, the person (id or scanned code), the time."""
+
+    client_id: ClientId
+    event_id: int
+    person_id: int | None = None
+    person_token: Token | None = None
+    kind: Literal["checkin", "checkout"]
+    at: AwareDatetime
+    walk_in: bool = False
+
+    @model_validator(mode="after")
+    def _one_person(self) -> BatchRecord:
+        if (self.person_id is None) == (self.person_token is None):
+            raise ValueError("give either person_id or person_token")
+        return self
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "records": [
+                        {
+                            "client_id": "a1f7c6e2-0c1b-4c4e-9a55-3f1f9d3b2c10",
+                            "event_id": 42,
+                            "person_id": 3,
+                            "kind": "checkin",
+                            "at": "2026-12-06T09:52:10+08:00",
+                        },
+                        {
+                            "client_id": "b2e8d7f3-1d2c-4d5f-8b66-4a2a0e4c3d21",
+                            "event_id": 42,
+                            "person_token": _TOKEN_EXAMPLE,
+                            "kind": "checkout",
+                            "at": "2026-12-06T11:58:40+08:00",
+                        },
+                    ]
+                }
+            ]
+        }
+    )
+
+    records: list[BatchRecord] = Field(min_length=1, max_length=1000)
+
+    @model_validator(mode="after")
+    def _distinct_client_ids(self) -> BatchIn:
+        ids = [r.client_id for r in self.records]
+        if len(set(ids)) != len(ids):
+            raise ValueError("client_id must be unique within a batch")
+        return self
+
+
+BatchOutcome = Literal["applied", "unchanged", "conflict", "replayed", "rejected"]
+
+
+class BatchRecordResult(BaseModel):
+    """``conflict``: another time was already stored; the earliest check-in and the latest check-out
+    win, ``resolution`` says which one is kept."""
+
+    client_id: str
+    outcome: BatchOutcome
+    attendance_id: int | None = None
+    resolution: Literal["kept_stored", "replaced_stored"] | None = None
+    stored_at: datetime | None = None
+    code: str | None = None
+    message: str | None = None
+    message_en: str | None = None
+
+
+class BatchOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "results": [
+                        {"client_id": "a1f7c6e2", "outcome": "applied", "attendance_id": 7},
+                        {
+                            "client_id": "b2e8d7f3",
+                            "outcome": "conflict",
+                            "attendance_id": 7,
+                            "resolution": "replaced_stored",
+                            "stored_at": "2026-12-06T02:05:00Z",
+                        },
+                        {"client_id": "c3f9e8a4", "outcome": "replayed"},
+                        {
+                            "client_id": "d4a0f9b5",
+                            "outcome": "rejected",
+                            "code": "not_signed_up",
+                            "message": "此人未确认报名该活动；如为现场参加，请标记为临时参加",
+                            "message_en": "Person 3 has no confirmed sign-up for this event",
+                        },
+                    ]
+                }
+            ]
+        }
+    )
+
+    results: list[BatchRecordResult]
+
+
+class SelfReportIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "checked_in_at": "2026-12-06T09:00:00+08:00",
+                    "checked_out_at": "2026-12-06T11:00:00+08:00",
+                    "note": "入户走访，村里没有社工在场",
+                }
+            ]
+        }
+    )
+
+    checked_in_at: AwareDatetime
+    checked_out_at: AwareDatetime
+    note: Note | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SelfReportIn:
+        _out_not_before_in(self.checked_in_at, self.checked_out_at)
+        return self
+
+
+class ApproveIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"minutes": 150, "reason": "走访路远，超时"}]})
+
+    minutes: Minutes | None = Field(default=None, description="Approve this many minutes, even past the cap")
+    reason: Note | None = None
+
+
+class AttendancePatch(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"checked_out_at": "2026-12-06T12:30:00+08:00", "reason": "漏扫签退"}]
+        }
+    )
+
+    status: AttendanceStatus | None = None
+    checked_in_at: AwareDatetime | None = None
+    checked_out_at: AwareDatetime | None = None
+    minutes: Minutes | None = Field(
+        default=None, description="Set the minutes (may exceed the event's length); null: compute again"
+    )
+    note: Note | None = None
+    reason: Note | None = Field(default=None, description="Why, kept in the audit trail")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AttendancePatch:
+        if "status" in self.model_fields_set and self.status is None:
+            raise ValueError("status may not be null")
+        _out_not_before_in(self.checked_in_at, self.checked_out_at)
+        return self
+
+
+class AuditOut(BaseModel):
+    id: int
+    changed_by: int | None
+    changed_at: datetime
+    field: str
+    before: str | None
+    after: str | None
+    reason: str | None
+
+
+class ServedIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"resident_ids": [11, 12], "headcount": 30}]})
+
+    resident_ids: list[int] = Field(default_factory=list, max_length=1000)
+    headcount: int | None = Field(default=None, ge=0, le=100_000, description="Anonymous residents served")
+
+    @model_validator(mode="after")
+    def _something(self) -> ServedIn:
+        if not self.resident_ids and self.headcount is None:
+            raise ValueError("give resident_ids or headcount")
+        return self
+
+
+class ServedOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"event_id": 42, "resident_ids": [11, 12], "headcount": 30, "added": [12]}]
+        }
+    )
+
+    event_id: int
+    resident_ids: list[int]
+    headcount: int
+    added: list[int] = Field(default_factory=list)

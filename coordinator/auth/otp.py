@@ -1,0 +1,263 @@
+"""Volunteer login by a one-time code sent to their phone.
+
+- Only an HMAC (keyed with the secret key) of a code is stored: a copied database does not give
+  the codes away, and six digits cannot be brute-forced offline without the key.
+- A code lives ``otp_ttl_seconds`` (5 minutes), allows ``otp_max_attempts`` guesses and is then
+  burnt; a new request replaces the previous code.
+- Requests are limited per phone (per minute and per hour, like the SMS providers' own limits)
+  and per client address. The count and the insert happen under a transaction-level advisory
+  lock on the phone and the address (PostgreSQL; SQLite serializes writers), so concurrent
+  requests cannot both pass the limit.
+- The code goes out through the SMS channel after the request commits. The stored notification
+  row carries a masked code and is created already ``sending``: no dispatcher ever sends it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
+
+from coordinator.auth.models import Role, User, UserStation
+from coordinator.clock import Clock
+from coordinator.db import flush_or_raise, is_postgres, transaction
+from coordinator.errors import Conflict, CoordinatorError, Forbidden, RateLimited, Unauthorized
+from coordinator.notify.channels import OutboundMessage, SendOutcome, SendResult
+from coordinator.notify.dispatcher import deliver
+from coordinator.notify.models import Notification, NotificationReason, NotificationStatus, OtpCode
+from coordinator.notify.outcomes import apply_result
+from coordinator.notify.rendering import render
+from coordinator.notify.runtime import channel_holder
+from coordinator.people.models import Person
+from coordinator.people.rules import normalize_phone
+from coordinator.settings import Settings
+
+CODE_DIGITS = 6
+MASKED_CODE = "******"
+
+
+@dataclass(frozen=True)
+class OtpDelivery:
+    """What to send once the request has committed (the code exists only here, in memory)."""
+
+    notification_id: int
+    phone: str
+    code: str
+    minutes: int
+
+
+def code_hash(secret: str, phone: str, code: str) -> str:
+    return hmac.new(secret.encode(), f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _rate_limited(zh: str, en: str, retry_after: int) -> RateLimited:
+    return RateLimited(zh, en, code="otp_rate_limited", details={"retry_after": retry_after})
+
+
+async def _serialize(session: AsyncSession, *keys: str) -> None:
+    if is_postgres(session):
+        for key in sorted(keys):  # one order everywhere: no deadlock between two requests
+            await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+
+
+async def _count_since(
+    session: AsyncSession, column: InstrumentedAttribute[str], value: str, since: datetime
+) -> int:
+    count = await session.scalar(
+        select(func.count()).select_from(OtpCode).where(column == value, OtpCode.created_at > since)
+    )
+    return int(count or 0)
+
+
+async def _check_limits(
+    session: AsyncSession, settings: Settings, phone: str, ip: str, now: datetime
+) -> None:
+    if await _count_since(session, OtpCode.phone, phone, now - timedelta(minutes=1)) >= (
+        settings.otp_per_phone_per_minute
+    ):
+        raise _rate_limited("验证码发送太频繁，请1分钟后再试", "Too many codes: wait a minute", 60)
+    if await _count_since(session, OtpCode.phone, phone, now - timedelta(hours=1)) >= (
+        settings.otp_per_phone_per_hour
+    ):
+        raise _rate_limited("该手机号本小时获取验证码次数已达上限", "Hourly code limit for this phone", 3600)
+    if await _count_since(session, OtpCode.request_ip, ip, now - timedelta(hours=1)) >= (
+        settings.otp_per_ip_per_hour
+    ):
+        raise _rate_limited("请求太频繁，请稍后再试", "Too many code requests from this address", 3600)
+
+
+async def request_code(
+    session: AsyncSession, clock: Clock, settings: Settings, *, phone: str, ip: str
+) -> OtpDelivery | None:
+    """Store a new code for ``phone``; None when no volunteer has that phone (nothing is sent,
+    but the answer and the rate limits are the same, so the API does not reveal who is known)."""
+    phone = normalize_phone(phone)
+    await _serialize(session, f"otp:phone:{phone}", f"otp:ip:{ip}")
+    now = clock.now()
+    await _check_limits(session, settings, phone, ip, now)
+    await session.execute(
+        update(OtpCode)
+        .where(OtpCode.phone == phone, OtpCode.consumed_at.is_(None))
+        .values(consumed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    secret = settings.secret_key.get_secret_value()
+    otp = OtpCode(
+        phone=phone,
+        code_hash=code_hash(secret, phone, code),
+        request_ip=ip,
+        attempts=0,
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.otp_ttl_seconds),
+    )
+    session.add(otp)
+    await session.flush()
+    person = await _person_for(session, phone, station_id=None)
+    if person is None:
+        return None
+    minutes = max(settings.otp_ttl_seconds // 60, 1)
+    key = f"otp:o{otp.id}"
+    row = Notification(
+        idempotency_key=f"{key}:sms",
+        plan_key=key,
+        station_id=person.station_id,
+        person_id=person.id,
+        reason=NotificationReason.otp,
+        offset="",
+        channel="sms",
+        fallback_channels=[],
+        status=NotificationStatus.sending,
+        due_at=now,
+        deadline=otp.expires_at,
+        attempts=1,
+        next_attempt_at=now,
+        lease_until=now + timedelta(seconds=settings.notify_lease_seconds),
+        payload=render("otp", "sms", phone, {"code": MASKED_CODE, "minutes": str(minutes)}),
+        created_at=now,
+        updated_at=now,
+        sent_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return OtpDelivery(notification_id=row.id, phone=phone, code=code, minutes=minutes)
+
+
+async def send_code(
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    settings: Settings,
+    delivery: OtpDelivery,
+) -> SendResult:
+    """Send a committed code and record the outcome; a throttled code is not retried (the row
+    holds no code to retry with, and a late code is useless): the volunteer asks again."""
+    channels = channel_holder.get(settings=settings, sessionmaker=sessionmaker, clock=clock)
+    rendered = render("otp", "sms", delivery.phone, {"code": delivery.code, "minutes": str(delivery.minutes)})
+    message = OutboundMessage(
+        notification_id=delivery.notification_id,
+        channel="sms",
+        recipient=delivery.phone,
+        template_key="otp",
+        params=rendered["params"],
+        text=rendered["text"],
+    )
+    result = await deliver(channels, "sms", message, settings)
+    recorded = result
+    if result.outcome is SendOutcome.throttled:
+        recorded = SendResult.permanent(result.error_code or "throttled", result.error_message)
+    async with transaction(sessionmaker) as session:
+        row = await session.get(Notification, delivery.notification_id)
+        if row is not None and row.status == NotificationStatus.sending:
+            channel = channels.get("sms")
+            await apply_result(
+                session,
+                row,
+                recorded,
+                now=clock.now(),
+                settings=settings,
+                rng=secrets.SystemRandom(),
+                provider=channel.name if channel else None,
+            )
+    return result
+
+
+async def _person_for(session: AsyncSession, phone: str, *, station_id: int | None) -> Person | None:
+    stmt = select(Person).where(Person.phone == phone, Person.is_active.is_(True))
+    if station_id is not None:
+        stmt = stmt.where(Person.station_id == station_id)
+    # A phone on the registers of several stations logs in as its first record unless told which.
+    return await session.scalar(stmt.order_by(Person.id).limit(1))
+
+
+def _wrong_code() -> Unauthorized:
+    return Unauthorized("验证码错误或已过期", "Wrong or expired code", code="otp_invalid", field="code")
+
+
+async def verify_code(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    *,
+    phone: str,
+    code: str,
+    station_id: int | None = None,
+) -> User | CoordinatorError:
+    """The volunteer's user (created on first login), or the error to answer.
+
+    The error is returned, not raised, so the caller commits the counted attempt."""
+    phone = normalize_phone(phone)
+    now = clock.now()
+    stmt = (
+        select(OtpCode)
+        .where(OtpCode.phone == phone, OtpCode.consumed_at.is_(None), OtpCode.expires_at > now)
+        .order_by(OtpCode.id.desc())
+        .limit(1)
+    )
+    otp = await session.scalar(stmt.with_for_update() if is_postgres(session) else stmt)
+    if otp is None:
+        return _wrong_code()
+    otp.attempts += 1
+    expected = code_hash(settings.secret_key.get_secret_value(), phone, code.strip())
+    if not hmac.compare_digest(expected, otp.code_hash):
+        if otp.attempts >= settings.otp_max_attempts:
+            otp.consumed_at = now  # burnt: ask for a new code
+            await session.flush()
+            return RateLimited(
+                "验证码错误次数过多，请重新获取",
+                "Too many wrong codes: request a new one",
+                code="otp_attempts",
+            )
+        await session.flush()
+        return _wrong_code()
+    otp.consumed_at = now
+    await session.flush()
+    person = await _person_for(session, phone, station_id=station_id)
+    if person is None:
+        return _wrong_code()
+    return await _volunteer_user(session, clock, person)
+
+
+async def _volunteer_user(session: AsyncSession, clock: Clock, person: Person) -> User | CoordinatorError:
+    user = await session.scalar(select(User).where(User.person_id == person.id))
+    if user is not None:
+        if not user.is_active:
+            return Unauthorized("账号已停用", "Account disabled", code="account_disabled")
+        if user.role != Role.volunteer:
+            # A staff account linked to this person signs in with its password, never by SMS.
+            return Forbidden(
+                "请使用账号密码登录", "Staff accounts sign in with a password", code="use_password"
+            )
+        return user
+    user = User(role=Role.volunteer, person_id=person.id, is_active=True, created_at=clock.now())
+    session.add(user)
+    await flush_or_raise(session, Conflict("请重试", "Please retry", code="login_conflict"))
+    session.add(UserStation(user_id=user.id, station_id=person.station_id))
+    await session.flush()
+    return user

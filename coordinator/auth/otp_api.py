@@ -1,0 +1,87 @@
+"""Routes of the phone-code login for volunteers (see ``otp`` for the rules)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, BackgroundTasks, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from coordinator.auth import otp
+from coordinator.auth.schemas import TokenOut
+from coordinator.auth.service import issue_access_token
+from coordinator.deps import ClockDep, SessionDep, SettingsDep
+from coordinator.errors import CoordinatorError
+
+router = APIRouter(tags=["auth"])
+
+
+class OtpRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": {"phone": "13812341234"}})
+
+    phone: str = Field(min_length=1, max_length=40)
+
+
+class OtpRequested(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": {"sent": True, "expires_in": 300}})
+
+    sent: bool = True
+    expires_in: int
+
+
+class OtpVerify(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"phone": "13812341234", "code": "482913", "station_id": None}}
+    )
+
+    phone: str = Field(min_length=1, max_length=40)
+    code: str = Field(pattern=r"^\s*\d{6}\s*$")
+    station_id: int | None = Field(default=None, description="Which station's record, if on several")
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post(
+    "/auth/otp/request",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=OtpRequested,
+    summary="Send a login code by SMS",
+)
+async def request_code(
+    data: OtpRequest,
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> OtpRequested:
+    """Answers the same whether or not a volunteer has this phone; the SMS goes after commit."""
+    delivery = await otp.request_code(session, clock, settings, phone=data.phone, ip=_client_address(request))
+    if delivery is not None:
+        sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+        # Background tasks run after the response, so after the request's transaction committed.
+        background.add_task(
+            otp.send_code, sessionmaker=sessionmaker, clock=clock, settings=settings, delivery=delivery
+        )
+    return OtpRequested(expires_in=settings.otp_ttl_seconds)
+
+
+@router.post(
+    "/auth/otp/verify",
+    response_model=TokenOut,
+    responses={401: {"description": "Wrong or expired code"}, 429: {"description": "Too many attempts"}},
+    summary="Exchange a login code for a bearer token",
+)
+async def verify_code(
+    data: OtpVerify, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> TokenOut | JSONResponse:
+    outcome = await otp.verify_code(
+        session, clock, settings, phone=data.phone, code=data.code, station_id=data.station_id
+    )
+    if isinstance(outcome, CoordinatorError):
+        # Answered, not raised: the counted attempt must commit with the error.
+        headers = {"WWW-Authenticate": "Bearer"} if outcome.status_code == 401 else None
+        return JSONResponse(outcome.envelope(), status_code=outcome.status_code, headers=headers)
+    return TokenOut(access_token=issue_access_token(settings=settings, clock=clock, user=outcome))

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import AwareDatetime
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from coordinator.auth.principal import Principal
+from coordinator.deps import ClockDep, PrincipalDep, SessionDep
+from coordinator.events import lifecycle, service
+from coordinator.events.ics import MEDIA_TYPE, render_calendar
+from coordinator.events.models import Event, EventStatus
+from coordinator.events.schemas import CancelIn, EventCreate, EventOut, EventUpdate, RescheduleIn
+from coordinator.events.shaping import event_out
+from coordinator.pagination import CursorQuery, LimitQuery, Page
+from coordinator.people.shaping import station_zones
+from coordinator.stations.service import get_station
+
+router = APIRouter(tags=["events"])
+
+
+async def _answer(session: AsyncSession, event: Event) -> EventOut:
+    zones = await station_zones(session, [event.station_id])
+    waitlisted = await service.waitlist_counts(session, [event.id])
+    return event_out(event, zones[event.station_id], waitlisted)
+
+
+async def _event_to_change(session: AsyncSession, principal: Principal, event_id: int) -> Event:
+    """Staff only; the event row is locked until the request's transaction ends."""
+    principal.require_staff()
+    return await service.get_event_for(session, principal, event_id, for_update=True)
+
+
+@router.post(
+    "/events", status_code=status.HTTP_201_CREATED, response_model=EventOut, summary="Create a draft event"
+)
+async def create_event(
+    data: EventCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> EventOut:
+    """A draft from a theme: what the request leaves out comes from the theme's defaults."""
+    principal.require_staff()
+    await get_station(session=session, principal=principal, station_id=data.station_id)
+    event = await service.create_event(session, clock, data=data, created_by=principal.user_id)
+    return await _answer(session, event)
+
+
+@router.get("/events", response_model=Page[EventOut], summary="Events in start order")
+async def list_events(
+    session: SessionDep,
+    principal: PrincipalDep,
+    station_id: Annotated[int | None, Query(description="Only this station")] = None,
+    theme: Annotated[str | None, Query(max_length=40, description="Theme code")] = None,
+    status_: Annotated[EventStatus | None, Query(alias="status")] = None,
+    from_: Annotated[
+        AwareDatetime | None, Query(alias="from", description="Still running at or after")
+    ] = None,
+    to: Annotated[AwareDatetime | None, Query(description="Starting before")] = None,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+) -> Page[EventOut]:
+    if station_id is not None:
+        await get_station(session=session, principal=principal, station_id=station_id)
+    filters = service.EventFilters(
+        station_id=station_id, theme=theme, status=status_, starts_from=from_, starts_to=to
+    )
+    rows, next_cursor = await service.list_events(
+        session, principal, filters=filters, limit=limit, cursor=cursor
+    )
+    zones = await station_zones(session, (e.station_id for e in rows))
+    waitlisted = await service.waitlist_counts(session, [e.id for e in rows])
+    return Page(items=[event_out(e, zones[e.station_id], waitlisted) for e in rows], next_cursor=next_cursor)
+
+
+# Declared before "/events/{event_id}" so that "7.ics" is not read as an event id.
+@router.get(
+    "/events/{event_id}.ics",
+    response_class=Response,
+    summary="The event as an iCalendar file",
+    responses={200: {"content": {"text/calendar": {}}, "description": "RFC 5545 calendar"}},
+)
+async def event_ics(event_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep) -> Response:
+    event = await service.get_event_for(session, principal, event_id)
+    zones = await station_zones(session, [event.station_id])
+    body = render_calendar([event], zones, now=clock.now(), name=event.title)
+    return Response(
+        body,
+        media_type=MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="event-{event.id}.ics"'},
+    )
+
+
+@router.get("/events/{event_id}", response_model=EventOut, summary="One event")
+async def get_event(event_id: int, session: SessionDep, principal: PrincipalDep) -> EventOut:
+    return await _answer(session, await service.get_event_for(session, principal, event_id))
+
+
+@router.patch("/events/{event_id}", response_model=EventOut, summary="Change an event")
+async def update_event(
+    event_id: int, data: EventUpdate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> EventOut:
+    event = await _event_to_change(session, principal, event_id)
+    await service.update_event(session, clock, event=event, data=data)
+    return await _answer(session, event)
+
+
+@router.post("/events/{event_id}/publish", response_model=EventOut, summary="Open a draft for sign-ups")
+async def publish_event(
+    event_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> EventOut:
+    event = await _event_to_change(session, principal, event_id)
+    await service.publish_event(session, clock, event=event)
+    return await _answer(session, event)
+
+
+@router.post("/events/{event_id}/reschedule", response_model=EventOut, summary="Move an event")
+async def reschedule_event(
+    event_id: int, data: RescheduleIn, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> EventOut:
+    event = await _event_to_change(session, principal, event_id)
+    await lifecycle.reschedule_event(
+        session, clock, event=event, starts_at=data.starts_at, ends_at=data.ends_at
+    )
+    return await _answer(session, event)
+
+
+@router.post("/events/{event_id}/cancel", response_model=EventOut, summary="Cancel an event")
+async def cancel_event(
+    event_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep, data: CancelIn | None = None
+) -> EventOut:
+    event = await _event_to_change(session, principal, event_id)
+    await lifecycle.cancel_event(session, clock, event=event, reason=data.reason if data else None)
+    return await _answer(session, event)

@@ -1,0 +1,254 @@
+"""Invitations: staff offer a person a place; the person answers through a signed link.
+
+An invitation is an ``invited`` sign-up that holds a place in its role (it counts toward the
+role's count) until it is accepted (confirmed), declined, withdrawn or expires; the last three
+free the place and promote the first eligible waiting people. A role without a free place
+cannot be invited into (``role_full``). The link's token is signed for the purpose
+"invitation", names the sign-up, and expires with it: ``invitation_valid_hours`` after sending,
+never later than the event's start.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from coordinator.clock import Clock
+from coordinator.db import transaction
+from coordinator.errors import Conflict, CoordinatorError, Invalid, Unauthorized
+from coordinator.events.models import EventRole, Signup, SignupSource, SignupStatus
+from coordinator.events.signup_rules import (
+    check_event_open,
+    commitment_problem,
+    load_commitments,
+)
+from coordinator.events.signups import admit, flush_new_signup, load_event, release_place
+from coordinator.events.waitlist import (
+    emit_signup,
+    fill_free_places,
+    free_places,
+    invited_count,
+    lock_people,
+    lock_role,
+)
+from coordinator.security import sign, verify
+from coordinator.settings import Settings
+
+PURPOSE = "invitation"
+EXPIRY_BATCH = 200
+
+
+class Gone(CoordinatorError):
+    status_code: ClassVar[int] = 410
+    default_code: ClassVar[str] = "gone"
+
+
+def invitation_token(settings: Settings, signup: Signup, *, now: datetime) -> str:
+    """The answer link's token; can be issued again (e.g. by a reminder) until the invitation expires."""
+    assert signup.invitation_expires_at is not None
+    return sign(
+        settings.secret_key.get_secret_value(),
+        PURPOSE,
+        {"sid": signup.id},
+        now=now,
+        expires_in=max(signup.invitation_expires_at - now, timedelta(0)),
+    )
+
+
+def invitation_url(settings: Settings, token: str) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/api/v1/invitations/{token}"
+
+
+async def invite(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    *,
+    event_id: int,
+    person_id: int,
+    role_id: int | None,
+    source: SignupSource,
+) -> tuple[Signup, str]:
+    """Hold a free place of the role for the person, answerable through the returned token."""
+    admission = await admit(session, clock, event_id=event_id, person_id=person_id, role_id=role_id)
+    role = admission.role
+    if await free_places(session, role) <= 0:
+        raise Conflict(
+            f"岗位「{role.name}」已满，不能再邀请",
+            f"Role {role.name!r} has no free place to invite into",
+            code="role_full",
+            field="role",
+        )
+    now = clock.now()
+    signup = Signup(
+        event_id=event_id,
+        role_id=role.id,
+        person_id=person_id,
+        status=SignupStatus.invited,
+        source=source,
+        invitation_expires_at=min(
+            now + timedelta(hours=settings.invitation_valid_hours), admission.event.starts_at
+        ),
+        created_at=now,
+        updated_at=now,
+    )
+    await flush_new_signup(session, signup)
+    assert signup.invitation_expires_at is not None
+    await emit_signup(
+        session,
+        clock,
+        "InvitationSent",
+        signup,
+        admission.event.station_id,
+        source=source,
+        expires_at=signup.invitation_expires_at.isoformat(),
+    )
+    return signup, invitation_token(settings, signup, now=now)
+
+
+async def read_invitation(session: AsyncSession, clock: Clock, settings: Settings, token: str) -> Signup:
+    """The sign-up a token names; refuses forged and expired tokens."""
+    try:
+        claims = verify(settings.secret_key.get_secret_value(), PURPOSE, token, now=clock.now())
+    except Unauthorized as exc:
+        if exc.code == "token_expired":
+            raise invitation_expired() from exc
+        raise Invalid("邀请链接无效", "The invitation link is invalid", code="invalid_invitation") from exc
+    signup_id = claims.get("sid")
+    signup = await session.get(Signup, signup_id) if isinstance(signup_id, int) else None
+    if signup is None:
+        raise Invalid("邀请链接无效", "The invitation link is invalid", code="invalid_invitation")
+    return signup
+
+
+def invitation_expired() -> Gone:
+    return Gone("邀请已过期", "The invitation has expired", code="invitation_expired")
+
+
+def _check_still_open(signup: Signup, now: datetime) -> None:
+    if signup.status == SignupStatus.invited:
+        if signup.invitation_expires_at is not None and signup.invitation_expires_at <= now:
+            raise invitation_expired()
+        return
+    if signup.status == SignupStatus.cancelled and _expired(signup):
+        raise invitation_expired()
+    raise Conflict(
+        f"该邀请已处理（{signup.status}）",
+        f"The invitation was already answered or withdrawn ({signup.status})",
+        code="invitation_answered",
+        details={"status": signup.status},
+    )
+
+
+def _expired(signup: Signup) -> bool:
+    """An invitation ended by the expiry tick (not by an answer or a withdrawal)."""
+    return (
+        signup.invitation_expires_at is not None
+        and signup.cancelled_at is not None
+        and signup.cancelled_at >= signup.invitation_expires_at
+    )
+
+
+async def _lock_invitation(session: AsyncSession, signup: Signup) -> tuple[EventRole, Signup]:
+    """Lock the role, then re-read the sign-up: its status changes only under the role's lock."""
+    role = await lock_role(session, signup.role_id)
+    fresh = await session.scalar(
+        select(Signup).where(Signup.id == signup.id).execution_options(populate_existing=True)
+    )
+    assert fresh is not None
+    return role, fresh
+
+
+async def accept(session: AsyncSession, clock: Clock, settings: Settings, token: str) -> Signup:
+    """Confirm the invited person (waitlisted instead if the role somehow has no place left,
+    e.g. its count was changed past the invitation by other means)."""
+    signup = await read_invitation(session, clock, settings, token)
+    event, zone = await load_event(session, signup.event_id)
+    now = clock.now()
+    role, signup = await _lock_invitation(session, signup)
+    _check_still_open(signup, now)
+    check_event_open(event, now)
+    limits = await lock_people(session, [signup.person_id])
+    commitments = (await load_commitments(session, [signup.person_id], event, zone)).get(signup.person_id, [])
+    if problem := commitment_problem(event, zone, commitments, limits[signup.person_id]):
+        raise problem
+    # The invitation's own place turns into the confirmed place.
+    has_place = role.confirmed_count + await invited_count(session, role.id) - 1 < role.count
+    signup.updated_at = now
+    if has_place:
+        signup.status = SignupStatus.confirmed
+        signup.confirmed_at = now
+        role.confirmed_count += 1
+    else:
+        signup.status = SignupStatus.waitlisted
+        signup.waitlist_seq = role.next_waitlist_seq
+        role.next_waitlist_seq += 1
+    await session.flush()
+    await _emit_answer(session, clock, signup, event.station_id, "accepted")
+    kind = "SignupConfirmed" if has_place else "SignupWaitlisted"
+    await emit_signup(session, clock, kind, signup, event.station_id, source=signup.source)
+    return signup
+
+
+async def decline(session: AsyncSession, clock: Clock, settings: Settings, token: str) -> Signup:
+    """Free the invitation's place and promote the first eligible waiting people."""
+    signup = await read_invitation(session, clock, settings, token)
+    event, zone = await load_event(session, signup.event_id)
+    role, signup = await _lock_invitation(session, signup)
+    _check_still_open(signup, clock.now())
+    await release_place(session, clock, signup=signup, role=role, status=SignupStatus.declined)
+    await _emit_answer(session, clock, signup, event.station_id, "declined")
+    if event.starts_at > clock.now():
+        await fill_free_places(session, clock, event=event, role=role, zone=zone)
+    return signup
+
+
+async def _emit_answer(
+    session: AsyncSession, clock: Clock, signup: Signup, station_id: int, answer: str
+) -> None:
+    await emit_signup(session, clock, "InvitationAnswered", signup, station_id, answer=answer)
+
+
+async def expire_invitations(
+    *, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, settings: Settings, **_: Any
+) -> int:
+    """Tick: end invitations past their expiry, each in its own transaction (one role lock at a
+    time, so the tick never holds two roles), freeing the place for the waiting people."""
+    now = clock.now()
+    async with sessionmaker() as session:
+        due = list(
+            (
+                await session.scalars(
+                    select(Signup.id)
+                    .where(Signup.status == SignupStatus.invited, Signup.invitation_expires_at <= now)
+                    .order_by(Signup.invitation_expires_at, Signup.id)
+                    .limit(EXPIRY_BATCH)
+                )
+            ).all()
+        )
+    expired = 0
+    for signup_id in due:
+        async with transaction(sessionmaker) as session:
+            expired += await _expire_one(session, clock, signup_id)
+    return expired
+
+
+async def _expire_one(session: AsyncSession, clock: Clock, signup_id: int) -> int:
+    signup = await session.get(Signup, signup_id)
+    if signup is None:
+        return 0
+    event, zone = await load_event(session, signup.event_id)
+    role, signup = await _lock_invitation(session, signup)
+    now = clock.now()
+    if signup.status != SignupStatus.invited or signup.invitation_expires_at is None:
+        return 0  # answered meanwhile
+    if signup.invitation_expires_at > now:
+        return 0
+    await release_place(session, clock, signup=signup, role=role, status=SignupStatus.cancelled)
+    await _emit_answer(session, clock, signup, event.station_id, "expired")
+    if event.starts_at > now:
+        await fill_free_places(session, clock, event=event, role=role, zone=zone)
+    return 1

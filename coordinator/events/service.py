@@ -1,0 +1,384 @@
+"""Events: create from a theme, read, list, change, publish.
+
+Routes (and the series materializer) authorize and load the event first; the functions here
+apply the rules. Rescheduling and cancelling live in ``events.lifecycle``,
+the field rules in ``events.rules``.
+
+Locks: a change loads the event with ``for_update=True`` (PostgreSQL ``SELECT … FOR UPDATE`` on
+the event row; SQLite transactions begin IMMEDIATE, which serializes writers). Role counts are
+checked against ``confirmed_count`` under the role rows' own locks, the same locks a sign-up
+takes to claim a place, so a count can never be lowered below what a concurrent sign-up confirmed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from coordinator.auth.principal import STAFF_ROLES, Principal
+from coordinator.bus.outbox import emit
+from coordinator.clock import Clock
+from coordinator.db import flush_or_raise
+from coordinator.errors import Conflict, Invalid, not_found
+from coordinator.events.lifecycle import ensure_changeable, event_payload
+from coordinator.events.models import Event, EventRole, EventStatus, Signup, SignupStatus
+from coordinator.events.rules import (
+    check_capacity,
+    check_categories,
+    check_organization,
+    check_roles,
+    check_times,
+)
+from coordinator.events.schemas import EventCreate, EventUpdate, RoleIn, RolePatch
+from coordinator.events.themes import Theme, resolve_theme
+from coordinator.events.waitlist import fill_free_places, invited_count
+from coordinator.pagination import paginate
+from coordinator.people.vocabularies import load_vocabulary
+from coordinator.stations.models import Station
+
+# The field rules are part of this module's interface (series and themes use them too).
+__all__ = [
+    "EventFilters",
+    "check_capacity",
+    "check_categories",
+    "check_organization",
+    "check_roles",
+    "check_times",
+    "create_event",
+    "get_event_for",
+    "list_events",
+    "may_see",
+    "publish_event",
+    "update_event",
+    "waitlist_counts",
+]
+
+# Fields that appear in people's calendars: changing them bumps the iCalendar SEQUENCE.
+VISIBLE_FIELDS = frozenset({"title", "description", "location"})
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    station_id: int | None = None
+    theme: str | None = None
+    status: EventStatus | None = None
+    starts_from: datetime | None = None  # events still running at or after this instant
+    starts_to: datetime | None = None  # events starting before this instant
+
+
+async def create_event(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    data: EventCreate,
+    created_by: int | None,
+    series_id: int | None = None,
+    occurrence_key: str | None = None,
+) -> Event:
+    """A draft event with the theme's defaults for whatever ``data`` leaves out.
+
+    The caller has checked that the station may be used. A second occurrence of a series with the
+    same ``occurrence_key`` raises ``Conflict("occurrence_exists")`` and leaves the transaction usable."""
+    theme = await resolve_theme(session, station_id=data.station_id, code=data.theme)
+    vocabulary = await load_vocabulary(session=session, station_id=data.station_id)
+    ends_at = data.ends_at or data.starts_at + timedelta(minutes=theme.duration_minutes)
+    check_times(data.starts_at, ends_at)
+    roles = data.roles if data.roles is not None else _theme_roles(theme)
+    check_roles(vocabulary, roles)
+    capacity = check_capacity(data.capacity, roles)
+    if data.organization_id is not None:
+        await check_organization(session, station_id=data.station_id, organization_id=data.organization_id)
+    offsets = data.reminder_offsets if data.reminder_offsets is not None else list(theme.reminder_offsets)
+    categories = data.target_categories
+    now = clock.now()
+    event = Event(
+        station_id=data.station_id,
+        organization_id=data.organization_id,
+        series_id=series_id,
+        occurrence_key=occurrence_key,
+        detached=False,
+        theme=theme.code,
+        title=data.title or theme.name_zh,
+        description=data.description,
+        location=data.location,
+        starts_at=data.starts_at.astimezone(UTC),
+        ends_at=ends_at.astimezone(UTC),
+        capacity=capacity,
+        status=EventStatus.draft,
+        reminder_offsets=offsets,
+        target_categories=check_categories(categories if categories is not None else theme.target_categories),
+        sequence=0,
+        created_by=created_by,
+        created_at=now,
+        updated_at=now,
+    )
+    event.roles = [_role_row(i, role) for i, role in enumerate(roles)]
+    session.add(event)
+    if series_id is None:
+        await session.flush()
+    else:
+        await flush_or_raise(
+            session,
+            Conflict(
+                "该系列活动的此次活动已存在",
+                f"Occurrence {occurrence_key} of series {series_id} exists",
+                code="occurrence_exists",
+            ),
+        )
+    await emit(
+        session,
+        clock,
+        "EventCreated",
+        aggregate_type="event",
+        aggregate_id=event.id,
+        station_id=event.station_id,
+        payload={**event_payload(event), "theme": event.theme, "series_id": series_id},
+    )
+    return event
+
+
+def _theme_roles(theme: Theme) -> list[RoleIn]:
+    return [RoleIn.model_validate(template.as_dict()) for template in theme.roles]
+
+
+def _role_row(position: int, role: RoleIn) -> EventRole:
+    return EventRole(
+        position=position,
+        name=role.name,
+        count=role.count,
+        skills=list(role.skills),
+        languages=list(role.languages),
+        party_members_only=role.party_members_only,
+        confirmed_count=0,
+        next_waitlist_seq=1,
+    )
+
+
+async def get_event_for(
+    session: AsyncSession, principal: Principal, event_id: int, *, for_update: bool = False
+) -> Event:
+    """The event with its roles. Staff see every event of their stations, volunteers the
+    non-draft events of theirs; anything else answers 404 as if it did not exist."""
+    stmt = select(Event).where(Event.id == event_id).options(selectinload(Event.roles))
+    if for_update:
+        stmt = stmt.with_for_update(of=Event).execution_options(populate_existing=True)
+    event = await session.scalar(stmt)
+    if event is None or not may_see(principal, event):
+        raise not_found("活动", "event", event_id)
+    return event
+
+
+def may_see(principal: Principal, event: Event) -> bool:
+    if not principal.can_access(event.station_id):
+        return False
+    return principal.role in STAFF_ROLES or event.status != EventStatus.draft
+
+
+async def list_events(
+    session: AsyncSession, principal: Principal, *, filters: EventFilters, limit: int, cursor: str | None
+) -> tuple[list[Event], str | None]:
+    """Events in start order. Volunteers never see drafts."""
+    stmt = select(Event).where(principal.station_filter(Event.station_id)).options(selectinload(Event.roles))
+    if principal.role not in STAFF_ROLES:
+        stmt = stmt.where(Event.status != EventStatus.draft)
+    if filters.station_id is not None:
+        stmt = stmt.where(Event.station_id == filters.station_id)
+    if filters.theme is not None:
+        stmt = stmt.where(Event.theme == filters.theme)
+    if filters.status is not None:
+        stmt = stmt.where(Event.status == filters.status)
+    if filters.starts_from is not None:
+        stmt = stmt.where(Event.ends_at > filters.starts_from)
+    if filters.starts_to is not None:
+        stmt = stmt.where(Event.starts_at < filters.starts_to)
+    return await paginate(session, stmt, keys=[Event.starts_at, Event.id], limit=limit, cursor=cursor)
+
+
+async def waitlist_counts(session: AsyncSession, event_ids: Sequence[int]) -> dict[int, int]:
+    """Waiting sign-ups per role id of the given events."""
+    if not event_ids:
+        return {}
+    rows = await session.execute(
+        select(Signup.role_id, func.count())
+        .where(Signup.event_id.in_(sorted(set(event_ids))), Signup.status == SignupStatus.waitlisted)
+        .group_by(Signup.role_id)
+    )
+    return {role_id: int(count) for role_id, count in rows}
+
+
+async def update_event(
+    session: AsyncSession, clock: Clock, *, event: Event, data: EventUpdate, from_series: bool = False
+) -> Event:
+    """Apply the fields sent. ``event`` was loaded with ``for_update=True``. An edit of one
+    occurrence of a series detaches it, unless the series itself is making the edit."""
+    ensure_changeable(event)
+    sent = data.model_fields_set
+    changed: set[str] = set()
+    for field in ("title", "description", "location", "reminder_offsets"):
+        if field in sent and getattr(event, field) != getattr(data, field):
+            setattr(event, field, getattr(data, field))
+            changed.add(field)
+    if "target_categories" in sent and data.target_categories is not None:
+        categories = check_categories(data.target_categories)
+        if categories != event.target_categories:
+            event.target_categories = categories
+            changed.add("target_categories")
+    if "organization_id" in sent and data.organization_id != event.organization_id:
+        if data.organization_id is not None:
+            await check_organization(
+                session, station_id=event.station_id, organization_id=data.organization_id
+            )
+        event.organization_id = data.organization_id
+        changed.add("organization_id")
+    grown: list[EventRole] = []
+    if data.roles is not None or data.capacity is not None:
+        places_changed, grown = await _change_places(session, event, data)
+        changed |= places_changed
+    if not changed:
+        return event
+    now = clock.now()
+    event.updated_at = now
+    if changed & VISIBLE_FIELDS:
+        event.sequence += 1
+    if event.series_id is not None and not from_series:
+        event.detached = True
+    await flush_or_raise(
+        session, Conflict("岗位名称重复", "Two roles would have the same name", code="duplicate_role")
+    )
+    await emit(
+        session,
+        clock,
+        "EventUpdated",
+        aggregate_type="event",
+        aggregate_id=event.id,
+        station_id=event.station_id,
+        payload={**event_payload(event), "changed": sorted(changed)},
+    )
+    if grown and event.status == EventStatus.published:
+        # New places go to the waiting people first, in arrival order, as when a place is freed.
+        zone = (
+            await session.execute(select(Station.timezone).where(Station.id == event.station_id))
+        ).scalar_one()
+        for role in grown:
+            await fill_free_places(session, clock, event=event, role=role, zone=zone)
+    return event
+
+
+async def _change_places(
+    session: AsyncSession, event: Event, data: EventUpdate
+) -> tuple[set[str], list[EventRole]]:
+    """Roles and capacity; answers what changed and the roles that gained places.
+
+    The role rows are locked (the lock a sign-up takes to claim a place), so the places held —
+    confirmed plus invited — are current when a count is lowered."""
+    await session.execute(
+        select(EventRole)
+        .where(EventRole.event_id == event.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    # A capacity that was just the sum of the counts follows them; a set one stays and must fit.
+    follows_counts = event.capacity == sum(role.count for role in event.roles)
+    changed: set[str] = set()
+    grown: list[EventRole] = []
+    if data.roles is not None:
+        vocabulary = await load_vocabulary(session=session, station_id=event.station_id)
+        check_roles(vocabulary, data.roles)
+        for i, patch in enumerate(data.roles):
+            role = _find_role(event, patch, field=f"roles.{i}")
+            if role is None:
+                event.roles.append(_role_row(len(event.roles), patch))
+                changed.add("roles")
+                continue
+            if patch.count > role.count:
+                grown.append(role)
+            elif patch.count < role.count:
+                await _check_places_held(session, role, patch.count, field=f"roles.{i}.count")
+            if _apply_role(role, patch):
+                changed.add("roles")
+    capacity = data.capacity
+    if capacity is None:
+        capacity = sum(role.count for role in event.roles) if follows_counts else event.capacity
+    capacity = check_capacity(capacity, event.roles)
+    if capacity != event.capacity:
+        event.capacity = capacity
+        changed.add("capacity")
+    return changed, grown
+
+
+async def _check_places_held(session: AsyncSession, role: EventRole, count: int, *, field: str) -> None:
+    """A count may not drop below the places people hold; ``PATCH /events/{id}/roles/{role_id}``
+    with ``force`` is the way to take places away from confirmed people."""
+    invited = await invited_count(session, role.id)
+    if count >= role.confirmed_count + invited:
+        return
+    raise Conflict(
+        f"岗位「{role.name}」已确认{role.confirmed_count}人、邀请{invited}人，名额不能少于此数",
+        f"Role {role.name!r} has {role.confirmed_count} confirmed and {invited} invited; no fewer places",
+        code="role_count_below_confirmed",
+        field=field,
+        details={"role_id": role.id, "confirmed": role.confirmed_count, "invited": invited},
+    )
+
+
+def _apply_role(role: EventRole, patch: RolePatch) -> bool:
+    values: dict[str, Any] = {
+        "name": patch.name,
+        "count": patch.count,
+        "skills": list(patch.skills),
+        "languages": list(patch.languages),
+        "party_members_only": patch.party_members_only,
+    }
+    changed = False
+    for key, value in values.items():
+        if getattr(role, key) != value:
+            setattr(role, key, value)
+            changed = True
+    return changed
+
+
+def _find_role(event: Event, patch: RolePatch, *, field: str) -> EventRole | None:
+    if patch.id is not None:
+        for role in event.roles:
+            if role.id == patch.id:
+                return role
+        raise Invalid(
+            f"该活动没有此岗位：{patch.id}",
+            f"Role {patch.id} is not a role of this event",
+            code="unknown_role",
+            field=f"{field}.id",
+        )
+    return next((role for role in event.roles if role.name == patch.name), None)
+
+
+async def publish_event(session: AsyncSession, clock: Clock, *, event: Event) -> Event:
+    """Open a draft for sign-ups; a past event cannot be published."""
+    ensure_changeable(event)
+    if event.status != EventStatus.draft:
+        raise Conflict("只有草稿状态的活动可以发布", "Only a draft can be published", code="event_not_draft")
+    now = clock.now()
+    if event.starts_at <= now:
+        raise Conflict(
+            "活动开始时间已过，不能发布",
+            "The event has already started; it cannot be published",
+            code="event_in_past",
+        )
+    event.status = EventStatus.published
+    event.published_at = now
+    event.updated_at = now
+    await session.flush()
+    await emit(
+        session,
+        clock,
+        "EventPublished",
+        aggregate_type="event",
+        aggregate_id=event.id,
+        station_id=event.station_id,
+        payload=event_payload(event),
+    )
+    return event

@@ -1,0 +1,54 @@
+"""Events as the API shows them: times in the station's zone, places per role, holiday info."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from zoneinfo import ZoneInfo
+
+from coordinator.events.holidays import holiday_on
+from coordinator.events.models import Event
+from coordinator.events.schemas import EventOut, RoleOut
+
+
+def event_out(event: Event, zone: ZoneInfo, waitlisted: Mapping[int, int]) -> EventOut:
+    """``waitlisted`` maps role ids to their waiting sign-ups (``service.waitlist_counts``)."""
+    starts_at = event.starts_at.astimezone(zone)
+
+    return EventOut(
+        id=event.id,
+        station_id=event.station_id,
+        organization_id=event.organization_id,
+        series_id=event.series_id,
+        detached=event.detached,
+        theme=event.theme,
+        title=event.title,
+        description=event.description,
+        location=event.location,
+        starts_at=starts_at,
+        ends_at=event.ends_at.astimezone(zone),
+        capacity=event.capacity,
+        status=event.status,
+        roles=[
+            RoleOut(
+                id=role.id,
+                name=role.name,
+                count=role.count,
+                confirmed=role.confirmed_count,
+                waitlisted=waitlisted.get(role.id, 0),
+                skills=role.skills,
+                languages=role.languages,
+                party_members_only=role.party_members_only,
+            )
+            for role in event.roles
+        ],
+        reminder_offsets=event.reminder_offsets,
+        target_categories=event.target_categories,
+        holiday=holiday_on(starts_at.date()),
+        cancel_reason=event.cancel_reason,
+        sequence=event.sequence,
+        created_at=event.created_at.astimezone(zone),
+        updated_at=event.updated_at.astimezone(zone),
+        published_at=event.published_at.astimezone(zone) if event.published_at else None,
+        cancelled_at=event.cancelled_at.astimezone(zone) if event.cancelled_at else None,
+        completed_at=event.completed_at.astimezone(zone) if event.completed_at else None,
+    )

@@ -1,0 +1,229 @@
+"""The rules a sign-up must pass, and the errors that name what failed.
+
+The event and role rules are checked on rows read without locks; the person's rules (station,
+requirements, and their other commitments: one live sign-up per event, no overlapping confirmed
+events, monthly maximum) are checked by ``signups``/``waitlist`` while holding the person's row
+lock, because only then is the person's set of confirmed sign-ups stable.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from coordinator.errors import Conflict, CoordinatorError, Invalid
+from coordinator.events.models import (
+    LIVE_SIGNUP_STATUSES,
+    Event,
+    EventRole,
+    EventStatus,
+    Signup,
+    SignupStatus,
+)
+from coordinator.people.models import Person
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """A live sign-up of a person that another sign-up of theirs has to respect."""
+
+    person_id: int
+    event_id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    status: SignupStatus
+
+
+def event_not_open(event: Event) -> Conflict:
+    return Conflict(
+        "活动未发布或已开始，不能报名",
+        f"Event {event.id} is not open for sign-ups (only published events that have not started are)",
+        code="event_not_open",
+    )
+
+
+def check_event_open(event: Event, now: datetime) -> None:
+    if event.status != EventStatus.published or event.starts_at <= now:
+        raise event_not_open(event)
+
+
+def pick_role(event: Event, role_id: int | None) -> EventRole:
+    """The role asked for; it may be left out only when the event has exactly one role."""
+    if role_id is None:
+        if len(event.roles) == 1:
+            return event.roles[0]
+        names = "、".join(r.name for r in event.roles)
+        raise Invalid(
+            f"该活动有多个岗位，请指定岗位：{names}",
+            f"The event has several roles; say which one: {names}",
+            code="role_required",
+            field="role",
+        )
+    for role in event.roles:
+        if role.id == role_id:
+            return role
+    raise unknown_role(role_id)
+
+
+def role_id_by_name_or_id(event: Event, role: int | str | None) -> int | None:
+    """The API accepts a role by id or by name; the services take ids."""
+    if role is None or isinstance(role, int):
+        return role
+    for candidate in event.roles:
+        if candidate.name == role:
+            return candidate.id
+    raise unknown_role(role)
+
+
+def unknown_role(role: int | str) -> Invalid:
+    return Invalid(
+        f"活动没有该岗位：{role}", f"The event has no role {role}", code="unknown_role", field="role"
+    )
+
+
+def check_person_fits(event: Event, role: EventRole, person: Person) -> None:
+    """The person belongs to the event's station, is active and meets the role's requirements."""
+    if person.station_id != event.station_id:
+        raise Invalid(
+            "该人员不属于活动所在的服务站",
+            f"Person {person.id} belongs to another station than event {event.id}",
+            code="person_other_station",
+            field="person_id",
+        )
+    if not person.is_active:
+        raise Invalid(
+            "该人员已停用", f"Person {person.id} is inactive", code="person_inactive", field="person_id"
+        )
+    # A person's terms are loaded only when the role asks for skills or languages.
+    missing_skills = sorted(set(role.skills) - set(person.codes("skill"))) if role.skills else []
+    missing_languages = sorted(set(role.languages) - set(person.codes("language"))) if role.languages else []
+    party_required = role.party_members_only and not person.is_party_member
+    if not (missing_skills or missing_languages or party_required):
+        return
+    zh: list[str] = []
+    en: list[str] = []
+    if missing_skills:
+        zh.append("缺少技能：" + "、".join(missing_skills))
+        en.append("missing skills: " + ", ".join(missing_skills))
+    if missing_languages:
+        zh.append("不会语言：" + "、".join(missing_languages))
+        en.append("missing languages: " + ", ".join(missing_languages))
+    if party_required:
+        zh.append("该岗位仅限党员")
+        en.append("the role is for Party members only")
+    raise Invalid(
+        f"不符合岗位「{role.name}」的要求（{'；'.join(zh)}）",
+        f"Does not meet the requirements of role {role.name!r}: {'; '.join(en)}",
+        code="requirements_not_met",
+        field="person_id",
+        details={
+            "missing_skills": missing_skills,
+            "missing_languages": missing_languages,
+            "party_member_required": party_required,
+        },
+    )
+
+
+def local_month(instant: datetime, zone: str) -> tuple[datetime, datetime, str]:
+    """The calendar month (in the station's zone) holding ``instant``: UTC bounds and "YYYY-MM"."""
+    tz = ZoneInfo(zone)
+    local = instant.astimezone(tz)
+    start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    following = (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
+    )
+    return start.astimezone(UTC), following.astimezone(UTC), f"{start.year:04d}-{start.month:02d}"
+
+
+async def load_commitments(
+    session: AsyncSession, person_ids: Sequence[int], event: Event, zone: str
+) -> dict[int, list[Commitment]]:
+    """Per person: any live sign-up for ``event`` and the confirmed sign-ups that could clash with
+    it or count toward the monthly maximum of its month (cancelled events excluded)."""
+    month_start, month_end, _ = local_month(event.starts_at, zone)
+    window_start, window_end = min(month_start, event.starts_at), max(month_end, event.ends_at)
+    rows = await session.execute(
+        select(Signup.person_id, Signup.event_id, Event.title, Event.starts_at, Event.ends_at, Signup.status)
+        .join(Event, Event.id == Signup.event_id)
+        .where(
+            Signup.person_id.in_(person_ids),
+            or_(
+                and_(Signup.event_id == event.id, Signup.status.in_(LIVE_SIGNUP_STATUSES)),
+                and_(
+                    Signup.status == SignupStatus.confirmed,
+                    Event.status != EventStatus.cancelled,
+                    Event.starts_at < window_end,
+                    Event.ends_at > window_start,
+                ),
+            ),
+        )
+    )
+    found: dict[int, list[Commitment]] = defaultdict(list)
+    for person_id, event_id, title, starts_at, ends_at, status in rows:
+        found[person_id].append(
+            Commitment(person_id, event_id, title, starts_at, ends_at, SignupStatus(status))
+        )
+    return found
+
+
+def already_signed_up(event_id: int, person_id: int) -> Conflict:
+    return Conflict(
+        "该人员已报名此活动",
+        f"Person {person_id} already has a sign-up for event {event_id}",
+        code="already_signed_up",
+        field="person_id",
+    )
+
+
+def check_not_signed_up(event: Event, person_id: int, commitments: Iterable[Commitment]) -> None:
+    if any(c.event_id == event.id for c in commitments):
+        raise already_signed_up(event.id, person_id)
+
+
+def commitment_problem(
+    event: Event, zone: str, commitments: Iterable[Commitment], max_per_month: int | None
+) -> CoordinatorError | None:
+    """Why confirming the person in ``event`` would break a rule: a clash or the monthly maximum."""
+    others = [c for c in commitments if c.event_id != event.id and c.status == SignupStatus.confirmed]
+    for other in sorted(others, key=lambda c: c.starts_at):
+        if other.starts_at < event.ends_at and other.ends_at > event.starts_at:
+            return _schedule_clash(other, zone)
+    if max_per_month is None:
+        return None
+    month_start, month_end, label = local_month(event.starts_at, zone)
+    in_month = sum(1 for c in others if month_start <= c.starts_at < month_end)
+    if in_month < max_per_month:
+        return None
+    return Conflict(
+        f"该人员 {label} 月已确认 {in_month} 场活动，达到每月上限 {max_per_month} 场",
+        f"The person already has {in_month} confirmed events in {label}, "
+        f"their monthly maximum of {max_per_month}",
+        code="monthly_limit_reached",
+        details={"month": label, "limit": max_per_month, "confirmed": in_month},
+    )
+
+
+def _schedule_clash(other: Commitment, zone: str) -> Conflict:
+    tz = ZoneInfo(zone)
+    starts, ends = other.starts_at.astimezone(tz), other.ends_at.astimezone(tz)
+    when = f"{starts:%Y-%m-%d %H:%M}–{ends:%H:%M}"
+    return Conflict(
+        f"时间冲突：该人员已确认参加「{other.title}」（{when}）",
+        f"Schedule clash: the person is confirmed for {other.title!r} ({when})",
+        code="schedule_clash",
+        details={
+            "event_id": other.event_id,
+            "title": other.title,
+            "starts_at": starts.isoformat(),
+            "ends_at": ends.isoformat(),
+        },
+    )

@@ -1,0 +1,290 @@
+"""Routes of sign-ups, role counts and invitations. Staff act for the people of their stations;
+a volunteer may sign up and cancel only themselves. Invitation links need no login."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Response, status
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from coordinator.auth.principal import STAFF_ROLES, Principal
+from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
+from coordinator.errors import Forbidden, not_found
+from coordinator.events import invitations, signups
+from coordinator.events.models import Event, Signup, SignupSource, SignupStatus
+from coordinator.events.signup_rules import role_id_by_name_or_id
+from coordinator.events.signup_schemas import (
+    InvitationCreate,
+    InvitationOut,
+    InvitationSentOut,
+    RoleCountUpdate,
+    RoleOut,
+    SignupCreate,
+    SignupOut,
+)
+from coordinator.events.waitlist import waitlist_position, waitlist_positions
+from coordinator.pagination import CursorQuery, LimitQuery, Page
+from coordinator.people.models import Person
+
+router = APIRouter(tags=["sign-ups"])
+
+
+def _local(instant: datetime | None, zone: str) -> datetime | None:
+    return instant.astimezone(ZoneInfo(zone)) if instant is not None else None
+
+
+async def _event_for(session: AsyncSession, principal: Principal, event_id: int) -> tuple[Event, str]:
+    """The event if the caller may see it: staff of its station, or a volunteer of that station."""
+    event, zone = await signups.load_event(session, event_id)
+    if principal.role in STAFF_ROLES:
+        visible = principal.can_access(event.station_id)
+    else:
+        own_station = await _station_of(session, principal.person_id)
+        visible = own_station is not None and own_station == event.station_id
+    if not visible:
+        raise not_found("活动", "event", event_id)
+    return event, zone
+
+
+async def _station_of(session: AsyncSession, person_id: int | None) -> int | None:
+    if person_id is None:
+        return None
+    return await session.scalar(select(Person.station_id).where(Person.id == person_id))
+
+
+async def _authorize_for_person(session: AsyncSession, principal: Principal, person_id: int) -> SignupSource:
+    """Staff may act for people of their stations (others: 404); a volunteer only for themselves."""
+    if principal.role in STAFF_ROLES:
+        station_id = await _station_of(session, person_id)
+        if station_id is None or not principal.can_access(station_id):
+            raise not_found("人员", "person", person_id)
+        return SignupSource.organizer
+    if principal.person_id is None or principal.person_id != person_id:
+        raise Forbidden(
+            "志愿者只能为自己报名或取消", "Volunteers may act only for themselves", code="self_only"
+        )
+    return SignupSource.self
+
+
+async def _signup_out(session: AsyncSession, signup: Signup, event: Event, zone: str) -> SignupOut:
+    person = await session.get(Person, signup.person_id)
+    return _shape(
+        signup, event, zone, person.name if person else None, await waitlist_position(session, signup)
+    )
+
+
+def _shape(
+    signup: Signup, event: Event, zone: str, person_name: str | None, position: int | None
+) -> SignupOut:
+    role_name = next(r.name for r in event.roles if r.id == signup.role_id)
+    return SignupOut(
+        id=signup.id,
+        event_id=signup.event_id,
+        role_id=signup.role_id,
+        role_name=role_name,
+        person_id=signup.person_id,
+        person_name=person_name,
+        status=signup.status,
+        position=position,
+        source=signup.source,
+        created_at=signup.created_at.astimezone(ZoneInfo(zone)),
+        confirmed_at=_local(signup.confirmed_at, zone),
+        cancelled_at=_local(signup.cancelled_at, zone),
+        invitation_expires_at=_local(signup.invitation_expires_at, zone),
+    )
+
+
+@router.post(
+    "/events/{event_id}/signups",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SignupOut,
+    summary="Sign a person up for a role (confirmed, or waitlisted when full)",
+)
+async def create_signup(
+    event_id: int, data: SignupCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> SignupOut:
+    event, zone = await _event_for(session, principal, event_id)
+    source = await _authorize_for_person(session, principal, data.person_id)
+    signup = await signups.sign_up(
+        session,
+        clock,
+        event_id=event.id,
+        person_id=data.person_id,
+        role_id=role_id_by_name_or_id(event, data.role),
+        source=source,
+    )
+    return await _signup_out(session, signup, event, zone)
+
+
+@router.delete(
+    "/events/{event_id}/signups/{person_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Cancel a person's sign-up; the first waiting person takes a freed place",
+)
+async def cancel_signup(
+    event_id: int, person_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> Response:
+    event, _ = await _event_for(session, principal, event_id)
+    await _authorize_for_person(session, principal, person_id)
+    await signups.cancel_signup(session, clock, event_id=event.id, person_id=person_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/events/{event_id}/signups",
+    response_model=Page[SignupOut],
+    summary="List an event's sign-ups with waitlist positions",
+)
+async def list_signups(
+    event_id: int,
+    session: SessionDep,
+    principal: PrincipalDep,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+    status_filter: Annotated[SignupStatus | None, Query(alias="status")] = None,
+    role: Annotated[str | None, Query(description="Role id or name")] = None,
+) -> Page[SignupOut]:
+    principal.require_staff()
+    event, zone = await _event_for(session, principal, event_id)
+    role_ref: int | str | None = int(role) if role is not None and role.isdigit() else role
+    rows, next_cursor = await signups.list_signups(
+        session,
+        event_id=event.id,
+        status=status_filter,
+        role_id=role_id_by_name_or_id(event, role_ref),
+        limit=limit,
+        cursor=cursor,
+    )
+    person_ids = {s.person_id for s in rows}
+    names = {
+        pid: name
+        for pid, name in await session.execute(
+            select(Person.id, Person.name).where(Person.id.in_(person_ids))
+        )
+    }
+    positions = await waitlist_positions(
+        session, [s.role_id for s in rows if s.status == SignupStatus.waitlisted]
+    )
+    items = [_shape(s, event, zone, names.get(s.person_id), positions.get(s.id)) for s in rows]
+    return Page[SignupOut](items=items, next_cursor=next_cursor)
+
+
+@router.patch(
+    "/events/{event_id}/roles/{role_id}",
+    response_model=RoleOut,
+    summary="Change a role's places: a raise promotes waiting people; a cut below confirmed needs force",
+)
+async def update_role_count(
+    event_id: int,
+    role_id: int,
+    data: RoleCountUpdate,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: PrincipalDep,
+) -> RoleOut:
+    principal.require_staff()
+    event, _ = await _event_for(session, principal, event_id)
+    role = next((r for r in event.roles if r.id == role_id), None)
+    if role is None:
+        raise not_found("岗位", "role", role_id)
+    change = await signups.set_role_count(session, clock, role=role, count=data.count, force=data.force)
+    return RoleOut(
+        id=change.role.id,
+        event_id=change.role.event_id,
+        name=change.role.name,
+        count=change.role.count,
+        confirmed_count=change.role.confirmed_count,
+        promoted_signup_ids=[s.id for s in change.promoted],
+        demoted_signup_ids=[s.id for s in change.demoted],
+    )
+
+
+@router.post(
+    "/events/{event_id}/invitations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InvitationSentOut,
+    summary="Invite a person: holds a place until answered or expired; answer through the link",
+)
+async def create_invitation(
+    event_id: int,
+    data: InvitationCreate,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+) -> InvitationSentOut:
+    principal.require_staff()
+    event, zone = await _event_for(session, principal, event_id)
+    await _authorize_for_person(session, principal, data.person_id)
+    signup, token = await invitations.invite(
+        session,
+        clock,
+        settings,
+        event_id=event.id,
+        person_id=data.person_id,
+        role_id=role_id_by_name_or_id(event, data.role),
+        source=SignupSource.organizer,
+    )
+    assert signup.invitation_expires_at is not None
+    return InvitationSentOut(
+        signup_id=signup.id,
+        status=signup.status,
+        expires_at=signup.invitation_expires_at.astimezone(ZoneInfo(zone)),
+        token=token,
+        url=invitations.invitation_url(settings, token),
+    )
+
+
+async def _invitation_out(session: AsyncSession, signup: Signup) -> InvitationOut:
+    event, zone = await signups.load_event(session, signup.event_id)
+    person = await session.get(Person, signup.person_id)
+    assert person is not None
+    return InvitationOut(
+        signup_id=signup.id,
+        status=signup.status,
+        person_name=person.name,
+        event_id=event.id,
+        event_title=event.title,
+        starts_at=event.starts_at.astimezone(ZoneInfo(zone)),
+        ends_at=event.ends_at.astimezone(ZoneInfo(zone)),
+        location=event.location,
+        role_name=next(r.name for r in event.roles if r.id == signup.role_id),
+        expires_at=_local(signup.invitation_expires_at, zone),
+        position=await waitlist_position(session, signup),
+    )
+
+
+@router.get("/invitations/{token}", response_model=InvitationOut, summary="Show an invitation (no login)")
+async def show_invitation(
+    token: str, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> InvitationOut:
+    signup = await invitations.read_invitation(session, clock, settings, token)
+    return await _invitation_out(session, signup)
+
+
+@router.post(
+    "/invitations/{token}/accept",
+    response_model=InvitationOut,
+    summary="Accept an invitation (no login): confirmed, or waitlisted if no place is left",
+)
+async def accept_invitation(
+    token: str, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> InvitationOut:
+    signup = await invitations.accept(session, clock, settings, token)
+    return await _invitation_out(session, signup)
+
+
+@router.post(
+    "/invitations/{token}/decline",
+    response_model=InvitationOut,
+    summary="Decline an invitation (no login): the place goes to the first waiting person",
+)
+async def decline_invitation(
+    token: str, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> InvitationOut:
+    signup = await invitations.decline(session, clock, settings, token)
+    return await _invitation_out(session, signup)

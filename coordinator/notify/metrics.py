@@ -1,0 +1,36 @@
+"""Prometheus counters of the notification pipeline.
+
+They live in a registry of their own: the dispatcher runs in workers that have no application
+(and so no per-app ``Metrics``); ``GET /metrics`` appends ``render()`` to the app's own text.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+# Each recorded outcome of a notification, by channel and the status it reached ("retry" for a
+# throttled attempt put back to pending).
+NOTIFICATION_OUTCOMES = Counter(
+    "coordinator_notifications_total",
+    "Notification outcomes by channel and status",
+    ["channel", "status"],
+    registry=REGISTRY,
+)
+PLANNED = Counter(
+    "coordinator_notifications_planned_total",
+    "Notifications planned, by reason",
+    ["reason"],
+    registry=REGISTRY,
+)
+RECEIPTS = Counter(
+    "coordinator_delivery_receipts_total",
+    "Delivery receipts received, by provider and result",
+    ["provider", "result"],
+    registry=REGISTRY,
+)
+
+
+def render() -> bytes:
+    return generate_latest(REGISTRY)

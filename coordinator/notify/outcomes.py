@@ -1,0 +1,147 @@
+"""What a send (or a receipt) means for a notification row, including the fallback channel.
+
+Called inside a short transaction with the row locked; never talks to a provider itself.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from coordinator.notify import policy
+from coordinator.notify.channels.base import SendOutcome, SendResult
+from coordinator.notify.metrics import NOTIFICATION_OUTCOMES
+from coordinator.notify.models import URGENT_REASONS, Notification, NotificationStatus
+from coordinator.notify.planning import insert_once, station_zone
+from coordinator.notify.rendering import render
+from coordinator.people.models import Person
+from coordinator.settings import Settings
+
+Status = NotificationStatus
+
+
+def _error(result: SendResult) -> str:
+    text = result.error_code or result.outcome.value
+    return f"{text}: {result.error_message}" if result.error_message else text
+
+
+async def apply_result(
+    session: AsyncSession,
+    row: Notification,
+    result: SendResult,
+    *,
+    now: datetime,
+    settings: Settings,
+    rng: random.Random,
+    provider: str | None,
+) -> None:
+    """Record ``result`` of the attempt that claimed ``row`` (status ``sending``)."""
+    row.updated_at, row.lease_until = now, None
+    if result.outcome is SendOutcome.sent:
+        row.status, row.provider, row.provider_message_id = Status.sent, provider, result.provider_message_id
+        row.last_error = None
+    elif result.outcome is SendOutcome.unknown:
+        # The provider may have the message: a resend could deliver it twice. A receipt decides.
+        row.status, row.provider, row.last_error = Status.unknown, provider, _error(result)
+    elif result.outcome is SendOutcome.throttled:
+        await _retry_later(session, row, result, now=now, settings=settings, rng=rng)
+    else:
+        row.status, row.last_error = Status.failed, _error(result)
+        await fall_back(session, row, now=now)
+    NOTIFICATION_OUTCOMES.labels(row.channel, "retry" if row.status == Status.pending else row.status).inc()
+
+
+async def _retry_later(
+    session: AsyncSession,
+    row: Notification,
+    result: SendResult,
+    *,
+    now: datetime,
+    settings: Settings,
+    rng: random.Random,
+) -> None:
+    row.last_error = _error(result)
+    when: datetime | None = now + policy.retry_delay(row.attempts, result.retry_after, rng)
+    if when is not None and row.reason not in URGENT_REASONS:
+        when = await _outside_quiet_hours(session, row, when, now=now)
+    too_late = when is None or (row.deadline is not None and when >= row.deadline)
+    if row.attempts >= settings.notify_max_attempts or too_late:
+        # Waiting out the throttle would miss the deadline: another channel may still make it.
+        row.status = Status.failed if row.fallback_channels else Status.expired
+        await fall_back(session, row, now=now)
+        return
+    assert when is not None
+    row.status, row.next_attempt_at = Status.pending, when
+
+
+async def _outside_quiet_hours(
+    session: AsyncSession, row: Notification, when: datetime, *, now: datetime
+) -> datetime | None:
+    person = await session.get(Person, row.person_id)
+    if person is None:
+        return when
+    return policy.outside_quiet_hours(
+        when,
+        now=now,
+        deadline=row.deadline,
+        zone=await station_zone(session, row.station_id),
+        start=person.quiet_hours_start,
+        end=person.quiet_hours_end,
+    )
+
+
+async def fall_back(session: AsyncSession, row: Notification, *, now: datetime) -> bool:
+    """Plan the same message on the next usable channel of the row's chain, due now."""
+    if row.deadline is not None and now >= row.deadline:
+        return False
+    person = await session.get(Person, row.person_id)
+    context = row.payload.get("context")
+    if person is None or not isinstance(context, dict):
+        return False
+    zone: ZoneInfo | None = None
+    remaining = list(row.fallback_channels)
+    while remaining:
+        channel = remaining.pop(0)
+        address = policy.address_for(person, channel)
+        if not address or not policy.consents(person, channel):
+            continue
+        due: datetime | None = now
+        if row.reason not in URGENT_REASONS:
+            zone = zone or await station_zone(session, row.station_id)
+            due = policy.outside_quiet_hours(
+                now,
+                now=now,
+                deadline=row.deadline,
+                zone=zone,
+                start=person.quiet_hours_start,
+                end=person.quiet_hours_end,
+            )
+        if due is None:
+            return False
+        return await insert_once(
+            session,
+            {
+                "idempotency_key": f"{row.plan_key}:{channel}",
+                "plan_key": row.plan_key,
+                "station_id": row.station_id,
+                "person_id": row.person_id,
+                "event_id": row.event_id,
+                "signup_id": row.signup_id,
+                "reason": row.reason,
+                "offset": row.offset,
+                "channel": channel,
+                "fallback_channels": remaining,
+                "status": Status.pending.value,
+                "due_at": due,
+                "deadline": row.deadline,
+                "attempts": 0,
+                "next_attempt_at": due,
+                "payload": render(str(row.reason), channel, address, context),
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+    return False

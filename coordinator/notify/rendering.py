@@ -1,0 +1,83 @@
+"""The words of each message: Chinese templates (``templates/<reason>.j2``) rendered per channel.
+
+Each template has the blocks ``subject`` and ``email`` (email), ``wechat`` (the template message's
+remark) and ``sms`` (the text the provider's template code stands for; shown by the console).
+SMS providers only take a template code and named parameters, so the same facts also travel as
+``params``: ``title``, ``time`` (station time), ``place``, ``phone`` (organizer), ``link``, ``code``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
+
+TEMPLATES = Path(__file__).parent / "templates"
+WEEKDAYS = "一二三四五六日"
+
+# The named parameters each SMS template takes (the provider template must use these names).
+SMS_PARAMS: dict[str, tuple[str, ...]] = {
+    "reminder": ("title", "time", "place", "phone"),
+    "changed": ("title", "time", "place", "phone"),
+    "cancelled": ("title", "time", "phone"),
+    "promoted": ("title", "time", "place", "phone"),
+    "invited": ("title", "time", "place", "link"),
+    "otp": ("code",),
+}
+# WeChat template data keys: the facts a template message shows next to the remark.
+WECHAT_PARAMS: dict[str, tuple[str, ...]] = {
+    reason: tuple(name for name in names if name != "link") for reason, names in SMS_PARAMS.items()
+}
+
+
+@cache
+def _environment() -> Environment:
+    # Plain text for SMS, WeChat and email bodies: nothing is HTML, so nothing is escaped.
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+    )
+
+
+def _template(reason: str) -> Template:
+    return _environment().get_template(f"{reason}.j2")
+
+
+def _block(template: Template, name: str, context: dict[str, Any]) -> str:
+    return "".join(template.blocks[name](template.new_context(context))).strip()
+
+
+def local_time(instant: datetime, zone: ZoneInfo) -> str:
+    """``11月30日（周一）10:00`` in the station's zone."""
+    local = instant.astimezone(zone)
+    return f"{local.month}月{local.day}日（周{WEEKDAYS[local.weekday()]}）{local:%H:%M}"
+
+
+def render(reason: str, channel: str, recipient: str, context: dict[str, str]) -> dict[str, Any]:
+    """The message for one channel, as stored in ``Notification.payload`` and sent as is."""
+    template = _template(reason)
+    full = {"name": "", "title": "", "time": "", "place": "", "phone": "", "link": "", "code": "", **context}
+    full.setdefault("old_time", "")
+    full.setdefault("cancel_reason", "")
+    full.setdefault("minutes", "5")
+    names = WECHAT_PARAMS[reason] if channel == "wechat" else SMS_PARAMS[reason]
+    params = {name: full[name] for name in names}
+    body_block = {"sms": "sms", "wechat": "wechat", "email": "email"}.get(channel, "sms")
+    text = _block(template, body_block, full)
+    if channel == "wechat":
+        params["remark"] = text
+    return {
+        "recipient": recipient,
+        "template_key": reason,
+        "params": params,
+        "subject": _block(template, "subject", full) if channel == "email" else "",
+        "text": text,
+        "url": full["link"] or None,
+        "context": context,
+    }

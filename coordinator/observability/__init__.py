@@ -1,0 +1,1 @@
+"""Logs, metrics and health: what operators see of a running process."""

@@ -1,0 +1,49 @@
+"""The periodic ticks the scheduler fires.
+
+A tick is a plain async function ``run(*, sessionmaker, clock, settings) -> int`` living in the
+package it serves; it opens its own transactions and returns how much work it did (rows handled).
+All durable state is in our tables, so a tick may be skipped, repeated or run by two processes
+at once; ticks claim their work with leases / ``SKIP LOCKED``.
+
+To add one, append ``Tick("name", every_seconds, run)`` below (``interval_setting`` names a
+``Settings`` field that overrides ``every_seconds``, so operators can tune it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from coordinator.attendance.completion import complete_finished_events
+from coordinator.bus.relay import relay_tick
+from coordinator.events.invitations import expire_invitations
+from coordinator.events.materialize import materialize_all
+from coordinator.notify.dispatcher import dispatch_due
+from coordinator.settings import Settings
+
+JobFn = Callable[..., Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class Tick:
+    name: str
+    every_seconds: float
+    run: JobFn
+    interval_setting: str | None = None
+
+    def interval(self, settings: Settings) -> float:
+        if self.interval_setting is None:
+            return self.every_seconds
+        value = getattr(settings, self.interval_setting)
+        return float(value)
+
+
+TICKS: list[Tick] = [
+    Tick("relay", 2.0, relay_tick, interval_setting="relay_interval_seconds"),
+    Tick("dispatch_notifications", 2.0, dispatch_due, interval_setting="notify_interval_seconds"),
+    Tick("complete_events", 60.0, complete_finished_events),
+    Tick(
+        "expire_invitations", 300.0, expire_invitations, interval_setting="invitation_expiry_interval_seconds"
+    ),
+    Tick("materialize_series", 3600.0, materialize_all, interval_setting="series_interval_seconds"),
+]

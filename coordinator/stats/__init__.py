@@ -1,0 +1,1 @@
+"""Statistics: person-times, hours, coverage, incrementally maintained roll-ups, exports and reports."""

@@ -1,0 +1,188 @@
+"""Routes of statistics, exports, the monthly report and the hours certificate."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Response
+
+from coordinator.deps import ClockDep, PrincipalDep, SessionDep
+from coordinator.stats import coverage as coverage_service
+from coordinator.stats import exports, monthly_report
+from coordinator.stats.certificate import certificate_pdf
+from coordinator.stats.figures import Participation
+from coordinator.stats.periods import local_date, zone
+from coordinator.stats.person_stats import person_record
+from coordinator.stats.schemas import (
+    ActivityOut,
+    CategoryCoverageOut,
+    CoverageOut,
+    FiguresOut,
+    MonthHoursOut,
+    ParticipationOut,
+    ParticipationRow,
+    PersonStatsOut,
+    UnvisitedResidentOut,
+)
+from coordinator.stats.service import DEFAULT_ZONE, Selection, participation, select_scope
+
+router = APIRouter(tags=["stats"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+StationQuery = Annotated[
+    int | None, Query(description="Only this station (admins: leave out for the county)")
+]
+FromQuery = Annotated[date | None, Query(alias="from", description="First local date (default: 1 January)")]
+ToQuery = Annotated[
+    date | None, Query(alias="to", description="Last local date, inclusive (default: 31 December)")
+]
+GroupByQuery = Annotated[
+    list[str],
+    Query(
+        description="station, theme, organization, month, week, role, party_branch (repeat or comma-separate)"
+    ),
+]
+
+
+def _file(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {media_type: {}}, "description": description}}
+
+
+def _download(content: bytes, media_type: str, filename: str) -> Response:
+    # RFC 5987: the Chinese file name for browsers that read it, an ASCII one for those that do not.
+    ascii_name = filename.encode("ascii", "ignore").decode() or "export"
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+async def _participation(
+    session: SessionDep, principal: PrincipalDep, clock: ClockDep,
+    station_id: int | None, first: date | None, last: date | None, group_by: list[str],
+) -> tuple[Selection, Participation]:  # fmt: skip
+    selection = await select_scope(session, principal, clock, station_id=station_id, first=first, last=last,
+                                   group_by=group_by)  # fmt: skip
+    return selection, await participation(session, selection)
+
+
+@router.get("/stats/participation", response_model=ParticipationOut,
+            summary="Participation by station, theme, organization, month, week, role or branch")  # fmt: skip
+async def get_participation(
+    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: StationQuery = None,
+    first: FromQuery = None, last: ToQuery = None, group_by: GroupByQuery = [],  # noqa: B006
+) -> ParticipationOut:  # fmt: skip
+    """Person-times and distinct people, Party-member participation, hours, residents served and the
+    no-show rate; totals are recounted (distinct counts are not sums)."""
+    selection, answer = await _participation(session, principal, clock, station_id, first, last, group_by)
+    return ParticipationOut(
+        group_by=list(answer.group_by),
+        from_=selection.first,
+        to=selection.last,
+        source=answer.source,
+        rows=[ParticipationRow(**row) for row in answer.row_dicts()],
+        totals=FiguresOut(**answer.totals.as_dict()),
+    )
+
+
+@router.get("/stats/export.xlsx", summary="Participation statistics as a formatted XLSX workbook",
+            response_class=Response, responses=_file(XLSX, "The workbook"))  # fmt: skip
+async def export_xlsx(
+    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: StationQuery = None,
+    first: FromQuery = None, last: ToQuery = None, group_by: GroupByQuery = [],  # noqa: B006
+) -> Response:  # fmt: skip
+    selection, answer = await _participation(session, principal, clock, station_id, first, last, group_by)
+    content = exports.participation_xlsx(
+        answer, await exports.Names.load(session), first=selection.first, last=selection.last
+    )
+    return _download(content, XLSX, f"参与统计_{selection.first}_{selection.last}.xlsx")
+
+
+@router.get("/stats/export.csv", summary="Participation statistics as CSV (UTF-8 with BOM)",
+            response_class=Response, responses=_file("text/csv", "The rows and a totals row"))  # fmt: skip
+async def export_csv(
+    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: StationQuery = None,
+    first: FromQuery = None, last: ToQuery = None, group_by: GroupByQuery = [],  # noqa: B006
+) -> Response:  # fmt: skip
+    selection, answer = await _participation(session, principal, clock, station_id, first, last, group_by)
+    content = exports.participation_csv(answer, await exports.Names.load(session))
+    return _download(content, "text/csv; charset=utf-8", f"参与统计_{selection.first}_{selection.last}.csv")
+
+
+@router.get("/stats/attendance.xlsx", summary="The attendance ledger of a station for a period (XLSX)",
+            response_class=Response, responses=_file(XLSX, "The ledger"))  # fmt: skip
+async def attendance_ledger(
+    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: int,
+    first: FromQuery = None, last: ToQuery = None,
+) -> Response:  # fmt: skip
+    selection = await select_scope(session, principal, clock, station_id=station_id, first=first, last=last,
+                                   group_by=[])  # fmt: skip
+    content = await exports.attendance_ledger_xlsx(
+        session, principal, station_id=station_id, first=selection.first, last=selection.last
+    )
+    return _download(content, XLSX, f"出勤台账_{selection.first}_{selection.last}.xlsx")
+
+
+@router.get("/reports/monthly.xlsx", summary="The monthly report of a station for the civil affairs bureau",
+            response_class=Response, responses=_file(XLSX, "Four sheets with Chinese headers"))  # fmt: skip
+async def monthly_xlsx(
+    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: int,
+    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"])],
+) -> Response:  # fmt: skip
+    report = await monthly_report.build_report(session, principal, clock, station_id=station_id, month=month)
+    content = monthly_report.render(report, await exports.Names.load(session))
+    return _download(content, XLSX, f"月度报表_{report.station.code}_{month}.xlsx")
+
+
+@router.get("/stats/people/{person_id}", response_model=PersonStatsOut,
+            summary="A person's activities and hours by month (volunteers: their own)")  # fmt: skip
+async def person_stats(
+    person_id: int, session: SessionDep, principal: PrincipalDep,
+    first: FromQuery = None, last: ToQuery = None,
+) -> PersonStatsOut:  # fmt: skip
+    record = await person_record(session, principal, person_id, first=first, last=last)
+    return PersonStatsOut(
+        person_id=record.person.id,
+        name=record.person.name,
+        station_id=record.person.station_id,
+        activities=len(record.activities),
+        hours=round(record.minutes / 60, 2),
+        by_month=[MonthHoursOut(month=m, activities=n, hours=round(minutes / 60, 2))
+                  for m, n, minutes in record.by_month()],
+        items=[ActivityOut(event_id=a.event_id, title=a.title, theme=a.theme, starts_at=a.starts_at,
+                           status=a.status, minutes=a.minutes, hours=round(a.minutes / 60, 2))
+               for a in record.activities],
+    )  # fmt: skip
+
+
+@router.get("/people/{person_id}/certificate.pdf", summary="服务时长证明: a printable certificate of hours",
+            response_class=Response, responses=_file("application/pdf", "The certificate (A4)"))  # fmt: skip
+async def certificate(
+    person_id: int, session: SessionDep, principal: PrincipalDep, clock: ClockDep,
+    first: FromQuery = None, last: ToQuery = None,
+) -> Response:  # fmt: skip
+    record = await person_record(session, principal, person_id, first=first, last=last)
+    issued_on = local_date(clock.now(), record.station.timezone or DEFAULT_ZONE)
+    content = certificate_pdf(record, issued_on=issued_on)
+    return _download(content, "application/pdf", f"服务时长证明_{record.person.name}.pdf")
+
+
+@router.get("/stats/coverage", response_model=CoverageOut,
+            summary="Ledger residents served in the last N days by category, and who was not")  # fmt: skip
+async def get_coverage(
+    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: int,
+    days: Annotated[int, Query(ge=1, le=3660, description="Look back this many days")] = 30,
+) -> CoverageOut:  # fmt: skip
+    found = await coverage_service.coverage(session, principal, clock, station_id=station_id, days=days)
+    tz = found.station.timezone
+    return CoverageOut(
+        station_id=found.station.id, days=found.days, since=found.since.astimezone(zone(tz)),
+        ledger=found.ledger, served=found.served, personal_data_masked=found.personal_data_masked,
+        categories=[CategoryCoverageOut(category=c.category, label=c.label, ledger=c.ledger, served=c.served,
+                                        not_served=c.ledger - c.served) for c in found.categories],
+        not_visited=[UnvisitedResidentOut(id=r.id, name=r.name, categories=r.categories, phone=r.phone,
+                                          address=r.address,
+                                          last_served_at=r.last_served_at.astimezone(zone(tz))
+                                          if r.last_served_at else None)
+                     for r in found.not_visited],
+    )  # fmt: skip

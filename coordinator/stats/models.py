@@ -1,0 +1,113 @@
+"""Roll-up tables: what the bus handlers keep so dashboards need not scan attendance.
+
+Two layers:
+
+- **Per event** (``stats_events``, ``stats_event_people``, ``stats_event_residents``): what the
+  roll-ups last counted for one event, recomputed from the source rows whenever anything about the
+  event changes. They are the "before" against which a recomputation is compared, so a handler
+  that runs twice (or late, or out of order) changes nothing the second time.
+- **Cells** (``stats_cells`` and ``stats_cell_members``): additive counters and *exact* distinct
+  counts per (scope, period, theme). ``scope`` is a station id, or 0 for every station (the
+  county); ``period`` is a month ``YYYY-MM`` or a year ``YYYY`` in the station's zone; ``theme``
+  is a theme code, or ``""`` for all themes. A distinct count is the number of member rows of the
+  cell, kept as a counter: a member row counts how many of the cell's events include that person
+  (or resident), and the counter moves only when that number leaves or reaches zero.
+
+No foreign keys: roll-ups are derived data and must never block (or be cascaded by) a write to
+the tables they summarize; ``rebuild`` recomputes everything from the source.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Boolean, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from coordinator.db import Base
+
+ALL_STATIONS = 0  # the scope of county-wide cells
+ALL_THEMES = ""  # the theme of cells summing every theme
+
+# Member kinds of a cell.
+MEMBER_PERSON = "p"
+MEMBER_PARTY = "m"  # a person counted as a Party member
+MEMBER_RESIDENT = "r"
+
+
+class EventRollup(Base):
+    """What the roll-ups last counted for one event (zeros when the event does not count)."""
+
+    __tablename__ = "stats_events"
+
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    station_id: Mapped[int] = mapped_column(Integer)
+    theme: Mapped[str] = mapped_column(String(40))
+    organization_id: Mapped[int | None] = mapped_column(Integer)
+    local_date: Mapped[date]
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM in the station's zone
+    year: Mapped[str] = mapped_column(String(4))
+    # Published or completed: drafts and cancelled events never count.
+    counted: Mapped[bool] = mapped_column(Boolean, default=False)
+    person_times: Mapped[int] = mapped_column(Integer, default=0)
+    party_member_person_times: Mapped[int] = mapped_column(Integer, default=0)
+    social_worker_person_times: Mapped[int] = mapped_column(Integer, default=0)
+    volunteer_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    no_shows: Mapped[int] = mapped_column(Integer, default=0)
+    residents_served_person_times: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EventPersonRollup(Base):
+    """A person the roll-ups counted as attending an event, with the flags they were counted with
+    (a changed flag makes ``PersonUpdated`` recount that person's events)."""
+
+    __tablename__ = "stats_event_people"
+    __table_args__ = (Index("ix_stats_event_people_person_id", "person_id"),)
+
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    minutes: Mapped[int] = mapped_column(Integer)
+    is_party_member: Mapped[bool] = mapped_column(Boolean)
+    is_social_worker: Mapped[bool] = mapped_column(Boolean)
+
+
+class EventResidentRollup(Base):
+    """A named resident the roll-ups counted as served by an event."""
+
+    __tablename__ = "stats_event_residents"
+
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    resident_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+class StatsCell(Base):
+    """Counters of one (scope, period, theme): sums over its events and exact distinct counts."""
+
+    __tablename__ = "stats_cells"
+
+    scope: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    theme: Mapped[str] = mapped_column(String(40), primary_key=True)
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    person_times: Mapped[int] = mapped_column(Integer, default=0)
+    party_member_person_times: Mapped[int] = mapped_column(Integer, default=0)
+    social_worker_person_times: Mapped[int] = mapped_column(Integer, default=0)
+    volunteer_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    no_shows: Mapped[int] = mapped_column(Integer, default=0)
+    residents_served_person_times: Mapped[int] = mapped_column(Integer, default=0)
+    distinct_people: Mapped[int] = mapped_column(Integer, default=0)
+    distinct_party_members: Mapped[int] = mapped_column(Integer, default=0)
+    distinct_residents_served: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsCellMember(Base):
+    """A person or resident of a cell and in how many of the cell's events they appear."""
+
+    __tablename__ = "stats_cell_members"
+
+    scope: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    theme: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(1), primary_key=True)
+    member_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    occurrences: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,163 @@
+"""The monthly report a 民政局 expects from a station (月度工作报表), as one formatted workbook:
+
+1. 活动统计 — activities by theme: activities, person-times and people, Party-member participation,
+   hours, residents served; a totals row whose distinct counts are recounted, not summed.
+2. 入户走访 — home visits: visits, residents visited (distinct) and visit person-times.
+3. 台账 — the ledger by category: residents on it, and how many were served this month.
+4. 志愿者 — volunteers: registered, active this month, Party members, social workers, trained
+   (trained: with at least one recorded skill, e.g. first aid or counselling).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from coordinator.auth.principal import Principal
+from coordinator.clock import Clock
+from coordinator.errors import Invalid
+from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow
+from coordinator.stations.models import Station
+from coordinator.stats.coverage import CATEGORY_LABELS
+from coordinator.stats.exports import FIGURE_HEADERS, Names
+from coordinator.stats.figures import Figures, Participation
+from coordinator.stats.periods import last_day_of_month
+from coordinator.stats.queries import counted_events
+from coordinator.stats.service import participation, select_scope
+from coordinator.stats.sheets import new_workbook, to_bytes, write_table
+
+HOME_VISIT_THEME = "home_visit"
+THEME_COLUMNS = [f for f in FIGURE_HEADERS if f != "no_show_rate"]
+
+
+@dataclass(frozen=True)
+class MonthlyReport:
+    station: Station
+    first: date
+    last: date
+    by_theme: Participation
+    ledger: list[tuple[str, int, int]]  # (category, on the ledger, served this month)
+    volunteers: dict[str, int]
+
+    @property
+    def home_visits(self) -> Figures:
+        """The home-visit row of the theme table (no visits: zeros)."""
+        for key, figures in self.by_theme.rows:
+            if key == (HOME_VISIT_THEME,):
+                return figures
+        return Figures()
+
+
+def parse_month(month: str) -> date:
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        return date(year, number, 1)
+    except ValueError as exc:
+        raise Invalid("月份格式应为 YYYY-MM", "month must look like 2026-11", code="invalid_month",
+                      field="month") from exc  # fmt: skip
+
+
+async def build_report(
+    session: AsyncSession, principal: Principal, clock: Clock, *, station_id: int, month: str
+) -> MonthlyReport:
+    first = parse_month(month)
+    last = last_day_of_month(first)
+    selection = await select_scope(session, principal, clock, station_id=station_id, first=first, last=last,
+                                   group_by=["theme"])  # fmt: skip
+    station = await session.get_one(Station, station_id)
+    by_theme = await participation(session, selection)
+    events = await counted_events(session, station_ids=[station_id], first=first, last=last)
+    served = {resident for event in events.values() for resident in event.named_residents}
+    ledger = await _ledger(session, station_id, served)
+    volunteers = await _volunteers(session, station_id, active=by_theme.totals.distinct_people)
+    return MonthlyReport(station, first, last, by_theme, ledger, volunteers)
+
+
+async def _ledger(session: AsyncSession, station_id: int, served: set[int]) -> list[tuple[str, int, int]]:
+    rows = await session.execute(
+        select(ResidentCategoryRow.category, Resident.id)
+        .join(Resident, Resident.id == ResidentCategoryRow.resident_id)
+        .where(Resident.station_id == station_id, Resident.is_active.is_(True))
+    )
+    ledger: dict[str, set[int]] = defaultdict(set)
+    for category, resident_id in rows:
+        ledger[category].add(resident_id)
+    order = [*CATEGORY_LABELS, *sorted(set(ledger) - set(CATEGORY_LABELS))]
+    return [(c, len(ledger[c]), len(ledger[c] & served)) for c in order if ledger[c]]
+
+
+async def _volunteers(session: AsyncSession, station_id: int, *, active: int) -> dict[str, int]:
+    current: tuple[Any, ...] = (Person.station_id == station_id, Person.is_active.is_(True))
+    registered = await session.scalar(select(func.count()).select_from(Person).where(*current))
+    party = await session.scalar(
+        select(func.count()).select_from(Person).where(*current, Person.is_party_member)
+    )
+    social = await session.scalar(
+        select(func.count()).select_from(Person).where(*current, Person.is_social_worker)
+    )
+    trained = await session.scalar(
+        select(func.count(func.distinct(PersonTerm.person_id)))
+        .join(Person, Person.id == PersonTerm.person_id)
+        .where(*current, PersonTerm.kind == "skill")
+    )
+    return {
+        "registered": registered or 0,
+        "active": active,
+        "party_members": party or 0,
+        "social_workers": social or 0,
+        "trained": trained or 0,
+    }
+
+
+VOLUNTEER_LABELS = {
+    "registered": "在册志愿者（人）",
+    "active": "本月参与服务（人）",
+    "party_members": "其中党员（人）",
+    "social_workers": "其中社工（人）",
+    "trained": "受过技能培训（人）",
+}
+
+
+def render(report: MonthlyReport, names: Names) -> bytes:
+    month = f"{report.first.year}年{report.first.month}月"
+    workbook, sheet = new_workbook()
+    sheet.title = "活动统计"
+    rows = [
+        [names.show("theme", key[0]), *(figures.as_dict()[f] for f in THEME_COLUMNS)]
+        for key, figures in report.by_theme.rows
+    ]
+    totals = ["合计", *(report.by_theme.totals.as_dict()[f] for f in THEME_COLUMNS)]
+    write_table(sheet, ["活动主题", *(FIGURE_HEADERS[f] for f in THEME_COLUMNS)], rows, totals=totals,
+                title=f"{report.station.name} {month} 志愿服务活动统计")  # fmt: skip
+    visits = report.home_visits
+    write_table(
+        workbook.create_sheet("入户走访"),
+        ["走访次数", "走访居民（人）", "走访居民（人次）", "参与人次", "党员参与人次"],
+        [[visits.events, visits.distinct_residents_served, visits.residents_served_person_times,
+          visits.person_times, visits.party_member_person_times]],
+        title=f"{report.station.name} {month} 入户走访",
+    )  # fmt: skip
+    ledger_rows = [[CATEGORY_LABELS.get(c, c), n, served] for c, n, served in report.ledger]
+    write_table(
+        workbook.create_sheet("台账"),
+        ["类别", "在册人数", "本月已服务人数"],
+        ledger_rows,
+        totals=[
+            "合计（按类别计，一人可属多类）",
+            sum(r[1] for r in ledger_rows),
+            sum(r[2] for r in ledger_rows),
+        ],
+        title=f"{report.station.name} 服务对象台账",
+    )
+    write_table(
+        workbook.create_sheet("志愿者"),
+        ["项目", "人数"],
+        [[label, report.volunteers[key]] for key, label in VOLUNTEER_LABELS.items()],
+        title=f"{report.station.name} {month} 志愿者队伍",
+    )
+    return to_bytes(workbook)

@@ -1,0 +1,165 @@
+"""Participation statistics: answered from the roll-ups when they can, by the plain recount otherwise.
+
+The roll-ups keep cells by (station or county, month or year, theme or all themes), so they answer
+group-bys within {station, month, theme} over a whole month or a whole calendar year, for one
+station or for the county. Anything else (organization, week, role, Party branch; a period like
+"the last 45 days"; a station head's several stations at once) is recounted from the source rows,
+and the answer says which path it took (``source``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import RowMapping, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from coordinator.auth.principal import Principal
+from coordinator.clock import Clock
+from coordinator.errors import Invalid, not_found
+from coordinator.stations.models import Station
+from coordinator.stats.figures import DIMENSIONS, Dimension, Figures, Key, Participation, sort_key
+from coordinator.stats.models import ALL_STATIONS, ALL_THEMES, StatsCell
+from coordinator.stats.periods import local_date, months_between, whole_period
+from coordinator.stats.queries import recount
+
+ROLLUP_DIMENSIONS = frozenset({"station", "month", "theme"})
+DEFAULT_ZONE = "Asia/Shanghai"
+MAX_DAYS = 3 * 366
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which stations (None: all of them, the county) and which local dates a request covers."""
+
+    station_ids: frozenset[int] | None
+    first: date
+    last: date
+    group_by: tuple[Dimension, ...]
+
+
+async def select_scope(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    *,
+    station_id: int | None,
+    first: date | None,
+    last: date | None,
+    group_by: Sequence[str],
+) -> Selection:
+    """Check the caller and the parameters: staff only (403), their own stations only (404); the
+    period defaults to the current calendar year."""
+    principal.require_staff()
+    if station_id is not None:
+        station = await session.get(Station, station_id)
+        if station is None or not principal.can_access(station.id):
+            raise not_found("服务站", "station", station_id)
+    dims = parse_group_by(group_by)
+    today = local_date(clock.now(), DEFAULT_ZONE)
+    first = first or date(today.year, 1, 1)
+    last = last or date(first.year, 12, 31)
+    if last < first:
+        raise Invalid("结束日期早于开始日期", "'to' is before 'from'", code="invalid_period", field="to")
+    if (last - first).days > MAX_DAYS:
+        raise Invalid("统计区间最长三年", "The period may span at most three years", code="period_too_long",
+                      field="to")  # fmt: skip
+    if station_id is not None:
+        stations: frozenset[int] | None = frozenset({station_id})
+    else:
+        stations = None if principal.is_admin else principal.station_ids
+    return Selection(stations, first, last, dims)
+
+
+def parse_group_by(values: Sequence[str]) -> tuple[Dimension, ...]:
+    """``group_by=month&group_by=theme`` or ``group_by=month,theme``; order kept, repeats dropped."""
+    dims: list[Dimension] = []
+    for value in values:
+        for part in value.split(","):
+            name = part.strip()
+            if not name:
+                continue
+            if name not in DIMENSIONS:
+                raise Invalid(
+                    f"不支持的分组：{name}",
+                    f"Unknown group_by {name!r}; use {', '.join(DIMENSIONS)}",
+                    code="invalid_group_by",
+                    field="group_by",
+                )
+            if name not in dims:
+                dims.append(name)  # narrowed by the membership test above
+    return tuple(dims)
+
+
+async def participation(session: AsyncSession, selection: Selection) -> Participation:
+    answer = await from_rollups(session, selection)
+    if answer is not None:
+        return answer
+    return await recount(
+        session,
+        station_ids=selection.station_ids,
+        first=selection.first,
+        last=selection.last,
+        group_by=selection.group_by,
+    )
+
+
+async def from_rollups(session: AsyncSession, selection: Selection) -> Participation | None:
+    """The answer from the cells, or None when the cells cannot give it exactly."""
+    group_by = selection.group_by
+    period = whole_period(selection.first, selection.last)
+    if period is None or not set(group_by) <= ROLLUP_DIMENSIONS:
+        return None
+    stations = selection.station_ids
+    if stations is not None and len(stations) != 1:
+        return None  # distinct counts of a few stations together are in no cell
+    total_scope = next(iter(stations)) if stations is not None else ALL_STATIONS
+    by_station = "station" in group_by and stations is None  # the county, a row per station
+    scope_filter = StatsCell.scope != ALL_STATIONS if by_station else StatsCell.scope == total_scope
+    periods = months_between(selection.first, selection.last) if "month" in group_by else [period]
+    theme_filter = StatsCell.theme != ALL_THEMES if "theme" in group_by else StatsCell.theme == ALL_THEMES
+    is_totals = and_(
+        StatsCell.scope == total_scope, StatsCell.period == period, StatsCell.theme == ALL_THEMES
+    )
+    # One round trip for rows and totals; plain columns, not ORM objects: this is the dashboard's hot path.
+    query = select(StatsCell.__table__).where(
+        or_(and_(StatsCell.events > 0, scope_filter, StatsCell.period.in_(periods), theme_filter), is_totals)
+    )
+    rows: list[tuple[Key, Figures]] = []
+    totals = Figures()
+    for cell in (await session.execute(query)).mappings():
+        figures = cell_figures(cell)
+        scope, cell_period, theme = cell["scope"], cell["period"], cell["theme"]
+        if (scope, cell_period, theme) == (total_scope, period, ALL_THEMES):
+            totals = figures
+        is_row = (
+            figures.events > 0
+            and (scope != ALL_STATIONS if by_station else scope == total_scope)
+            and cell_period in periods
+            and (theme != ALL_THEMES) == ("theme" in group_by)
+        )
+        if is_row:
+            values = {"station": scope, "month": cell_period, "theme": theme}
+            rows.append((tuple(values[d] for d in group_by), figures))
+    rows.sort(key=lambda row: sort_key(row[0]))
+    return Participation(group_by=group_by, rows=rows, totals=totals, source="rollup")
+
+
+def cell_figures(cell: RowMapping) -> Figures:
+    return Figures(**{name: cell[name] for name in FIGURE_COLUMNS})
+
+
+FIGURE_COLUMNS = (
+    "events",
+    "person_times",
+    "distinct_people",
+    "party_member_person_times",
+    "distinct_party_members",
+    "social_worker_person_times",
+    "volunteer_minutes",
+    "residents_served_person_times",
+    "distinct_residents_served",
+    "no_shows",
+)

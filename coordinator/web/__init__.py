@@ -1,0 +1,1 @@
+"""Server-rendered pages: organizer console, volunteer phone pages, station dashboard."""

@@ -1,0 +1,88 @@
+"""The station head's dashboard: the period's numbers, by month and by theme, from the stats service."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from coordinator.deps import SessionDep
+from coordinator.errors import Invalid
+from coordinator.events.custom_themes import list_themes
+from coordinator.stats.coverage import coverage
+from coordinator.stats.figures import Figures
+from coordinator.stats.service import participation, select_scope
+from coordinator.web.context import StaffDep, clock_of, render
+from coordinator.web.scope import pick_station, stations_of
+
+router = APIRouter(include_in_schema=False)
+# Ledger coverage: residents on the ledger visited or served within this many days.
+COVERAGE_DAYS = 90
+
+
+def _date(value: str, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise Invalid("日期格式应为 YYYY-MM-DD", "Dates are written YYYY-MM-DD", field=field) from exc
+
+
+@router.get("/web/dashboard", response_class=HTMLResponse)
+async def dashboard(
+    request: Request,
+    viewer: StaffDep,
+    session: SessionDep,
+    station: int | None = None,
+    from_: Annotated[str, Query(alias="from")] = "",
+    to: str = "",
+) -> HTMLResponse:
+    current = await pick_station(session, viewer, station)
+    clock = clock_of(request)
+
+    async def figures(*group_by: str) -> Any:
+        selection = await select_scope(
+            session,
+            viewer.principal,
+            clock,
+            station_id=current.id,
+            first=_date(from_, "from"),
+            last=_date(to, "to"),
+            group_by=list(group_by),
+        )
+        return selection, await participation(session, selection)
+
+    selection, by_month = await figures("month")
+    _, by_theme = await figures("theme")
+    themes = {
+        theme.code: theme
+        for theme in await list_themes(session=session, principal=viewer.principal, station_id=current.id)
+    }
+    reach = await coverage(session, viewer.principal, clock, station_id=current.id, days=COVERAGE_DAYS)
+    totals: Figures = by_month.totals
+    chart = {
+        "months": [key[0] for key, _ in by_month.rows],
+        "person_times": [f.person_times for _, f in by_month.rows],
+        "hours": [round(f.volunteer_minutes / 60, 1) for _, f in by_month.rows],
+        "themes": [themes[key[0]].name_zh if key[0] in themes else str(key[0]) for key, _ in by_theme.rows],
+        "theme_person_times": [f.person_times for _, f in by_theme.rows],
+    }
+    return render(
+        request,
+        "dashboard.html",
+        viewer,
+        station=current,
+        stations=await stations_of(session, viewer),
+        first=selection.first,
+        last=selection.last,
+        totals=totals.as_dict(),
+        by_month=[(key[0], f.as_dict()) for key, f in by_month.rows],
+        by_theme=[(themes.get(key[0]), key[0], f.as_dict()) for key, f in by_theme.rows],
+        reach=reach,
+        coverage_days=COVERAGE_DAYS,
+        chart=chart,
+        source=by_month.source,
+    )

@@ -1,0 +1,82 @@
+"""Files the pages link to, behind the page session: the monthly report, the statistics export and
+the volunteer's hours certificate. The same builders as the API's bearer-token routes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request, Response
+
+from coordinator.deps import SessionDep
+from coordinator.errors import Invalid
+from coordinator.stats import exports, monthly_report
+from coordinator.stats.certificate import certificate_pdf
+from coordinator.stats.periods import local_date
+from coordinator.stats.person_stats import person_record
+from coordinator.stats.service import participation, select_scope
+from coordinator.web.context import StaffDep, VolunteerDep, clock_of
+from coordinator.web.scope import pick_station
+
+router = APIRouter(include_in_schema=False)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _download(content: bytes, media_type: str, filename: str) -> Response:
+    ascii_name = filename.encode("ascii", "ignore").decode() or "download"
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+def _date(value: str, field: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError as exc:
+        raise Invalid("日期格式应为 YYYY-MM-DD", "Dates are written YYYY-MM-DD", field=field) from exc
+
+
+@router.get("/web/reports/monthly.xlsx")
+async def monthly_xlsx(
+    request: Request, viewer: StaffDep, session: SessionDep, month: str, station: int | None = None
+) -> Response:
+    current = await pick_station(session, viewer, station)
+    report = await monthly_report.build_report(
+        session, viewer.principal, clock_of(request), station_id=current.id, month=month
+    )
+    content = monthly_report.render(report, await exports.Names.load(session))
+    return _download(content, XLSX, f"月度报表_{current.code}_{month}.xlsx")
+
+
+@router.get("/web/stats/export.xlsx")
+async def export_xlsx(
+    request: Request,
+    viewer: StaffDep,
+    session: SessionDep,
+    station: int | None = None,
+    from_: Annotated[str, Query(alias="from")] = "",
+    to: str = "",
+) -> Response:
+    current = await pick_station(session, viewer, station)
+    selection = await select_scope(
+        session,
+        viewer.principal,
+        clock_of(request),
+        station_id=current.id,
+        first=_date(from_, "from"),
+        last=_date(to, "to"),
+        group_by=["month", "theme"],
+    )
+    answer = await participation(session, selection)
+    content = exports.participation_xlsx(
+        answer, await exports.Names.load(session), first=selection.first, last=selection.last
+    )
+    return _download(content, XLSX, f"参与统计_{selection.first}_{selection.last}.xlsx")
+
+
+@router.get("/web/m/certificate.pdf")
+async def certificate(request: Request, viewer: VolunteerDep, session: SessionDep) -> Response:
+    record = await person_record(session, viewer.principal, viewer.person_id)
+    issued_on = local_date(clock_of(request).now(), record.station.timezone)
+    content = certificate_pdf(record, issued_on=issued_on)
+    return _download(content, "application/pdf", f"服务时长证明_{record.person.name}.pdf")

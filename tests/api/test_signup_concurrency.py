@@ -1,0 +1,117 @@
+"""Invariant 1 and 2 under real concurrency: every request is its own transaction through the app.
+
+PostgreSQL holds them with the role row lock (then the person's); SQLite by serializing
+transactions (``BEGIN IMMEDIATE``). Both must give the same answers."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from coordinator.clock import FixedClock
+from coordinator.events.models import Signup, SignupStatus
+from tests.api.signup_world import World, cancel, check_role_invariants, error_code, make_world, sign_up
+
+
+@pytest.fixture
+async def world(app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock) -> World:
+    return await make_world(app, sessionmaker, clock)
+
+
+async def _waiting_positions(client: httpx.AsyncClient, world: World, event_id: int) -> list[tuple[int, int]]:
+    url = f"/api/v1/events/{event_id}/signups?status=waitlisted&limit=500"
+    items = (await client.get(url, headers=world.organizer)).json()["items"]
+    return [(item["person_id"], item["position"]) for item in items]
+
+
+async def test_200_concurrent_sign_ups_for_20_places_confirm_exactly_20(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    event = await world.event(roles=[{"name": "志愿者", "count": 20}])
+    people = await world.people(200)
+    responses = await asyncio.gather(*(sign_up(client, world.organizer, event.id, p.id) for p in people))
+    assert [r.status_code for r in responses] == [201] * 200
+    bodies = [r.json() for r in responses]
+    assert Counter(b["status"] for b in bodies) == {"confirmed": 20, "waitlisted": 180}
+    # Each waiting person was told a distinct position, 1..180, in the order they got in.
+    told = sorted((b["position"], b["id"]) for b in bodies if b["status"] == "waitlisted")
+    assert [position for position, _ in told] == list(range(1, 181))
+    assert [signup_id for _, signup_id in told] == sorted(signup_id for _, signup_id in told)
+    listed = await _waiting_positions(client, world, event.id)
+    assert [position for _, position in listed] == list(range(1, 181))
+    assert len({person for person, _ in listed}) == 180
+    assert (await world.role(event.roles[0].id)).confirmed_count == 20
+    await check_role_invariants(world, event.roles[0].id)
+    assert len(await world.domain_events("SignupConfirmed")) == 20
+    assert len(await world.domain_events("SignupWaitlisted")) == 180
+
+
+async def test_interleaved_cancellations_and_sign_ups_keep_the_invariants(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    event = await world.event(roles=[{"name": "志愿者", "count": 10}])
+    early = await world.people(30)
+    for person in early:  # 10 confirmed, 20 waiting, in a known order
+        assert (await sign_up(client, world.organizer, event.id, person.id)).status_code == 201
+    late = await world.people(30)
+    leaving = random.Random(7).sample(early, 15)  # confirmed and waiting people alike
+    requests = [sign_up(client, world.organizer, event.id, p.id) for p in late] + [
+        cancel(client, world.organizer, event.id, p.id) for p in leaving
+    ]
+    random.Random(11).shuffle(requests)
+    responses = await asyncio.gather(*requests)
+    assert sorted(r.status_code for r in responses) == [201] * 30 + [204] * 15
+    await check_role_invariants(world, event.roles[0].id)
+    signups = await world.signups(event.id)
+    live = [s for s in signups if s.status in (SignupStatus.confirmed, SignupStatus.waitlisted)]
+    assert len(live) == 45
+    assert sum(s.status == SignupStatus.confirmed for s in live) == 10
+    # The places went to the ten earliest arrivals still there: promotion kept arrival order.
+    by_arrival = sorted(live, key=lambda s: s.id)
+    assert all(s.status == SignupStatus.confirmed for s in by_arrival[:10])
+    listed = await _waiting_positions(client, world, event.id)
+    assert [position for _, position in listed] == list(range(1, 36))
+    promoted = await world.domain_events("SignupPromoted")
+    assert len({e["person_id"] for e in promoted}) == len(promoted)
+
+
+async def test_one_person_pressing_five_times_at_once_gets_one_sign_up(
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    event = await world.event(roles=[{"name": "党员志愿者", "count": 2}, {"name": "志愿者", "count": 2}])
+    person = await world.person()
+    roles = ["志愿者", "党员志愿者", "志愿者", "党员志愿者", "志愿者"]
+    responses = await asyncio.gather(
+        *(sign_up(client, world.organizer, event.id, person.id, r) for r in roles)
+    )
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 4
+    assert {error_code(r) for r in responses if r.status_code == 409} == {"already_signed_up"}
+    async with sessionmaker() as session:
+        rows = list((await session.scalars(select(Signup).where(Signup.person_id == person.id))).all())
+    assert len(rows) == 1
+    confirmed_counts = [(await world.role(role.id)).confirmed_count for role in event.roles]
+    assert sorted(confirmed_counts) == [0, 1]
+
+
+async def test_one_person_signing_up_for_two_overlapping_events_at_once_gets_one(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    first = await world.event()
+    second = await world.event()
+    person = await world.person()
+    for _ in range(3):
+        responses = await asyncio.gather(
+            sign_up(client, world.organizer, first.id, person.id),
+            sign_up(client, world.organizer, second.id, person.id),
+        )
+        assert sorted(r.status_code for r in responses) == [201, 409]
+        assert {error_code(r) for r in responses if r.status_code == 409} == {"schedule_clash"}
+        winner = first if responses[0].status_code == 201 else second
+        assert (await cancel(client, world.organizer, winner.id, person.id)).status_code == 204

@@ -1,0 +1,157 @@
+"""The scheduler: started and stopped with the app, ticks fired with their arguments, never overlapping."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typer.testing import CliRunner
+
+from coordinator import cli
+from coordinator.app import create_app
+from coordinator.bus.models import OutboxEvent
+from coordinator.clock import FixedClock
+from coordinator.observability.metrics import Metrics
+from coordinator.scheduler.jobs import TICKS, Tick
+from coordinator.scheduler.runner import Scheduler
+from coordinator.scheduler.worker import Worker
+from coordinator.settings import Settings
+from tests.bus.conftest import emit_events
+
+
+async def eventually(condition: Callable[[], bool]) -> None:
+    """Wait (at most 10 s) for a state the scheduler changes in its own time."""
+    async with asyncio.timeout(10):
+        while not condition():  # noqa: ASYNC110  (the state belongs to the scheduler; nothing to await)
+            await asyncio.sleep(0.01)
+
+
+def test_relay_is_the_first_tick_and_every_tick_has_a_name_and_interval_of_its_own() -> None:
+    assert TICKS[0].name == "relay"
+    assert TICKS[0].interval(Settings(relay_interval_seconds=0.5)) == 0.5
+    assert len({tick.name for tick in TICKS}) == len(TICKS)
+    assert all(tick.interval(Settings()) > 0 for tick in TICKS)  # a misspelt interval_setting fails here
+
+
+async def test_lifespan_starts_the_scheduler_whose_relay_tick_fans_out_events(
+    settings: Settings, clock: FixedClock
+) -> None:
+    app = create_app(settings.model_copy(update={"scheduler_enabled": True}), clock=clock)
+    sessionmaker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+
+    async with app.router.lifespan_context(app):
+        scheduler: Scheduler = app.state.scheduler
+        assert scheduler.running
+        assert sorted(scheduler.job_ids()) == sorted(tick.name for tick in TICKS)
+        await emit_events(sessionmaker, clock, ("PersonCreated", 1))
+        await eventually(lambda: scheduler.runs.get("relay", 0) >= 2)  # a run after the event was stored
+        async with sessionmaker() as session:
+            assert await session.scalar(select(OutboxEvent.fanned_out)) is True
+
+    assert not scheduler.running
+
+
+async def test_scheduler_is_off_when_disabled(settings: Settings, clock: FixedClock) -> None:
+    app = create_app(settings, clock=clock)  # the test settings disable it, like `serve --no-scheduler`
+
+    async with app.router.lifespan_context(app):
+        assert app.state.scheduler is None
+
+
+async def test_tick_gets_its_arguments_and_a_failing_tick_is_counted_not_raised(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock, settings: Settings
+) -> None:
+    received: list[dict[str, Any]] = []
+
+    async def record(**kwargs: Any) -> int:
+        received.append(kwargs)
+        return 1
+
+    async def broken(**kwargs: Any) -> int:
+        raise RuntimeError("tick failed")
+
+    scheduler = Scheduler(
+        [Tick("record", 3600, record), Tick("broken", 3600, broken)],
+        sessionmaker=sessionmaker,
+        clock=clock,
+        settings=settings,
+        metrics=Metrics(),
+    )
+    scheduler.start()
+    try:
+        await eventually(lambda: bool(received) and _errors(scheduler) == 1)
+    finally:
+        await scheduler.shutdown()
+
+    assert received == [{"sessionmaker": sessionmaker, "clock": clock, "settings": settings}]
+    assert scheduler.runs == {"record": 1}
+
+
+def _errors(scheduler: Scheduler) -> float:
+    assert scheduler.metrics is not None
+    value: float = scheduler.metrics.scheduler_ticks.labels(tick="broken", outcome="error")._value.get()
+    return value
+
+
+async def test_a_slow_tick_never_runs_twice_at_once(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock, settings: Settings
+) -> None:
+    running = 0
+    most = 0
+    finished = 0
+
+    async def slow(**_: Any) -> int:
+        nonlocal running, most, finished
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(0.2)  # four firings' worth
+        running -= 1
+        finished += 1
+        return 0
+
+    scheduler = Scheduler(
+        [Tick("slow", 0.05, slow)], sessionmaker=sessionmaker, clock=clock, settings=settings
+    )
+    scheduler.start()
+    try:
+        await eventually(lambda: finished >= 2)
+    finally:
+        await scheduler.shutdown()
+
+    assert most == 1
+
+
+async def test_worker_runs_the_ticks_without_http(settings: Settings, clock: FixedClock) -> None:
+    fired = asyncio.Event()
+
+    async def probe(**_: Any) -> int:
+        fired.set()
+        return 0
+
+    worker = Worker(settings, clock=clock, ticks=[Tick("probe", 3600, probe)])
+    worker.start()
+    try:
+        await asyncio.wait_for(fired.wait(), 10)
+        assert worker.scheduler.running
+    finally:
+        await worker.stop()
+    assert not worker.scheduler.running
+
+
+@pytest.mark.parametrize(("args", "scheduler_enabled"), [([], True), (["--no-scheduler"], False)])
+def test_serve_starts_the_scheduler_unless_told_not_to(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], scheduler_enabled: bool
+) -> None:
+    served: list[Any] = []
+    monkeypatch.setenv("COORDINATOR_DEBUG", "1")
+    monkeypatch.setattr("uvicorn.run", lambda app, **_: served.append(app))
+    monkeypatch.setattr(cli, "configure_logging", lambda settings: None)
+
+    result = CliRunner().invoke(cli.app, ["serve", *args])
+
+    assert result.exit_code == 0, result.output
+    assert served[0].state.settings.scheduler_enabled is scheduler_enabled

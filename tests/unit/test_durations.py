@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from coordinator.events.durations import check_offsets, parse_offset
+
+
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [
+        ("P1D", timedelta(days=1)),
+        ("PT2H", timedelta(hours=2)),
+        ("PT30M", timedelta(minutes=30)),
+        ("P1DT12H", timedelta(days=1, hours=12)),
+        ("P1W", timedelta(weeks=1)),
+        ("PT90S", timedelta(seconds=90)),
+    ],
+)
+def test_iso_durations_parse(text: str, length: timedelta) -> None:
+    assert parse_offset(text) == length
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "P",
+        "PT",
+        "P1DT",
+        "PT1D",
+        "P1H",
+        "p1d",
+        "-P1D",
+        "PT1.5H",
+        "P1Y",
+        "P1M",
+        "PT0M",
+        "P61D",
+        "PT2H\n",
+        " P1D",
+    ],
+)
+def test_anything_else_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match=r"P1D|60 days"):
+        parse_offset(text)
+
+
+def test_offsets_are_deduplicated_by_length_and_ordered_longest_first() -> None:
+    assert check_offsets(["PT30M", "P1D", "PT1440M", "PT2H"]) == ["P1D", "PT2H", "PT30M"]
