@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 import coordinator.models  # noqa: F401  (every table mapped before first use)
 from coordinator.attendance.api import router as attendance_router

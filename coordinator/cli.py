@@ -21,7 +21,8 @@ from coordinator.demo.loader import DEFAULT_SEED
 from coordinator.errors import CoordinatorError
 from coordinator.migrate import upgrade
 from coordinator.observability.logging import configure_logging
-from coordinator.people.import_cli import ImportKind, print_result, run_import
+from coordinator.people.import_cli import print_result, run_import
+from coordinator.people.importing import ImportKind
 from coordinator.settings import Settings
 from coordinator.stats.commands import export_app, stats_app
 

@@ -11,10 +11,10 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from time import monotonic
 from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, Dialect, Integer, MetaData, event
@@ -74,8 +74,11 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    engine = create_async_engine(database_url, echo=echo, pool_size=10, max_overflow=20)
-    pass  # _ping_after_idle(engine)
+    # Up to 30 connections per process, all kept once opened: with "10 kept + 20 overflow" a busy
+    # minute (an event's opening scans) closed and reopened overflow connections all the time,
+    # each reopening a TCP connect, authentication and a cold prepared-statement cache.
+    engine = create_async_engine(database_url, echo=echo, pool_size=30, max_overflow=0)
+    _ping_after_idle(engine)
     return engine
 
 
@@ -90,12 +93,12 @@ PING_AFTER_IDLE_SECONDS = 10.0
 def _ping_after_idle(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "checkin")
     def _on_checkin(_: Any, record: Any) -> None:
-        record.info["returned_at"] = time.monotonic()
+        record.info["returned_at"] = monotonic()
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _on_checkout(dbapi_connection: Any, record: Any, _: Any) -> None:
         returned_at = record.info.get("returned_at")
-        if returned_at is None or time.monotonic() - returned_at < PING_AFTER_IDLE_SECONDS:
+        if returned_at is None or monotonic() - returned_at < PING_AFTER_IDLE_SECONDS:
             return  # new, or just used
         try:
             dbapi_connection.ping()

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -87,6 +88,89 @@ class RateLimited(CoordinatorError):
 def not_found(kind_zh: str, kind_en: str, ident: object) -> NotFound:
     """The one "no such record" error; also used for records of stations the caller cannot see."""
     return NotFound(f"{kind_zh}不存在：{ident}", f"{kind_en} {ident} not found", code=f"{kind_en}_not_found")
+
+
+class ErrorBody(BaseModel):
+    """What went wrong, for people (``message`` in Chinese, ``message_en``) and for programs (``code``)."""
+
+    code: str = Field(examples=["capacity_full"])
+    message: str = Field(examples=["该岗位名额已满"])
+    message_en: str = Field(examples=["This role is full"])
+    field: str | None = Field(default=None, examples=["role"])
+    details: dict[str, Any] | None = None
+
+
+_CAPACITY_FULL: dict[str, Any] = {
+    "code": "capacity_full",
+    "message": "该岗位名额已满",
+    "message_en": "This role is full",
+    "field": "role",
+}
+
+
+class ErrorEnvelope(BaseModel):
+    """The contract's error envelope; every error status answers it (DESIGN §4)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"error": _CAPACITY_FULL}]})
+
+    error: ErrorBody
+
+
+# One example per status, so /docs shows what each error looks like.
+_ERROR_EXAMPLES: dict[int, tuple[str, dict[str, Any]]] = {
+    400: ("Bad request", {"code": "bad_request", "message": "请求有误", "message_en": "Bad request"}),
+    401: (
+        "Not logged in, or the token is invalid or expired",
+        {"code": "not_authenticated", "message": "请先登录", "message_en": "Authentication required"},
+    ),
+    403: (
+        "The caller's role may not do this",
+        {"code": "forbidden", "message": "没有权限", "message_en": "Not allowed"},
+    ),
+    404: (
+        "No such record, or it belongs to a station the caller cannot see",
+        {"code": "event_not_found", "message": "活动不存在：42", "message_en": "event 42 not found"},
+    ),
+    409: ("The request conflicts with the record's current state", _CAPACITY_FULL),
+    410: (
+        "The link has expired",
+        {"code": "invitation_expired", "message": "邀请已过期", "message_en": "The invitation has expired"},
+    ),
+    413: (
+        "The upload is too large",
+        {"code": "too_large", "message": "文件过大", "message_en": "File too large"},
+    ),
+    422: (
+        "Invalid input; `field` names the first problem, `details.problems` lists them all",
+        {
+            "code": "validation_error",
+            "message": "请求内容有误：ends_at 结束时间必须晚于开始时间",
+            "message_en": "Invalid request: ends_at must be after starts_at",
+            "field": "ends_at",
+        },
+    ),
+    429: (
+        "Too many requests; try again later",
+        {"code": "rate_limited", "message": "请求过于频繁", "message_en": "Too many requests"},
+    ),
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries documenting the error envelope for ``statuses``."""
+    return {
+        status: {
+            "model": ErrorEnvelope,
+            "description": _ERROR_EXAMPLES[status][0],
+            "content": {"application/json": {"example": {"error": _ERROR_EXAMPLES[status][1]}}},
+        }
+        for status in statuses
+    }
+
+
+# The errors a logged-in staff route can answer: not logged in, wrong role, unknown (or another
+# station's) record, a state rule broken, invalid input. Routers include it with ``responses=``.
+ERROR_RESPONSES = error_responses(401, 403, 404, 409, 422)
 
 
 _STATUS_TEXT: dict[int, tuple[str, str, str]] = {

@@ -32,7 +32,17 @@ from coordinator.migrate import upgrade
 from coordinator.models import Base
 from coordinator.settings import Settings
 
-PG_URL = os.environ.get("COORDINATOR_TEST_DATABASE_URL")
+
+def _per_worker(url: str | None) -> str | None:
+    """Under pytest-xdist every worker gets a database of its own (``…_gw0``), created on demand."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url is None or not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+PG_URL = _per_worker(os.environ.get("COORDINATOR_TEST_DATABASE_URL"))
 PG_SKIP_REASON = "PostgreSQL tests skipped: set COORDINATOR_TEST_DATABASE_URL (see README) to run them"
 TEST_SECRET = "test-secret-key-not-for-production-0123456789"
 # A Sunday morning in Kaili (10:00 Asia/Shanghai); tests move the clock when they need to.
@@ -154,3 +164,8 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API leaves its event loop on the main thread."""
+    items.sort(key=lambda item: "e2e" in item.path.parts)

@@ -70,6 +70,18 @@ async def create_user(
     return user
 
 
+async def create_volunteer_login(
+    session: AsyncSession, clock: Clock, person: Person, stations: list[Station] | None = None
+) -> User:
+    """The account ``person`` logs in with by SMS code (no username), scoped to their own station
+    unless ``stations`` says otherwise."""
+    user = await create_user(session, clock, Role.volunteer, stations, username=None, person_id=person.id)
+    if stations is None:
+        session.add(UserStation(user_id=user.id, station_id=person.station_id))
+        await session.flush()
+    return user
+
+
 def auth_headers(app: FastAPI, user: User) -> dict[str, str]:
     token = issue_access_token(settings=app.state.settings, clock=app.state.clock, user=user)
     return {"Authorization": f"Bearer {token}"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,8 @@ from coordinator.people.rules import normalize_id_number, normalize_phone
 from coordinator.people.vocabulary import ResidentCategory
 from coordinator.settings import Settings
 from coordinator.stations.models import Organization, Station
+from coordinator.stats.queries import recount
+from coordinator.stats.service import Selection, participation
 from tests.conftest import START
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -238,6 +240,25 @@ async def test_demo_records_attendance_of_completed_events_only(
         assert (attendance.minutes > 0) == (attendance.status in ATTENDED)
     assert served
     assert all(resident == event for resident, event in served)
+
+
+async def test_demo_dashboard_is_answered_from_rollups_equal_to_the_recount(
+    sessionmaker: Maker, clock: FixedClock
+) -> None:
+    await _load(sessionmaker, clock)
+    year = clock.now().astimezone(ZONE).year
+    selection = Selection(
+        station_ids=None, first=date(year, 1, 1), last=date(year, 12, 31), group_by=("month", "theme")
+    )
+    async with sessionmaker() as session:
+        dashboard = await participation(session, selection)
+        plain = await recount(
+            session, station_ids=None, first=selection.first, last=selection.last, group_by=selection.group_by
+        )
+    assert dashboard.source == "rollup"
+    assert dashboard.totals.person_times > 0
+    assert dashboard.rows == plain.rows
+    assert dashboard.totals == plain.totals
 
 
 async def test_series_occurrences_match_their_rules_and_the_tick_carries_them_on(

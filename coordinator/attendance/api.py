@@ -28,11 +28,12 @@ from coordinator.attendance.schemas import (
 )
 from coordinator.attendance.shaping import attendance_out, attendance_row_out, audit_out, one_attendance_out
 from coordinator.deps import BearerUserIdDep, ClockDep, PrincipalDep, SessionDep, SettingsDep
+from coordinator.errors import ERROR_RESPONSES
 from coordinator.pagination import CursorQuery, LimitQuery, Page
 from coordinator.people.service import get_person
 from coordinator.people.shaping import station_zones
 
-router = APIRouter(tags=["attendance"])
+router = APIRouter(tags=["attendance"], responses=ERROR_RESPONSES)
 
 FormatQuery = Annotated[QrFormat, Query(alias="format", description="json (default), or the image itself")]
 _IMAGES: dict[int | str, dict[str, Any]] = {

@@ -71,7 +71,7 @@ class CodeCheckin:
     zone: ZoneInfo
 
 
-def _context_statement() -> Select[tuple[bool, int | None, str | None, str | None, bool, Event]]:
+def _context_statement() -> Select[bool, int | None, str, str, bool, Event]:
     confirmed = (
         select(Signup.id)
         .where(
@@ -102,7 +102,9 @@ def _context_statement() -> Select[tuple[bool, int | None, str | None, str | Non
 _CONTEXT_STATEMENT = _context_statement()
 
 
-async def load_checkin_context(session: AsyncSession, *, user_id: int, event_id: int) -> CheckinContext | None:
+async def load_checkin_context(
+    session: AsyncSession, *, user_id: int, event_id: int
+) -> CheckinContext | None:
     """None when the user does not exist. The event (and its station) is outer-joined, so a
     missing event still tells us about the account."""
     result = await session.execute(_CONTEXT_STATEMENT, {"user_id": user_id, "event_id": event_id})

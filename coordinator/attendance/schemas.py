@@ -342,6 +342,22 @@ class AttendancePatch(BaseModel):
 
 
 class AuditOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 9,
+                    "changed_by": 7,
+                    "changed_at": "2026-12-19T17:10:00+08:00",
+                    "field": "checked_out_at",
+                    "before": "2026-12-19T08:00:00+00:00",
+                    "after": "2026-12-19T08:30:00+00:00",
+                    "reason": "帮忙收拾场地，多留了半小时",
+                }
+            ]
+        }
+    )
+
     id: int
     changed_by: int | None
     changed_at: datetime

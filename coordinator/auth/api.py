@@ -9,11 +9,12 @@ from coordinator.auth import service
 from coordinator.auth.models import User
 from coordinator.auth.schemas import TokenOut, UserCreate, UserOut
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
+from coordinator.errors import ERROR_RESPONSES
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], responses=ERROR_RESPONSES)
 
 
-@router.post("/auth/token", response_model=TokenOut)
+@router.post("/auth/token", response_model=TokenOut, summary="Staff login with username and password")
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
@@ -25,7 +26,9 @@ async def login(
     return TokenOut(access_token=service.issue_access_token(settings=settings, clock=clock, user=user))
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+@router.post(
+    "/users", status_code=status.HTTP_201_CREATED, response_model=UserOut, summary="Create a staff user"
+)
 async def create_user(
     data: UserCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> UserOut:
@@ -42,7 +45,7 @@ async def create_user(
     return _user_out(user, sorted(set(data.station_ids)))
 
 
-@router.get("/users/me", response_model=UserOut)
+@router.get("/users/me", response_model=UserOut, summary="The logged-in user")
 async def me(session: SessionDep, principal: PrincipalDep) -> UserOut:
     user = await session.get(User, principal.user_id)
     assert user is not None

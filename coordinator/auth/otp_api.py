@@ -11,7 +11,7 @@ from coordinator.auth import otp
 from coordinator.auth.schemas import TokenOut
 from coordinator.auth.service import issue_access_token
 from coordinator.deps import ClockDep, SessionDep, SettingsDep
-from coordinator.errors import CoordinatorError
+from coordinator.errors import CoordinatorError, error_responses
 
 router = APIRouter(tags=["auth"])
 
@@ -47,6 +47,7 @@ def _client_address(request: Request) -> str:
     "/auth/otp/request",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=OtpRequested,
+    responses=error_responses(422, 429),
     summary="Send a login code by SMS",
 )
 async def request_code(
@@ -71,7 +72,7 @@ async def request_code(
 @router.post(
     "/auth/otp/verify",
     response_model=TokenOut,
-    responses={401: {"description": "Wrong or expired code"}, 429: {"description": "Too many attempts"}},
+    responses=error_responses(401, 422, 429),
     summary="Exchange a login code for a bearer token",
 )
 async def verify_code(

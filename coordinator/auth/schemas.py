@@ -8,6 +8,12 @@ from coordinator.auth.models import Role
 
 
 class TokenOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI3In0.…", "token_type": "bearer"}]
+        }
+    )
+
     access_token: str
     token_type: str = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
 
@@ -22,7 +28,22 @@ class UserCreate(BaseModel):
 
 
 class UserOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 7,
+                    "username": "wang.organizer",
+                    "role": "organizer",
+                    "person_id": None,
+                    "is_active": True,
+                    "created_at": "2026-11-29T10:00:00+08:00",
+                    "station_ids": [1],
+                }
+            ]
+        },
+    )
 
     id: int
     username: str | None

@@ -7,12 +7,12 @@ given; with ``--if-empty`` (what ``make run`` uses) it then only says why it ski
 from __future__ import annotations
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from coordinator.clock import Clock, SystemClock
 from coordinator.db import create_engine, create_sessionmaker, transaction
 from coordinator.demo.loader import DEMO_PASSWORD, DemoResult, database_has_stations, load_demo
+from coordinator.progress import progress_bar
 from coordinator.settings import Settings
 
 _ROLE_LABELS = {"admin": "管理员 admin", "station_head": "站长 station head", "organizer": "社工 organizer"}
@@ -31,26 +31,10 @@ async def run_demo(
         async with transaction(create_sessionmaker(engine)) as session:
             if if_empty and await database_has_stations(session):
                 return None
-            with _progress(console) as progress:
-                task = progress.add_task("演示数据 / demo data", total=None)
-
-                def report(step: str, done: int, total: int) -> None:
-                    progress.update(task, description=step, completed=done, total=total)
-
+            with progress_bar(console, "演示数据 / demo data") as report:
                 return await load_demo(session, clock or SystemClock(), seed=seed, progress=report)
     finally:
         await engine.dispose()
-
-
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
 
 
 def print_demo_result(result: DemoResult, console: Console) -> None:

@@ -34,6 +34,7 @@ from coordinator.demo.rows import Row, StationRows, build_station_rows
 from coordinator.events.models import Event, EventRole, EventSeries, Signup
 from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow
 from coordinator.security import hash_password
+from coordinator.stats.rebuild import rebuild as rebuild_rollups
 from coordinator.stations.models import Organization, Station
 
 DEFAULT_SEED = 2026
@@ -107,6 +108,10 @@ async def load_demo(
         rows = build_station_rows(station, seed=seed, window=window)
         await _load_station(session, clock, station, rows, password_hash, result, step)
         result.created.append(station.code)
+    if missing:
+        # The history is stored without domain events (they would plan reminders for the past), so
+        # the statistics roll-ups are rebuilt from the rows instead of fed by the bus.
+        await rebuild_rollups(session)
     return result
 
 

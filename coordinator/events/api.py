@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import Principal
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep
+from coordinator.errors import ERROR_RESPONSES
 from coordinator.events import lifecycle, service
 from coordinator.events.ics import MEDIA_TYPE, render_calendar
 from coordinator.events.models import Event, EventStatus
@@ -17,7 +18,7 @@ from coordinator.pagination import CursorQuery, LimitQuery, Page
 from coordinator.people.shaping import station_zones
 from coordinator.stations.service import get_station
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], responses=ERROR_RESPONSES)
 
 
 async def _answer(session: AsyncSession, event: Event) -> EventOut:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
-from coordinator.errors import not_found
+from coordinator.errors import ERROR_RESPONSES, not_found
 from coordinator.events.ics import MEDIA_TYPE, render_calendar
 from coordinator.events.models import LIVE_SIGNUP_STATUSES, Event, EventStatus, Signup
 from coordinator.events.schemas import CalendarTokenOut
@@ -32,7 +32,7 @@ PURPOSE = "calendar"
 FEED_HISTORY = timedelta(days=90)
 FEED_MAX_EVENTS = 1000
 
-router = APIRouter(tags=["calendar"])
+router = APIRouter(tags=["calendar"], responses=ERROR_RESPONSES)
 
 
 def feed_token(settings: Settings, clock: Clock, *, person_id: int, version: int) -> str:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from coordinator.auth.principal import Principal
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep
-from coordinator.errors import Conflict, Invalid
+from coordinator.errors import ERROR_RESPONSES, Conflict, Invalid
 from coordinator.events import service
 from coordinator.events.themes import resolve_theme
 from coordinator.people.birthdays import MAX_YEAR, MIN_YEAR, birthday_in_month
@@ -36,7 +36,7 @@ BIRTHDAY_THEME = "birthday_party"
 DEFAULT_CATEGORIES = ("left_behind_child",)
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], responses=ERROR_RESPONSES)
 
 
 class CelebrantOut(BaseModel):
@@ -57,7 +57,26 @@ class CelebrantList(BaseModel):
                     "categories": ["left_behind_child", "child_in_difficulty"],
                     "items": [
                         {
-                            "resident": {"id": 31, "name": "吴小花", "birthday": "2016-11-02"},
+                            "resident": {
+                                "id": 31,
+                                "station_id": 1,
+                                "name": "吴小花",
+                                "categories": ["left_behind_child"],
+                                "birthday": "2016-12-20",
+                                "birthday_is_lunar": False,
+                                "birthday_leap_month": False,
+                                "gender": "female",
+                                "language": "miao",
+                                "household": None,
+                                "address": None,
+                                "phone": None,
+                                "id_number": None,
+                                "notes": None,
+                                "is_active": True,
+                                "personal_data_masked": True,
+                                "created_at": "2026-11-29T10:00:00+08:00",
+                                "updated_at": "2026-11-29T10:00:00+08:00",
+                            },
                             "celebrated_on": "2026-12-20",
                             "turning": 10,
                         }

@@ -59,7 +59,9 @@ def invitation_token(settings: Settings, signup: Signup, *, now: datetime) -> st
 
 
 def invitation_url(settings: Settings, token: str) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/api/v1/invitations/{token}"
+    # The phone page (no login): what a volunteer opens from an SMS or WeChat message. The same token
+    # also works with the JSON routes under /api/v1/invitations/{token}.
+    return f"{settings.public_base_url.rstrip('/')}/web/invitation?token={token}"
 
 
 async def invite(

@@ -101,6 +101,44 @@ class ThemeOut(BaseModel):
 
 
 class ThemeList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "code": "birthday_party",
+                            "name_zh": "我们共成长·集体生日会",
+                            "name_en": "Growing Together birthday party",
+                            "duration_minutes": 120,
+                            "roles": [
+                                {
+                                    "name": "主持",
+                                    "count": 1,
+                                    "skills": [],
+                                    "languages": [],
+                                    "party_members_only": False,
+                                },
+                                {
+                                    "name": "陪伴志愿者",
+                                    "count": 6,
+                                    "skills": ["childcare"],
+                                    "languages": [],
+                                    "party_members_only": False,
+                                },
+                            ],
+                            "reminder_offsets": ["P1D", "PT2H"],
+                            "target_categories": ["left_behind_child", "child_in_difficulty"],
+                            "color": "#e8590c",
+                            "builtin": True,
+                            "station_id": None,
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
     items: list[ThemeOut]
 
 
@@ -220,6 +258,50 @@ class RoleOut(BaseModel):
 
 class EventOut(BaseModel):
     """Times are shown in the station's zone (``+08:00`` in Guizhou)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 42,
+                    "station_id": 1,
+                    "organization_id": None,
+                    "series_id": 5,
+                    "detached": False,
+                    "theme": "birthday_party",
+                    "title": "十二月集体生日会",
+                    "description": None,
+                    "location": "营盘坡社区儿童之家",
+                    "starts_at": "2026-12-19T14:00:00+08:00",
+                    "ends_at": "2026-12-19T16:00:00+08:00",
+                    "capacity": 8,
+                    "status": "published",
+                    "roles": [
+                        {
+                            "id": 101,
+                            "name": "陪伴志愿者",
+                            "count": 6,
+                            "confirmed": 4,
+                            "waitlisted": 0,
+                            "skills": ["childcare"],
+                            "languages": [],
+                            "party_members_only": False,
+                        }
+                    ],
+                    "reminder_offsets": ["P1D", "PT2H"],
+                    "target_categories": ["left_behind_child"],
+                    "holiday": None,
+                    "cancel_reason": None,
+                    "sequence": 0,
+                    "created_at": "2026-11-29T10:00:00+08:00",
+                    "updated_at": "2026-11-29T10:00:00+08:00",
+                    "published_at": "2026-11-29T10:05:00+08:00",
+                    "cancelled_at": None,
+                    "completed_at": None,
+                }
+            ]
+        }
+    )
 
     id: int
     station_id: int

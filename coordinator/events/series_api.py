@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.clock import Clock
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
+from coordinator.errors import ERROR_RESPONSES
 from coordinator.events import series as service
 from coordinator.events.models import EventSeries
 from coordinator.events.schemas import RoleIn
@@ -17,7 +18,7 @@ from coordinator.events.series_schemas import OccurrenceOut, SeriesCreate, Serie
 from coordinator.pagination import CursorQuery, LimitQuery, Page
 from coordinator.people.shaping import station_zones
 
-router = APIRouter(tags=["series"])
+router = APIRouter(tags=["series"], responses=ERROR_RESPONSES)
 
 
 def series_out(series: EventSeries, zone: ZoneInfo, upcoming: list[OccurrenceOut] | None = None) -> SeriesOut:

@@ -112,7 +112,7 @@ class InvitationSentOut(BaseModel):
                     "status": "invited",
                     "expires_at": "2026-12-01T10:00:00+08:00",
                     "token": "eyJhbGciOiJIUzI1NiJ9…",
-                    "url": "https://coordinator.example.cn/api/v1/invitations/eyJhbGciOiJIUzI1NiJ9…",
+                    "url": "https://coordinator.example.cn/web/invitation?token=eyJhbGciOiJIUzI1NiJ9…",
                 }
             ]
         }

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import STAFF_ROLES, Principal
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
-from coordinator.errors import Forbidden, not_found
+from coordinator.errors import ERROR_RESPONSES, Forbidden, error_responses, not_found
 from coordinator.events import invitations, signups
 from coordinator.events.models import Event, Signup, SignupSource, SignupStatus
 from coordinator.events.signup_rules import role_id_by_name_or_id
@@ -30,7 +30,7 @@ from coordinator.events.waitlist import waitlist_position, waitlist_positions
 from coordinator.pagination import CursorQuery, LimitQuery, Page
 from coordinator.people.models import Person
 
-router = APIRouter(tags=["sign-ups"])
+router = APIRouter(tags=["sign-ups"], responses=ERROR_RESPONSES)
 
 
 def _local(instant: datetime | None, zone: str) -> datetime | None:
@@ -258,7 +258,12 @@ async def _invitation_out(session: AsyncSession, signup: Signup) -> InvitationOu
     )
 
 
-@router.get("/invitations/{token}", response_model=InvitationOut, summary="Show an invitation (no login)")
+@router.get(
+    "/invitations/{token}",
+    response_model=InvitationOut,
+    responses=error_responses(410),
+    summary="Show an invitation (no login)",
+)
 async def show_invitation(
     token: str, session: SessionDep, clock: ClockDep, settings: SettingsDep
 ) -> InvitationOut:
@@ -269,6 +274,7 @@ async def show_invitation(
 @router.post(
     "/invitations/{token}/accept",
     response_model=InvitationOut,
+    responses=error_responses(410),
     summary="Accept an invitation (no login): confirmed, or waitlisted if no place is left",
 )
 async def accept_invitation(
@@ -281,6 +287,7 @@ async def accept_invitation(
 @router.post(
     "/invitations/{token}/decline",
     response_model=InvitationOut,
+    responses=error_responses(410),
     summary="Decline an invitation (no login): the place goes to the first waiting person",
 )
 async def decline_invitation(

@@ -5,10 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep
+from coordinator.errors import ERROR_RESPONSES
 from coordinator.events import custom_themes
 from coordinator.events.schemas import ThemeCreate, ThemeList, ThemeOut
 
-router = APIRouter(tags=["themes"])
+router = APIRouter(tags=["themes"], responses=ERROR_RESPONSES)
 
 
 @router.get("/themes", response_model=ThemeList, summary="Built-in themes and a station's own")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
+from coordinator.errors import ERROR_RESPONSES
 from coordinator.matching import apply, service
 from coordinator.matching.schemas import (
     ApplyIn,
@@ -15,7 +16,7 @@ from coordinator.matching.schemas import (
     StationMatchIn,
 )
 
-router = APIRouter(tags=["matching"])
+router = APIRouter(tags=["matching"], responses=ERROR_RESPONSES)
 
 
 @router.post(

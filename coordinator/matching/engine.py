@@ -49,9 +49,7 @@ def solve(
     labels: Labels | None = None,
 ) -> MatchResult:
     """The matching of highest objective under the hard constraints (see the module docstring)."""
-    weights = weights or Weights()
-    pairs = build_pairs(roles, candidates, weights, now=now)
-    problem = Problem(roles, candidates, pairs, weights)
+    pairs, problem = _problem(roles, candidates, weights, now)
     if len(pairs) == 0:
         return _result(roles, candidates, problem, np.zeros(0, np.int64), now, labels, bound=0.0)
     in_use = np.zeros(len(pairs), dtype=np.bool_)
@@ -82,11 +80,18 @@ def greedy(
     labels: Labels | None = None,
 ) -> MatchResult:
     """Highest pair score first, keeping every hard constraint; blind to the Party-member quota."""
-    weights = weights or Weights()
-    pairs = build_pairs(roles, candidates, weights, now=now)
-    problem = Problem(roles, candidates, pairs, weights)
+    pairs, problem = _problem(roles, candidates, weights, now)
     chosen = _greedy_columns(pairs, problem)
     return _result(roles, candidates, problem, chosen, now, labels, bound=None)
+
+
+def _problem(
+    roles: Sequence[OpenRole], candidates: Sequence[Candidate], weights: Weights | None, now: datetime
+) -> tuple[Pairs, Problem]:
+    """The feasible person-role pairs and the problem over them, as both solvers start."""
+    weights = weights or Weights()
+    pairs = build_pairs(roles, candidates, weights, now=now)
+    return pairs, Problem(roles, candidates, pairs, weights)
 
 
 def _greedy_columns(pairs: Pairs, problem: Problem) -> IntArray:

@@ -212,6 +212,26 @@ class MatchingWeightsIn(BaseModel):
 
 
 class MatchingWeightsOut(MatchingWeightsIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "station_id": 1,
+                    "filled_place": 10.0,
+                    "is_default": False,
+                    "language": 3.0,
+                    "extra_skills": 1.5,
+                    "fairness_recent": 1.0,
+                    "fairness_load": 2.0,
+                    "party_quota": 4.0,
+                    "reliability": 2.0,
+                    "continuity": 3.0,
+                    "party_member_share": 0.5,
+                }
+            ]
+        }
+    )
+
     station_id: int
     filled_place: float
     is_default: bool = Field(description="No weights stored for the station: the defaults apply")

@@ -12,8 +12,10 @@ import base64
 import hashlib
 import hmac
 from datetime import datetime, timedelta
+from typing import Any
 
 from coordinator.events.durations import parse_offset
+from coordinator.notify.rendering import render
 from coordinator.settings import Settings
 
 PURPOSE = "confirmation"
@@ -67,3 +69,28 @@ def reminder_extra(settings: Settings, starts_at: datetime, offset: str, signup_
     if not asks_confirmation(settings, starts_at, offset):
         return {}
     return {"link": confirmation_url(settings, signup_id)}
+
+
+def sendable_payload(settings: Settings, channel: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The stored message as this deployment can send it now: a provider needs an approved
+    template of its own for the confirm-or-release reminder; where none is configured (or the
+    settings changed since it was planned) the plain reminder goes instead, without the link and
+    the reply keywords, rather than a message the provider would refuse."""
+    if payload.get("template_key") != CONFIRM_TEMPLATE or _has_template(settings, CONFIRM_TEMPLATE, channel):
+        return payload
+    context = payload.get("context")
+    if not isinstance(context, dict):
+        return payload
+    return render("reminder", channel, str(payload.get("recipient", "")), context)
+
+
+def _has_template(settings: Settings, template: str, channel: str) -> bool:
+    if channel == "sms":
+        if settings.sms_provider == "aliyun":
+            return template in settings.aliyun_sms_template_codes
+        if settings.sms_provider == "tencent":
+            return template in settings.tencent_sms_template_ids
+        return True  # the console prints any text
+    if channel == "wechat":
+        return template in settings.wechat_template_ids
+    return channel == "email"  # free text

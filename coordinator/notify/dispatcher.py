@@ -18,16 +18,17 @@ import asyncio
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from typing import cast
 
 import structlog
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.clock import Clock
 from coordinator.db import is_postgres, transaction
 from coordinator.notify import policy
 from coordinator.notify.channels import Channel, OutboundMessage, SendOutcome, SendResult
+from coordinator.notify.confirm_links import sendable_payload
 from coordinator.notify.metrics import NOTIFICATION_OUTCOMES
 from coordinator.notify.models import URGENT_REASONS, Notification, NotificationStatus
 from coordinator.notify.outcomes import apply_result
@@ -42,6 +43,8 @@ Status = NotificationStatus
 # Handed to a provider today (counts against the daily cap).
 _HANDED_OVER = (Status.sending, Status.sent, Status.delivered, Status.unknown)
 _rng = random.SystemRandom()
+LANES = 2
+MAX_ROUNDS = 20
 
 
 @dataclass(frozen=True)
@@ -60,21 +63,41 @@ async def dispatch_due(
     channels: dict[str, Channel] | None = None,
     rng: random.Random | None = None,
 ) -> int:
-    """One tick: answers how many notifications were handed to a channel."""
+    """One tick: answers how many notifications were handed to a channel.
+
+    After a full batch the tick keeps claiming while full batches come back (a backlog drains at
+    full speed instead of one batch per interval), in ``LANES`` concurrent lanes so one lane's
+    claim and record overlap the other's provider calls; ``MAX_ROUNDS`` bounds a lane so a tick
+    (and shutdown) never runs long."""
     if channels is None:
         channels = channel_holder.get(settings=settings, sessionmaker=sessionmaker, clock=clock)
-    claims = await claim_due(sessionmaker, clock, settings)
-    if not claims:
-        return 0
     limit = asyncio.Semaphore(settings.notify_send_concurrency)
+    chosen_rng = rng or _rng
 
     async def send(claim: Claim) -> tuple[Claim, SendResult]:
         async with limit:
             return claim, await deliver(channels, claim.channel, claim.message, settings)
 
-    results = await asyncio.gather(*(send(claim) for claim in claims))
-    await record(sessionmaker, clock, settings, results, channels=channels, rng=rng or _rng)
-    return len(claims)
+    async def one_round() -> int:
+        claims = await claim_due(sessionmaker, clock, settings)
+        if claims:
+            results = await asyncio.gather(*(send(claim) for claim in claims))
+            await record(sessionmaker, clock, settings, results, channels=channels, rng=chosen_rng)
+        return len(claims)
+
+    async def lane() -> int:
+        handed = 0
+        for _ in range(MAX_ROUNDS):
+            claimed = await one_round()
+            handed += claimed
+            if claimed < settings.notify_batch_size:
+                break
+        return handed
+
+    first = await one_round()
+    if first < settings.notify_batch_size:
+        return first  # no backlog: one claim per tick, as the interval intends
+    return first + sum(await asyncio.gather(*(lane() for _ in range(LANES))))
 
 
 async def deliver(
@@ -109,24 +132,48 @@ async def claim_due(
             stmt = stmt.with_for_update(skip_locked=True)
         rows = list(await session.scalars(stmt))
         capped = _DailyCap(session, settings.notify_daily_cap, now)
-        claims: list[Claim] = []
+        await capped.count_handed_over(rows)
+        claimed: list[Notification] = []
+        expired: list[int] = []
         for row in rows:
             if row.deadline is not None and now >= row.deadline:
-                row.status, row.last_error, row.updated_at = Status.expired, "deadline_passed", now
+                expired.append(row.id)
                 NOTIFICATION_OUTCOMES.labels(row.channel, "expired").inc()
                 continue
             if row.reason not in URGENT_REASONS and await capped.reached(row):
                 await _defer_past_cap(session, row, now)
                 continue
-            row.status, row.attempts, row.updated_at = Status.sending, row.attempts + 1, now
-            row.lease_until = now + timedelta(seconds=settings.notify_lease_seconds)
-            row.sent_at = now
-            claims.append(Claim(row.id, row.attempts, row.channel, message_of(row)))
-        return claims
+            claimed.append(row)
+        await session.flush()  # the deferred rows, if any
+        if expired:
+            await session.execute(
+                update(Notification)
+                .where(Notification.id.in_(expired))
+                .values(status=Status.expired, last_error="deadline_passed", updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        if not claimed:
+            return []
+        # One statement for the whole batch: the rows are locked by the SELECT above, so
+        # ``attempts + 1`` is the value read plus one.
+        await session.execute(
+            update(Notification)
+            .where(Notification.id.in_([row.id for row in claimed]))
+            .values(
+                status=Status.sending,
+                attempts=Notification.attempts + 1,
+                lease_until=now + timedelta(seconds=settings.notify_lease_seconds),
+                sent_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return [Claim(row.id, row.attempts + 1, row.channel, message_of(row, settings)) for row in claimed]
 
 
-def message_of(row: Notification) -> OutboundMessage:
-    payload = row.payload
+def message_of(row: Notification, settings: Settings | None = None) -> OutboundMessage:
+    # A template this deployment cannot send (yet) goes as the plain one (``sendable_payload``).
+    payload = row.payload if settings is None else sendable_payload(settings, row.channel, row.payload)
     return OutboundMessage(
         notification_id=row.id,
         channel=row.channel,
@@ -152,34 +199,41 @@ async def expire_leases(session: AsyncSession, now: datetime) -> int:
 class _DailyCap:
     """Non-urgent messages handed over per person per local day, counted in this claim too.
 
-    The count is read in the claim transaction; two workers claiming for the same person at the
-    same instant may each pass it, so the cap can be exceeded by at most one per worker."""
+    The counts are read in the claim transaction (one query per station of the batch); two
+    workers claiming for the same person at the same instant may each pass it, so the cap can
+    be exceeded by at most one per worker."""
 
     def __init__(self, session: AsyncSession, cap: int, now: datetime) -> None:
         self._session, self._cap, self._now = session, cap, now
         self._counts: dict[int, int] = {}
-        self._zones: dict[int, ZoneInfo] = {}
 
-    async def reached(self, row: Notification) -> bool:
-        if row.person_id not in self._counts:
-            zone = self._zones.get(row.station_id) or await station_zone(self._session, row.station_id)
-            self._zones[row.station_id] = zone
+    async def count_handed_over(self, rows: list[Notification]) -> None:
+        by_station: dict[int, set[int]] = {}
+        for row in rows:
+            if row.reason not in URGENT_REASONS:
+                by_station.setdefault(row.station_id, set()).add(row.person_id)
+        for station_id, person_ids in by_station.items():
+            zone = await station_zone(self._session, station_id)
             start, end = policy.local_day_bounds(self._now, zone)
-            counted = await self._session.scalar(
-                select(func.count())
-                .select_from(Notification)
+            counted = await self._session.execute(
+                select(Notification.person_id, func.count())
                 .where(
-                    Notification.person_id == row.person_id,
+                    Notification.person_id.in_(sorted(person_ids)),
                     Notification.status.in_(_HANDED_OVER),
                     Notification.reason.not_in(URGENT_REASONS),
                     Notification.sent_at >= start,
                     Notification.sent_at < end,
                 )
+                .group_by(Notification.person_id)
             )
-            self._counts[row.person_id] = int(counted or 0)
-        if self._counts[row.person_id] >= self._cap:
+            self._counts.update({person_id: 0 for person_id in person_ids})
+            self._counts.update({person_id: int(n) for person_id, n in counted})
+
+    async def reached(self, row: Notification) -> bool:
+        count = self._counts.get(row.person_id, 0)
+        if count >= self._cap:
             return True
-        self._counts[row.person_id] += 1
+        self._counts[row.person_id] = count + 1
         return False
 
 
@@ -212,12 +266,16 @@ async def record(
 ) -> None:
     async with transaction(sessionmaker) as session:
         now = clock.now()
-        ids = [claim.id for claim, _ in results]
+        plain, other = _split_plain_successes(results, channels)
+        await _record_successes(session, plain, now=now)
+        if not other:
+            return
+        ids = [claim.id for claim, _ in other]
         stmt = select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)
         if is_postgres(session):
             stmt = stmt.with_for_update()
         rows = {row.id: row for row in await session.scalars(stmt)}
-        for claim, result in results:
+        for claim, result in other:
             row = rows.get(claim.id)
             # A lease that ran out made it ``unknown``; the real answer is better than that guess.
             if row is None or row.attempts != claim.attempts:
@@ -237,3 +295,61 @@ async def record(
             if result.outcome is SendOutcome.sent and row.provider == TENCENT:
                 # Tencent's receipt names only its serial number, which we learn with the answer.
                 await apply_waiting_receipt(session, row, now=now)
+
+
+_Success = tuple[Claim, SendResult, str]
+
+
+def _split_plain_successes(
+    results: list[tuple[Claim, SendResult]], channels: dict[str, Channel]
+) -> tuple[list[_Success], list[tuple[Claim, SendResult]]]:
+    """Successes that need nothing but their new state (most of them) go in one statement;
+    Tencent's (a receipt may be waiting) and every other outcome take the row-by-row path."""
+    plain: list[_Success] = []
+    other: list[tuple[Claim, SendResult]] = []
+    for claim, result in results:
+        channel = channels.get(claim.channel)
+        if result.outcome is SendOutcome.sent and channel is not None and channel.name != TENCENT:
+            plain.append((claim, result, channel.name))
+        else:
+            other.append((claim, result))
+    return plain, other
+
+
+async def _record_successes(session: AsyncSession, successes: list[_Success], *, now: datetime) -> None:
+    """``sent`` for each row still in the attempt that was claimed (same guard as the row path:
+    the attempt number matches and the row is ``sending``, or ``unknown`` after a lost lease)."""
+    if not successes:
+        return
+    table = cast(Table, Notification.__table__)
+    stmt = (
+        update(table)
+        .where(
+            table.c.id == bindparam("claimed_id"),
+            table.c.attempts == bindparam("claimed_attempts"),
+            # Not IN (…): an expanding parameter cannot run as executemany.
+            or_(table.c.status == Status.sending.value, table.c.status == Status.unknown.value),
+        )
+        .values(
+            status=Status.sent.value,
+            provider=bindparam("sent_provider"),
+            provider_message_id=bindparam("sent_message_id"),
+            last_error=None,
+            lease_until=None,
+            updated_at=now,
+        )
+    )
+    await session.execute(
+        stmt,
+        [
+            {
+                "claimed_id": claim.id,
+                "claimed_attempts": claim.attempts,
+                "sent_provider": provider,
+                "sent_message_id": result.provider_message_id,
+            }
+            for claim, result, provider in successes
+        ],
+    )
+    for claim, _, _ in successes:
+        NOTIFICATION_OUTCOMES.labels(claim.channel, Status.sent.value).inc()

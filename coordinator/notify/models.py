@@ -43,10 +43,13 @@ class NotificationReason(StrEnum):
     promoted = "promoted"
     invited = "invited"
     otp = "otp"
+    released = "released"  # to the organizer: a volunteer released their place (confirmations)
 
 
 # Reasons that reach the person whatever their quiet hours and daily cap say.
-URGENT_REASONS = frozenset({NotificationReason.cancelled, NotificationReason.otp})
+URGENT_REASONS = frozenset(
+    {NotificationReason.cancelled, NotificationReason.otp, NotificationReason.released}
+)
 # States a receipt may still change: the provider had (or may have had) the message.
 RECEIPT_OPEN_STATUSES = (NotificationStatus.sent, NotificationStatus.unknown, NotificationStatus.sending)
 

@@ -102,6 +102,8 @@ async def fall_back(session: AsyncSession, row: Notification, *, now: datetime) 
     if person is None or not isinstance(context, dict):
         return False
     zone: ZoneInfo | None = None
+    # The same template on the next channel (the confirm-or-release reminder stays one).
+    template = str(row.payload.get("template_key") or row.reason)
     remaining = list(row.fallback_channels)
     while remaining:
         channel = remaining.pop(0)
@@ -139,7 +141,7 @@ async def fall_back(session: AsyncSession, row: Notification, *, now: datetime) 
                 "deadline": row.deadline,
                 "attempts": 0,
                 "next_attempt_at": due,
-                "payload": render(str(row.reason), channel, address, context),
+                "payload": render(template, channel, address, context),
                 "created_at": now,
                 "updated_at": now,
             },

@@ -29,6 +29,7 @@ from coordinator.db import is_postgres
 from coordinator.events.durations import parse_offset
 from coordinator.events.models import Event, EventStatus, Signup, SignupStatus
 from coordinator.notify import policy
+from coordinator.notify.confirm_links import reminder_extra, reminder_template
 from coordinator.notify.metrics import PLANNED
 from coordinator.notify.models import (
     URGENT_REASONS,
@@ -102,8 +103,10 @@ async def add_notification(
     event_id: int | None = None,
     signup_id: int | None = None,
     offset: str = "",
+    template: str | None = None,
 ) -> bool:
-    """Plan one message on the person's first usable channel; False when already planned."""
+    """Plan one message on the person's first usable channel; False when already planned.
+    ``template`` names the template when it is not the reason's own (``reminder_confirm``)."""
     planned = await session.scalar(select(Notification.id).where(Notification.plan_key == plan_key).limit(1))
     if planned is not None:
         return False
@@ -142,7 +145,7 @@ async def add_notification(
         "deadline": deadline,
         "attempts": 0,
         "next_attempt_at": due,
-        "payload": render(reason.value, channel, address, context),
+        "payload": render(template or reason.value, channel, address, context),
         "last_error": error,
         "created_at": now,
         "updated_at": now,
@@ -187,10 +190,12 @@ async def plan_reminders(
             reason=Reason.reminder,
             due=due,
             deadline=event.starts_at,
-            context=facts.context(person),
+            # The day-before reminder asks to confirm or release the place (``confirm_links``).
+            context=facts.context(person, **reminder_extra(settings, event.starts_at, offset, signup.id)),
             event_id=event.id,
             signup_id=signup.id,
             offset=offset,
+            template=reminder_template(settings, event.starts_at, offset),
         )
     return created
 
@@ -286,8 +291,10 @@ async def move_pending_reminders(session: AsyncSession, clock: Clock, *, facts: 
             continue
         row.due_at = row.next_attempt_at = when
         row.deadline = event.starts_at
-        context = facts.context(person)
-        row.payload = render(row.reason, row.channel, row.payload.get("recipient", ""), context)
+        # Keep the confirm-or-release link: it names the sign-up, not the time.
+        context = {**row.payload.get("context", {}), **facts.context(person)}
+        template = str(row.payload.get("template_key") or row.reason)
+        row.payload = render(template, row.channel, row.payload.get("recipient", ""), context)
         moved += 1
     await session.flush()
     return moved

@@ -27,6 +27,10 @@ SMS_PARAMS: dict[str, tuple[str, ...]] = {
     "promoted": ("title", "time", "place", "phone"),
     "invited": ("title", "time", "place", "link"),
     "otp": ("code",),
+    # The day-before reminder that asks to confirm or release (``confirm_links``).
+    "reminder_confirm": ("title", "time", "place", "link"),
+    # To the organizer when a volunteer releases a place.
+    "released": ("volunteer", "title", "time", "filled"),
 }
 # WeChat template data keys: the facts a template message shows next to the remark.
 WECHAT_PARAMS: dict[str, tuple[str, ...]] = {
@@ -66,6 +70,8 @@ def render(reason: str, channel: str, recipient: str, context: dict[str, str]) -
     full.setdefault("old_time", "")
     full.setdefault("cancel_reason", "")
     full.setdefault("minutes", "5")
+    full.setdefault("volunteer", "")
+    full.setdefault("filled", "")
     names = WECHAT_PARAMS[reason] if channel == "wechat" else SMS_PARAMS[reason]
     params = {name: full[name] for name in names}
     body_block = {"sms": "sms", "wechat": "wechat", "email": "email"}.get(channel, "sms")

@@ -45,6 +45,7 @@ async def healthz() -> Health:
 
 @router.get(
     "/readyz",
+    response_model=Readiness,
     summary="Ready for traffic: database reachable and migrations at head",
     responses={503: {"model": Readiness, "description": "Not ready, with the reason"}},
 )

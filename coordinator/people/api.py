@@ -3,10 +3,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from coordinator.auth.principal import Principal
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
+from coordinator.errors import ERROR_RESPONSES, ErrorEnvelope
 from coordinator.pagination import CursorQuery, LimitQuery, Page
 from coordinator.people import importing, residents, service, vocabularies
+from coordinator.people.models import Person, Resident
 from coordinator.people.schemas import (
     ImportResult,
     PersonCreate,
@@ -21,7 +25,7 @@ from coordinator.people.schemas import (
 )
 from coordinator.people.shaping import person_out, resident_out, station_zones
 
-router = APIRouter()
+router = APIRouter(responses=ERROR_RESPONSES)
 
 UploadDep = Annotated[UploadFile, File(description="XLSX or CSV (UTF-8 or GBK) with a header row")]
 StationForm = Annotated[int, Form()]
@@ -31,22 +35,67 @@ NameQuery = Annotated[str | None, Query(max_length=60, description="Part of the 
 ActiveQuery = Annotated[bool | None, Query(description="Only active (true) or inactive (false) records")]
 
 
-async def _read_upload(file: UploadFile, max_bytes: int) -> bytes:
-    # Read one byte past the limit: enough to know the file is too large without holding all of it.
-    content = await file.read(max_bytes + 1)
-    if len(content) > max_bytes:
-        raise importing.file_too_large(max_bytes)
-    return content
+def _add_import_route(kind: importing.ImportKind, *, tag: str, summary: str, description: str) -> None:
+    """``POST /people/import`` and ``POST /residents/import``: one upload handler, two record kinds."""
+
+    async def import_file(
+        file: UploadDep,
+        station_id: StationForm,
+        response: Response,
+        session: SessionDep,
+        clock: ClockDep,
+        settings: SettingsDep,
+        principal: PrincipalDep,
+        partial: PartialForm = False,
+    ) -> ImportResult:
+        result = await importing.import_records(
+            kind=kind,
+            session=session,
+            clock=clock,
+            principal=principal,
+            settings=settings,
+            station_id=station_id,
+            content=await importing.read_upload(file, settings.import_max_bytes),
+            partial=partial,
+        )
+        # A rejected file (rows failed, nothing stored) answers 422 with the same per-row report.
+        if result.errors and not partial:
+            response.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        return result
+
+    router.add_api_route(
+        f"/{kind}/import",
+        import_file,
+        methods=["POST"],
+        response_model=ImportResult,
+        tags=[tag],
+        name=f"import_{kind}",
+        responses={
+            422: {
+                "model": ImportResult | ErrorEnvelope,
+                "description": "Rows failed (the per-row report; nothing stored), or the upload is invalid",
+            }
+        },
+        summary=summary,
+        description=description,
+    )
 
 
-def _import_answer(result: ImportResult, response: Response, partial: bool) -> ImportResult:
-    """A rejected file (rows failed, nothing stored) answers 422 with the same per-row report."""
-    if result.errors and not partial:
-        response.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
-    return result
+async def _person_answer(session: AsyncSession, person: Person) -> PersonOut:
+    return person_out(person, (await station_zones(session, [person.station_id]))[person.station_id])
 
 
-@router.get("/vocabularies", response_model=VocabularyOut, tags=["people"])
+async def _resident_answer(session: AsyncSession, resident: Resident, principal: Principal) -> ResidentOut:
+    zones = await station_zones(session, [resident.station_id])
+    return resident_out(resident, zones[resident.station_id], principal)
+
+
+@router.get(
+    "/vocabularies",
+    response_model=VocabularyOut,
+    tags=["people"],
+    summary="Skills and languages to choose from (built-in and the station's own)",
+)
 async def get_vocabularies(
     session: SessionDep, principal: PrincipalDep, station_id: StationQuery = None
 ) -> VocabularyOut:
@@ -54,7 +103,13 @@ async def get_vocabularies(
     return await vocabularies.get_vocabulary(session=session, principal=principal, station_id=station_id)
 
 
-@router.post("/vocabularies", status_code=status.HTTP_201_CREATED, response_model=TermOut, tags=["people"])
+@router.post(
+    "/vocabularies",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TermOut,
+    tags=["people"],
+    summary="Add a station's own skill or language",
+)
 async def create_term(
     data: TermCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> TermOut:
@@ -62,15 +117,26 @@ async def create_term(
     return TermOut(code=term.code, label_zh=term.label_zh, label_en=term.label_en, builtin=False)
 
 
-@router.post("/people", status_code=status.HTTP_201_CREATED, response_model=PersonOut, tags=["people"])
+@router.post(
+    "/people",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PersonOut,
+    tags=["people"],
+    summary="Register a volunteer, Party member or social worker",
+)
 async def create_person(
     data: PersonCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> PersonOut:
     person = await service.create_person(session=session, clock=clock, principal=principal, data=data)
-    return person_out(person, (await station_zones(session, [person.station_id]))[person.station_id])
+    return await _person_answer(session, person)
 
 
-@router.get("/people", response_model=Page[PersonOut], tags=["people"])
+@router.get(
+    "/people",
+    response_model=Page[PersonOut],
+    tags=["people"],
+    summary="People of the stations you can see, with filters",
+)
 async def list_people(
     session: SessionDep,
     principal: PrincipalDep,
@@ -100,58 +166,42 @@ async def list_people(
     return Page(items=[person_out(p, zones[p.station_id]) for p in rows], next_cursor=next_cursor)
 
 
-@router.post("/people/import", response_model=ImportResult, tags=["people"])
-async def import_people(
-    file: UploadDep,
-    station_id: StationForm,
-    response: Response,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    principal: PrincipalDep,
-    partial: PartialForm = False,
-) -> ImportResult:
-    """Add or update people from a file; a row whose phone is known at the station updates that person."""
-    result = await importing.import_people(
-        session=session,
-        clock=clock,
-        principal=principal,
-        settings=settings,
-        station_id=station_id,
-        content=await _read_upload(file, settings.import_max_bytes),
-        partial=partial,
-    )
-    return _import_answer(result, response, partial)
-
-
-@router.get("/people/{person_id}", response_model=PersonOut, tags=["people"])
+@router.get("/people/{person_id}", response_model=PersonOut, tags=["people"], summary="One person")
 async def get_person(person_id: int, session: SessionDep, principal: PrincipalDep) -> PersonOut:
     person = await service.get_person(session=session, principal=principal, person_id=person_id)
-    return person_out(person, (await station_zones(session, [person.station_id]))[person.station_id])
+    return await _person_answer(session, person)
 
 
-@router.patch("/people/{person_id}", response_model=PersonOut, tags=["people"])
+@router.patch("/people/{person_id}", response_model=PersonOut, tags=["people"], summary="Change a person")
 async def update_person(
     person_id: int, data: PersonUpdate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> PersonOut:
     person = await service.update_person(
         session=session, clock=clock, principal=principal, person_id=person_id, data=data
     )
-    return person_out(person, (await station_zones(session, [person.station_id]))[person.station_id])
+    return await _person_answer(session, person)
 
 
 @router.post(
-    "/residents", status_code=status.HTTP_201_CREATED, response_model=ResidentOut, tags=["residents"]
+    "/residents",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ResidentOut,
+    tags=["residents"],
+    summary="Add a resident to the ledger (台账)",
 )
 async def create_resident(
     data: ResidentCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> ResidentOut:
     resident = await residents.create_resident(session=session, clock=clock, principal=principal, data=data)
-    zones = await station_zones(session, [resident.station_id])
-    return resident_out(resident, zones[resident.station_id], principal)
+    return await _resident_answer(session, resident, principal)
 
 
-@router.get("/residents", response_model=Page[ResidentOut], tags=["residents"])
+@router.get(
+    "/residents",
+    response_model=Page[ResidentOut],
+    tags=["residents"],
+    summary="Ledger residents, masked for roles that may not see phones and ID numbers",
+)
 async def list_residents(
     session: SessionDep,
     principal: PrincipalDep,
@@ -175,43 +225,40 @@ async def list_residents(
     )
 
 
-@router.post("/residents/import", response_model=ImportResult, tags=["residents"])
-async def import_residents(
-    file: UploadDep,
-    station_id: StationForm,
-    response: Response,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    principal: PrincipalDep,
-    partial: PartialForm = False,
-) -> ImportResult:
-    """Add or update ledger residents from a file; a row with a known ID number updates that resident."""
-    result = await importing.import_residents(
-        session=session,
-        clock=clock,
-        principal=principal,
-        settings=settings,
-        station_id=station_id,
-        content=await _read_upload(file, settings.import_max_bytes),
-        partial=partial,
-    )
-    return _import_answer(result, response, partial)
-
-
-@router.get("/residents/{resident_id}", response_model=ResidentOut, tags=["residents"])
+@router.get(
+    "/residents/{resident_id}", response_model=ResidentOut, tags=["residents"], summary="One ledger resident"
+)
 async def get_resident(resident_id: int, session: SessionDep, principal: PrincipalDep) -> ResidentOut:
     resident = await residents.get_resident(session=session, principal=principal, resident_id=resident_id)
-    zones = await station_zones(session, [resident.station_id])
-    return resident_out(resident, zones[resident.station_id], principal)
+    return await _resident_answer(session, resident, principal)
 
 
-@router.patch("/residents/{resident_id}", response_model=ResidentOut, tags=["residents"])
+@router.patch(
+    "/residents/{resident_id}",
+    response_model=ResidentOut,
+    tags=["residents"],
+    summary="Change a ledger resident",
+)
 async def update_resident(
     resident_id: int, data: ResidentUpdate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> ResidentOut:
     resident = await residents.update_resident(
         session=session, clock=clock, principal=principal, resident_id=resident_id, data=data
     )
-    zones = await station_zones(session, [resident.station_id])
-    return resident_out(resident, zones[resident.station_id], principal)
+    return await _resident_answer(session, resident, principal)
+
+
+_add_import_route(
+    "people",
+    tag="people",
+    summary="Import people from an XLSX or CSV sheet",
+    description="Add or update people from a file; a row whose phone is known at the station updates "
+    "that person.",
+)
+_add_import_route(
+    "residents",
+    tag="residents",
+    summary="Import ledger residents from an XLSX or CSV sheet",
+    description="Add or update ledger residents from a file; a row with a known ID number updates "
+    "that resident.",
+)

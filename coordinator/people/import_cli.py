@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 
@@ -15,12 +13,12 @@ from coordinator.auth.principal import Principal
 from coordinator.clock import SystemClock
 from coordinator.db import create_engine, create_sessionmaker, transaction
 from coordinator.errors import not_found
-from coordinator.people.importing import file_too_large, import_people, import_residents
+from coordinator.people.importing import ImportKind, file_too_large, import_records
 from coordinator.people.schemas import ImportResult
+from coordinator.progress import progress_bar
 from coordinator.settings import Settings
 from coordinator.stations.models import Station
 
-ImportKind = Literal["people", "residents"]
 # Whoever runs the CLI already holds the database credentials: it acts with an admin's rights.
 _OPERATOR = Principal(user_id=0, role=Role.admin, station_ids=frozenset())
 _PHASES = {"check": "检查 / checking", "store": "写入 / storing"}
@@ -37,19 +35,14 @@ async def run_import(
 ) -> ImportResult:
     content = read_file(path, settings.import_max_bytes)
     engine = create_engine(settings.database_url)
-    importer = import_people if kind == "people" else import_residents
     try:
-        with _progress(console) as progress:
-            task = progress.add_task(_PHASES["check"], total=None)
-
-            def report(phase: str, done: int, total: int) -> None:
-                progress.update(task, description=_PHASES.get(phase, phase), completed=done, total=total)
-
+        with progress_bar(console, _PHASES["check"], _PHASES) as report:
             async with transaction(create_sessionmaker(engine)) as session:
                 station_id = await session.scalar(select(Station.id).where(Station.code == station_code))
                 if station_id is None:
                     raise not_found("服务站", "station", station_code)
-                return await importer(
+                return await import_records(
+                    kind=kind,
                     session=session,
                     clock=SystemClock(),
                     principal=_OPERATOR,
@@ -61,17 +54,6 @@ async def run_import(
                 )
     finally:
         await engine.dispose()
-
-
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
 
 
 def print_result(result: ImportResult, console: Console, *, partial: bool) -> bool:

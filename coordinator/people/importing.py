@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile
 
 from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
@@ -23,12 +24,15 @@ from coordinator.people.tabular import read_table
 from coordinator.people.vocabularies import load_vocabulary
 from coordinator.people.vocabulary import Vocabulary
 from coordinator.people.writers import CheckedRow, PeopleWriter, ResidentWriter, RowWriter
+from coordinator.progress import Report
 from coordinator.settings import Settings
 from coordinator.stations.service import get_station
 
-
-class ImportProgress(Protocol):
-    def __call__(self, phase: str, done: int, total: int) -> None: ...
+ImportKind = Literal["people", "residents"]
+_KINDS: dict[ImportKind, tuple[Sequence[Column], type[RowWriter]]] = {
+    "people": (PEOPLE_COLUMNS, PeopleWriter),
+    "residents": (RESIDENT_COLUMNS, ResidentWriter),
+}
 
 
 @dataclass
@@ -45,8 +49,17 @@ def file_too_large(max_bytes: int) -> TooLarge:
     )
 
 
-async def import_people(
+async def read_upload(upload: UploadFile, max_bytes: int) -> bytes:
+    # Read one byte past the limit: enough to know the file is too large without holding all of it.
+    content = await upload.read(max_bytes + 1)
+    if len(content) > max_bytes:
+        raise file_too_large(max_bytes)
+    return content
+
+
+async def import_records(
     *,
+    kind: ImportKind,
     session: AsyncSession,
     clock: Clock,
     principal: Principal,
@@ -54,8 +67,10 @@ async def import_people(
     station_id: int,
     content: bytes,
     partial: bool,
-    progress: ImportProgress | None = None,
+    progress: Report | None = None,
 ) -> ImportResult:
+    """Add or update people (keyed by phone) or ledger residents (keyed by ID number) from a file."""
+    columns, writer_class = _KINDS[kind]
     return await _import(
         session=session,
         principal=principal,
@@ -64,34 +79,8 @@ async def import_people(
         content=content,
         partial=partial,
         progress=progress,
-        columns=PEOPLE_COLUMNS,
-        writer=lambda vocabulary: PeopleWriter(
-            session=session, clock=clock, station_id=station_id, vocabulary=vocabulary
-        ),
-    )
-
-
-async def import_residents(
-    *,
-    session: AsyncSession,
-    clock: Clock,
-    principal: Principal,
-    settings: Settings,
-    station_id: int,
-    content: bytes,
-    partial: bool,
-    progress: ImportProgress | None = None,
-) -> ImportResult:
-    return await _import(
-        session=session,
-        principal=principal,
-        settings=settings,
-        station_id=station_id,
-        content=content,
-        partial=partial,
-        progress=progress,
-        columns=RESIDENT_COLUMNS,
-        writer=lambda vocabulary: ResidentWriter(
+        columns=columns,
+        writer=lambda vocabulary: writer_class(
             session=session, clock=clock, station_id=station_id, vocabulary=vocabulary
         ),
     )
@@ -105,7 +94,7 @@ async def _import(
     station_id: int,
     content: bytes,
     partial: bool,
-    progress: ImportProgress | None,
+    progress: Report | None,
     columns: Sequence[Column],
     writer: Callable[[Vocabulary], RowWriter],
 ) -> ImportResult:
@@ -184,7 +173,7 @@ async def _store(
     outcome: Outcome,
     *,
     partial: bool,
-    progress: ImportProgress | None,
+    progress: Report | None,
 ) -> ImportResult:
     """Write the good rows, each in its own savepoint; all or none of them unless ``partial``."""
     await writer.load_existing(outcome.rows)

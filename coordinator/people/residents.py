@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel
@@ -13,12 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from coordinator.auth.principal import Principal
-from coordinator.bus.outbox import emit
 from coordinator.clock import Clock
-from coordinator.db import flush_or_raise
 from coordinator.errors import Conflict, not_found
 from coordinator.pagination import paginate
 from coordinator.people.models import Resident, ResidentCategoryRow
+from coordinator.people.records import add_record, change_record
 from coordinator.people.rules import (
     Problems,
     check_categories,
@@ -129,19 +129,9 @@ async def insert_resident(
 ) -> Resident:
     fields = dict(values)
     categories = fields.pop("categories")
-    resident = Resident(station_id=station_id, **fields, created_at=clock.now(), updated_at=clock.now())
+    resident = Resident(station_id=station_id, **fields)
     resident.category_rows = [ResidentCategoryRow(category=c) for c in categories]
-    session.add(resident)
-    await flush_or_raise(session, id_number_taken())
-    await emit(
-        session,
-        clock,
-        "ResidentCreated",
-        aggregate_type="resident",
-        aggregate_id=resident.id,
-        station_id=station_id,
-        payload={"resident_id": resident.id, "station_id": station_id},
-    )
+    await add_record(session=session, clock=clock, record=resident, taken=id_number_taken())
     return resident
 
 
@@ -204,28 +194,14 @@ async def change_resident(
     *, session: AsyncSession, clock: Clock, resident: Resident, values: dict[str, Any]
 ) -> list[str]:
     """Apply normalized ``values`` to a resident whose categories are loaded; answers the changed fields."""
-    changed: list[str] = []
-    for field, value in values.items():
-        if field == "categories":
-            if _replace_categories(resident, value):
-                changed.append(field)
-        elif getattr(resident, field) != value:
-            setattr(resident, field, value)
-            changed.append(field)
-    if not changed:
-        return changed
-    resident.updated_at = clock.now()
-    await flush_or_raise(session, id_number_taken())
-    await emit(
-        session,
-        clock,
-        "ResidentUpdated",
-        aggregate_type="resident",
-        aggregate_id=resident.id,
-        station_id=resident.station_id,
-        payload={"resident_id": resident.id, "station_id": resident.station_id, "changed": sorted(changed)},
+    return await change_record(
+        session=session,
+        clock=clock,
+        record=resident,
+        values=values,
+        replacers={"categories": partial(_replace_categories, resident)},
+        taken=id_number_taken(),
     )
-    return changed
 
 
 def _replace_categories(resident: Resident, categories: list[str]) -> bool:

@@ -125,6 +125,37 @@ class PersonUpdate(BaseModel):
 
 
 class PersonOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 12,
+                    "station_id": 1,
+                    "name": "杨阿妹",
+                    "phone": "+8613812341234",
+                    "is_party_member": True,
+                    "party_branch": "营盘坡社区党支部",
+                    "is_social_worker": False,
+                    "skills": ["childcare", "lusheng"],
+                    "languages": ["mandarin", "miao"],
+                    "email": None,
+                    "wechat_openid": None,
+                    "max_events_per_month": 4,
+                    "availability": [{"weekday": 5, "start": "09:00", "end": "17:00"}],
+                    "consent_sms": True,
+                    "consent_wechat": True,
+                    "consent_email": False,
+                    "channel_order": ["wechat", "sms", "email"],
+                    "quiet_hours_start": "22:00",
+                    "quiet_hours_end": "08:00",
+                    "is_active": True,
+                    "created_at": "2026-11-29T10:00:00+08:00",
+                    "updated_at": "2026-11-29T10:00:00+08:00",
+                }
+            ]
+        }
+    )
+
     id: int
     station_id: int
     name: str
@@ -168,6 +199,10 @@ class ResidentCreate(BaseModel):
 class ResidentUpdate(BaseModel):
     """Only the fields sent are changed; ``null`` clears the optional ones."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"categories": ["empty_nest_elderly"], "phone": "13812341234"}]}
+    )
+
     name: Name | None = None
     categories: list[Code] | None = None
     birthday: Code | None = None
@@ -188,6 +223,33 @@ class ResidentUpdate(BaseModel):
 
 
 class ResidentOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 31,
+                    "station_id": 1,
+                    "name": "吴老奶",
+                    "categories": ["empty_nest_elderly", "low_income"],
+                    "birthday": "1948-08-15",
+                    "birthday_is_lunar": True,
+                    "birthday_leap_month": False,
+                    "gender": "female",
+                    "language": "miao",
+                    "household": "户主：吴老奶",
+                    "address": "营盘坡社区3组",
+                    "phone": "138****1234",
+                    "id_number": "5226**********0021",
+                    "notes": None,
+                    "is_active": True,
+                    "personal_data_masked": True,
+                    "created_at": "2026-11-29T10:00:00+08:00",
+                    "updated_at": "2026-11-29T10:00:00+08:00",
+                }
+            ]
+        }
+    )
+
     id: int
     station_id: int
     name: str
@@ -222,7 +284,14 @@ class TermCreate(BaseModel):
 
 
 class TermOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {"code": "bamboo_weaving", "label_zh": "竹编", "label_en": "Bamboo weaving", "builtin": False}
+            ]
+        },
+    )
 
     code: str
     label_zh: str
@@ -231,6 +300,34 @@ class TermOut(BaseModel):
 
 
 class VocabularyOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "skills": [
+                        {
+                            "code": "childcare",
+                            "label_zh": "儿童看护",
+                            "label_en": "Childcare",
+                            "builtin": True,
+                        }
+                    ],
+                    "languages": [
+                        {"code": "miao", "label_zh": "苗语", "label_en": "Miao (Hmong)", "builtin": True}
+                    ],
+                    "resident_categories": [
+                        {
+                            "code": "left_behind_child",
+                            "label_zh": "留守儿童",
+                            "label_en": "Left-behind child",
+                            "builtin": True,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     skills: list[TermOut]
     languages: list[TermOut]
     resident_categories: list[TermOut]
@@ -245,6 +342,28 @@ class ImportRowError(BaseModel):
 
 
 class ImportResult(BaseModel):
+    """Per-row errors all together; with any error nothing is stored (unless a partial import was asked)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "created": 0,
+                    "updated": 0,
+                    "errors": [
+                        {
+                            "row": 7,
+                            "field": "phone",
+                            "code": "invalid_phone",
+                            "message": "手机号无效：1381234",
+                            "message_en": "Invalid phone number: 1381234",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     created: int
     updated: int
     errors: list[ImportRowError]

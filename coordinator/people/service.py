@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel
@@ -13,12 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from coordinator.auth.principal import STAFF_ROLES, Principal
-from coordinator.bus.outbox import emit
 from coordinator.clock import Clock
-from coordinator.db import flush_or_raise
 from coordinator.errors import Conflict, not_found
 from coordinator.pagination import paginate
 from coordinator.people.models import Person, PersonTerm
+from coordinator.people.records import add_record, change_record
 from coordinator.people.rules import Problems, check_terms, normalize_phone
 from coordinator.people.schemas import PersonCreate, PersonUpdate
 from coordinator.people.vocabularies import load_vocabulary
@@ -96,19 +96,9 @@ async def insert_person(
 ) -> Person:
     fields = dict(values)
     terms = _terms(fields.pop("skills", []), fields.pop("languages", []))
-    person = Person(station_id=station_id, **fields, created_at=clock.now(), updated_at=clock.now())
+    person = Person(station_id=station_id, **fields)
     person.terms = terms
-    session.add(person)
-    await flush_or_raise(session, phone_taken())
-    await emit(
-        session,
-        clock,
-        "PersonCreated",
-        aggregate_type="person",
-        aggregate_id=person.id,
-        station_id=station_id,
-        payload={"person_id": person.id, "station_id": station_id},
-    )
+    await add_record(session=session, clock=clock, record=person, taken=phone_taken())
     return person
 
 
@@ -182,28 +172,10 @@ async def change_person(
     *, session: AsyncSession, clock: Clock, person: Person, values: dict[str, Any]
 ) -> list[str]:
     """Apply normalized ``values`` to a person whose terms are loaded; answers the changed fields."""
-    changed: list[str] = []
-    for field, value in values.items():
-        if field in _TERM_FIELDS:
-            if _replace_terms(person, _TERM_FIELDS[field], value):
-                changed.append(field)
-        elif getattr(person, field) != value:
-            setattr(person, field, value)
-            changed.append(field)
-    if not changed:
-        return changed
-    person.updated_at = clock.now()
-    await flush_or_raise(session, phone_taken())
-    await emit(
-        session,
-        clock,
-        "PersonUpdated",
-        aggregate_type="person",
-        aggregate_id=person.id,
-        station_id=person.station_id,
-        payload={"person_id": person.id, "station_id": person.station_id, "changed": sorted(changed)},
+    replacers = {field: partial(_replace_terms, person, kind) for field, kind in _TERM_FIELDS.items()}
+    return await change_record(
+        session=session, clock=clock, record=person, values=values, replacers=replacers, taken=phone_taken()
     )
-    return changed
 
 
 def _replace_terms(person: Person, kind: TermKind, codes: list[str]) -> bool:

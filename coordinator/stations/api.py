@@ -3,14 +3,20 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep
+from coordinator.errors import ERROR_RESPONSES
 from coordinator.pagination import CursorQuery, LimitQuery, Page
 from coordinator.stations import service
 from coordinator.stations.schemas import OrganizationCreate, OrganizationOut, StationCreate, StationOut
 
-router = APIRouter(tags=["stations"])
+router = APIRouter(tags=["stations"], responses=ERROR_RESPONSES)
 
 
-@router.post("/stations", status_code=status.HTTP_201_CREATED, response_model=StationOut)
+@router.post(
+    "/stations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StationOut,
+    summary="Create a station (admins)",
+)
 async def create_station(
     data: StationCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> StationOut:
@@ -18,7 +24,7 @@ async def create_station(
     return StationOut.model_validate(station)
 
 
-@router.get("/stations", response_model=Page[StationOut])
+@router.get("/stations", response_model=Page[StationOut], summary="Stations you can see")
 async def list_stations(
     session: SessionDep, principal: PrincipalDep, limit: LimitQuery = 100, cursor: CursorQuery = None
 ) -> Page[StationOut]:
@@ -28,7 +34,7 @@ async def list_stations(
     return Page(items=[StationOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/stations/{station_id}", response_model=StationOut)
+@router.get("/stations/{station_id}", response_model=StationOut, summary="One station")
 async def get_station(station_id: int, session: SessionDep, principal: PrincipalDep) -> StationOut:
     station = await service.get_station(session=session, principal=principal, station_id=station_id)
     return StationOut.model_validate(station)
@@ -38,6 +44,7 @@ async def get_station(station_id: int, session: SessionDep, principal: Principal
     "/stations/{station_id}/organizations",
     status_code=status.HTTP_201_CREATED,
     response_model=OrganizationOut,
+    summary="Add a community organization to a station",
 )
 async def create_organization(
     station_id: int, data: OrganizationCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
@@ -48,7 +55,11 @@ async def create_organization(
     return OrganizationOut.model_validate(organization)
 
 
-@router.get("/stations/{station_id}/organizations", response_model=Page[OrganizationOut])
+@router.get(
+    "/stations/{station_id}/organizations",
+    response_model=Page[OrganizationOut],
+    summary="A station's community organizations",
+)
 async def list_organizations(
     station_id: int,
     session: SessionDep,

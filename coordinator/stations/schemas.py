@@ -21,7 +21,21 @@ class StationCreate(BaseModel):
 
 
 class StationOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1,
+                    "name": "营盘坡社区社工站",
+                    "code": "kl-yingpanpo",
+                    "timezone": "Asia/Shanghai",
+                    "address": "贵州省凯里市大十字街道营盘坡社区",
+                    "created_at": "2026-11-29T10:00:00+08:00",
+                }
+            ]
+        },
+    )
 
     id: int
     name: str
@@ -37,7 +51,20 @@ class OrganizationCreate(BaseModel):
 
 
 class OrganizationOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 3,
+                    "station_id": 1,
+                    "name": "营盘坡芦笙队",
+                    "kind": "heritage_team",
+                    "created_at": "2026-11-29T10:00:00+08:00",
+                }
+            ]
+        },
+    )
 
     id: int
     station_id: int

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +13,7 @@ from coordinator.deps import SessionDep
 from coordinator.errors import CoordinatorError, Invalid
 from coordinator.people import importing, residents, service
 from coordinator.people.models import Person, Resident
-from coordinator.people.schemas import ImportResult, PersonCreate, PersonUpdate, ResidentUpdate
+from coordinator.people.schemas import PersonCreate, PersonUpdate, ResidentUpdate
 from coordinator.people.vocabularies import load_vocabulary
 from coordinator.people.vocabulary import CATEGORIES
 from coordinator.web.context import (
@@ -222,12 +220,13 @@ async def save_resident(
     )
 
 
-Kind = Literal["people", "residents"]
-
-
 @router.get("/web/{kind}/import", response_class=HTMLResponse)
 async def import_form(
-    request: Request, kind: Kind, viewer: StaffDep, session: SessionDep, station: int | None = None
+    request: Request,
+    kind: importing.ImportKind,
+    viewer: StaffDep,
+    session: SessionDep,
+    station: int | None = None,
 ) -> HTMLResponse:
     current = await pick_station(session, viewer, station)
     return render(request, "import.html", viewer, kind=kind, station=current, result=None)
@@ -235,7 +234,7 @@ async def import_form(
 
 @router.post("/web/{kind}/import", response_model=None)
 async def import_file(
-    request: Request, kind: Kind, viewer: StaffDep, form: FormDep
+    request: Request, kind: importing.ImportKind, viewer: StaffDep, form: FormDep
 ) -> HTMLResponse | RedirectResponse:
     """All or nothing unless "skip rows with errors" is ticked; every refused row is listed."""
     settings = settings_of(request)
@@ -245,13 +244,11 @@ async def import_file(
     try:
         if not isinstance(upload, StarletteUpload):
             raise Invalid("请选择文件", "Choose a file", code="file_missing", field="file")
-        content = await upload.read(settings.import_max_bytes + 1)
-        if len(content) > settings.import_max_bytes:
-            raise importing.file_too_large(settings.import_max_bytes)
+        content = await importing.read_upload(upload, settings.import_max_bytes)
         async with transaction(sessionmaker_of(request)) as session:
             current = await pick_station(session, viewer, int(text(form, "station_id") or 0) or None)
-            run = importing.import_people if kind == "people" else importing.import_residents
-            result: ImportResult = await run(
+            result = await importing.import_records(
+                kind=kind,
                 session=session,
                 clock=clock_of(request),
                 principal=viewer.principal,

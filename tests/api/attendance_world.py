@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.attendance.models import Attendance
 from coordinator.auth.models import Role
-from coordinator.bus.models import OutboxEvent
 from coordinator.clock import FixedClock
 from coordinator.events.models import Event
 from coordinator.people.models import Person
@@ -24,6 +22,7 @@ from tests.factories import (
     create_signup,
     create_station,
     create_user,
+    create_volunteer_login,
 )
 
 Headers = dict[str, str]
@@ -60,10 +59,7 @@ async def make_world(
         carol = await create_person(session, clock, station, name="龙春梅")
         for person in (alice, bob):
             await create_signup(session, clock, event, person)
-        logins = [
-            await create_user(session, clock, Role.volunteer, [station], username=None, person_id=p.id)
-            for p in (alice, bob, carol)
-        ]
+        logins = [await create_volunteer_login(session, clock, p) for p in (alice, bob, carol)]
         organizer = await create_user(session, clock, Role.organizer, [station])
         other_organizer = await create_user(session, clock, Role.organizer, [other])
         admin = await create_user(session, clock, Role.admin)
@@ -81,19 +77,6 @@ async def make_world(
         bob_login=auth_headers(app, logins[1]),
         carol_login=auth_headers(app, logins[2]),
     )
-
-
-async def count_rows(sessionmaker: async_sessionmaker[AsyncSession], model: Any, *where: Any) -> int:
-    async with sessionmaker() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
-
-
-async def domain_events(sessionmaker: async_sessionmaker[AsyncSession], event_type: str) -> list[OutboxEvent]:
-    async with sessionmaker() as session:
-        rows = await session.scalars(
-            select(OutboxEvent).where(OutboxEvent.event_type == event_type).order_by(OutboxEvent.id)
-        )
-        return list(rows)
 
 
 async def attendance_of(

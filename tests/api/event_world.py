@@ -7,16 +7,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.auth.models import Role
-from coordinator.bus.models import OutboxEvent
 from coordinator.clock import FixedClock
 from coordinator.events.models import Signup, SignupSource, SignupStatus
 from coordinator.people.models import Person
 from coordinator.stations.models import Organization, Station
-from tests.factories import auth_headers, create_organization, create_person, create_station, create_user
+from tests.factories import (
+    auth_headers,
+    create_organization,
+    create_person,
+    create_station,
+    create_user,
+    create_volunteer_login,
+)
 
 Headers = dict[str, str]
 # Saturday 12 December 2026, 14:00 in Kaili: two weeks after the tests' clock.
@@ -50,9 +55,7 @@ async def make_world(
         organizer = await create_user(session, clock, Role.organizer, [station])
         other_organizer = await create_user(session, clock, Role.organizer, [other])
         admin = await create_user(session, clock, Role.admin)
-        volunteer = await create_user(
-            session, clock, Role.volunteer, [station], username=None, person_id=person.id
-        )
+        volunteer = await create_volunteer_login(session, clock, person)
     return EventWorld(
         station=station,
         other=other,
@@ -68,19 +71,6 @@ async def make_world(
 
 def event_body(world: EventWorld, **fields: Any) -> dict[str, Any]:
     return {"station_id": world.station.id, "theme": "birthday_party", "starts_at": SATURDAY_2PM, **fields}
-
-
-async def count_rows(sessionmaker: async_sessionmaker[AsyncSession], model: Any, *where: Any) -> int:
-    async with sessionmaker() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
-
-
-async def domain_events(sessionmaker: async_sessionmaker[AsyncSession], event_type: str) -> list[OutboxEvent]:
-    async with sessionmaker() as session:
-        rows = await session.scalars(
-            select(OutboxEvent).where(OutboxEvent.event_type == event_type).order_by(OutboxEvent.id)
-        )
-        return list(rows)
 
 
 async def add_signup(

@@ -30,6 +30,7 @@ from tests.factories import (
     create_resident,
     create_station,
     create_user,
+    create_volunteer_login,
 )
 
 Headers = dict[str, str]
@@ -104,9 +105,7 @@ class MatchWorld:
 
     async def volunteer(self, person: Person) -> Headers:
         async with self.sessionmaker() as session, session.begin():
-            user = await create_user(
-                session, self.clock, Role.volunteer, [self.station], username=None, person_id=person.id
-            )
+            user = await create_volunteer_login(session, self.clock, person, [self.station])
         return auth_headers(self.app, user)
 
     async def match(self, event: Event, headers: Headers | None = None) -> httpx.Response:

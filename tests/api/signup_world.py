@@ -17,7 +17,14 @@ from coordinator.clock import FixedClock
 from coordinator.events.models import Event, EventRole, Signup, SignupStatus
 from coordinator.people.models import Person
 from coordinator.stations.models import Station
-from tests.factories import auth_headers, create_event, create_person, create_station, create_user
+from tests.factories import (
+    auth_headers,
+    create_event,
+    create_person,
+    create_station,
+    create_user,
+    create_volunteer_login,
+)
 
 Headers = dict[str, str]
 
@@ -47,9 +54,7 @@ class World:
 
     async def volunteer_headers(self, person: Person) -> Headers:
         async with self.sessionmaker() as session, session.begin():
-            user = await create_user(
-                session, self.clock, Role.volunteer, [self.station], username=None, person_id=person.id
-            )
+            user = await create_volunteer_login(session, self.clock, person, [self.station])
         return auth_headers(self.app, user)
 
     async def role(self, role_id: int) -> EventRole:

@@ -16,8 +16,9 @@ from coordinator.attendance.models import Attendance, OfflineRecord
 from coordinator.bus.models import OutboxEvent
 from coordinator.clock import FixedClock
 from coordinator.settings import Settings
-from tests.api.attendance_world import AttendanceWorld, attendance_of, count_rows, make_world
+from tests.api.attendance_world import AttendanceWorld, attendance_of, make_world
 from tests.conftest import START
+from tests.stored import count_rows
 
 # Kaili times during the event (10:30–12:30 local, 02:30–04:30 UTC).
 T0929, T1025, T1031, T1215, T1240 = (

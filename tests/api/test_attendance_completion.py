@@ -17,9 +17,10 @@ from coordinator.clock import FixedClock
 from coordinator.events.models import Event, EventStatus, SignupStatus
 from coordinator.scheduler.jobs import TICKS
 from coordinator.settings import Settings
-from tests.api.attendance_world import AttendanceWorld, attendance_of, count_rows, domain_events, make_world
+from tests.api.attendance_world import AttendanceWorld, attendance_of, make_world
 from tests.conftest import START
 from tests.factories import create_event, create_person, create_signup
+from tests.stored import count_rows, domain_events
 
 
 @pytest.fixture

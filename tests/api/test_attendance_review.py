@@ -15,8 +15,9 @@ from coordinator.attendance.completion import complete_finished_events
 from coordinator.attendance.models import Attendance, AttendanceAudit
 from coordinator.clock import FixedClock
 from coordinator.settings import Settings
-from tests.api.attendance_world import AttendanceWorld, attendance_of, count_rows, domain_events, make_world
+from tests.api.attendance_world import AttendanceWorld, attendance_of, make_world
 from tests.conftest import START
+from tests.stored import count_rows, domain_events
 
 REPORT = {
     "checked_in_at": "2026-11-29T10:30:00+08:00",

@@ -16,8 +16,9 @@ from coordinator.attendance.models import Attendance, AttendanceAudit
 from coordinator.bus.models import OutboxEvent
 from coordinator.clock import FixedClock
 from coordinator.people.models import Person
-from tests.api.attendance_world import AttendanceWorld, attendance_of, count_rows, domain_events, make_world
+from tests.api.attendance_world import AttendanceWorld, attendance_of, make_world
 from tests.conftest import START
+from tests.stored import count_rows, domain_events
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from coordinator.attendance.models import ServiceHeadcount, ServiceRecord
 from coordinator.clock import FixedClock
 from coordinator.people.models import Resident
-from tests.api.attendance_world import AttendanceWorld, count_rows, domain_events, make_world
+from tests.api.attendance_world import AttendanceWorld, make_world
 from tests.factories import create_resident
+from tests.stored import count_rows, domain_events
 
 
 @pytest.fixture

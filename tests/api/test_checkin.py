@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from coordinator.attendance.models import Attendance, AttendanceAudit
 from coordinator.clock import FixedClock
 from coordinator.events.models import EventStatus
-from tests.api.attendance_world import AttendanceWorld, attendance_of, count_rows, domain_events, make_world
+from tests.api.attendance_world import AttendanceWorld, attendance_of, make_world
 from tests.conftest import START
 from tests.factories import create_event
+from tests.stored import count_rows, domain_events
 
 
 @pytest.fixture

@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from coordinator.attendance.models import Attendance
 from coordinator.auth.models import User
 from coordinator.clock import FixedClock
-from tests.api.attendance_world import AttendanceWorld, count_rows, make_world
+from tests.api.attendance_world import AttendanceWorld, make_world
 from tests.conftest import START
+from tests.stored import count_rows
 
 
 @pytest.fixture
@@ -93,7 +94,8 @@ async def test_a_checkin_is_one_select_and_two_inserts_and_a_rescan_writes_nothi
     # PostgreSQL, one per field on SQLite), the outbox event.
     assert statements[3] == "UPDATE attendance"
     assert statements[-1] == "INSERT outbox_events"
-    assert set(statements[4:-1]) == {"INSERT attendance_audit"} and len(statements[4:-1]) <= 2
+    assert set(statements[4:-1]) == {"INSERT attendance_audit"}
+    assert len(statements[4:-1]) <= 2
 
 
 async def test_checkins_of_many_volunteers_cost_the_same_each(
@@ -114,9 +116,7 @@ async def test_a_disabled_account_cannot_check_in_even_with_a_valid_login(
 ) -> None:
     token = await _code(client, world)
     async with sessionmaker() as session, session.begin():
-        await session.execute(
-            update(User).where(User.person_id == world.alice.id).values(is_active=False)
-        )
+        await session.execute(update(User).where(User.person_id == world.alice.id).values(is_active=False))
     response = await client.post("/api/v1/checkins", json={"token": token}, headers=world.alice_login)
     assert (response.status_code, response.json()["error"]["code"]) == (401, "account_disabled")
     assert await count_rows(sessionmaker, Attendance) == 0

@@ -17,12 +17,11 @@ from tests.api.event_world import (
     SATURDAY_2PM,
     EventWorld,
     add_signup,
-    count_rows,
-    domain_events,
     event_body,
     make_world,
 )
 from tests.factories import create_event, create_person
+from tests.stored import count_rows, domain_events
 
 
 @pytest.fixture

@@ -1,22 +1,20 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from coordinator.auth.models import Role
 from coordinator.bus.models import OutboxEvent
 from coordinator.clock import FixedClock
 from coordinator.people.models import Person, Resident
 from coordinator.stations.models import Station
-from tests.factories import auth_headers, create_person, create_resident, create_station, create_user
+from tests.api.people_world import PeopleWorld, make_world
+from tests.factories import create_person, create_resident
 from tests.sheets import csv_bytes, id_number, with_wrong_check_digit, xlsx
+from tests.stored import count_rows
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PEOPLE_ZH = ("姓名", "手机号", "是否党员", "党支部", "社工", "技能", "语言", "邮箱")
@@ -35,40 +33,31 @@ RESIDENTS_ZH = (
 )
 
 
-@dataclass
-class World:
-    station: Station
-    headers: dict[str, str]
-
-
 @pytest.fixture
-async def world(app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock) -> World:
-    async with sessionmaker() as session, session.begin():
-        station = await create_station(session, clock)
-        head = await create_user(session, clock, Role.station_head, [station])
-    return World(station, auth_headers(app, head))
+async def world(
+    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+) -> PeopleWorld:
+    return await make_world(app, sessionmaker, clock)
 
 
 async def _upload(
     client: httpx.AsyncClient,
-    world: World,
+    world: PeopleWorld,
     kind: str,
     content: bytes,
     *,
     partial: bool = False,
     filename: str = "名单.xlsx",
+    station: Station | None = None,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
+    """Upload as the station head of ``world.station`` unless ``station``/``headers`` say otherwise."""
     return await client.post(
         f"/api/v1/{kind}/import",
-        data={"station_id": str(world.station.id), "partial": str(partial).lower()},
+        data={"station_id": str((station or world.station).id), "partial": str(partial).lower()},
         files={"file": (filename, content, XLSX)},
-        headers=world.headers,
+        headers=headers or world.head,
     )
-
-
-async def _count(sessionmaker: async_sessionmaker[AsyncSession], model: Any) -> int:
-    async with sessionmaker() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def _people(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Person]:
@@ -78,7 +67,7 @@ async def _people(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Person
 
 
 async def test_people_xlsx_with_chinese_headers_is_imported(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     content = xlsx(
         PEOPLE_ZH,
@@ -107,12 +96,12 @@ async def test_people_xlsx_with_chinese_headers_is_imported(
     assert fang.codes("skill") == ["first_aid", "lusheng"]
     assert fang.codes("language") == ["mandarin", "miao"]
     assert (ming.is_social_worker, ming.codes("skill")) == (True, ["haircut", "photography"])
-    assert await _count(sessionmaker, OutboxEvent) == 2
+    assert await count_rows(sessionmaker, OutboxEvent) == 2
 
 
 async def test_people_xlsx_with_english_headers_updates_known_phones(
     client: httpx.AsyncClient,
-    world: World,
+    world: PeopleWorld,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
@@ -161,7 +150,7 @@ def _bad_people_file() -> bytes:
 
 
 async def test_bad_people_rows_are_all_reported_and_nothing_is_stored(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     response = await _upload(client, world, "people", _bad_people_file())
     assert response.status_code == 422
@@ -177,12 +166,12 @@ async def test_bad_people_rows_are_all_reported_and_nothing_is_stored(
         (6, "languages", "unknown_language"),
     ]
     assert all(e["message"] and e["message_en"] for e in body["errors"])
-    assert await _count(sessionmaker, Person) == 0
-    assert await _count(sessionmaker, OutboxEvent) == 0
+    assert await count_rows(sessionmaker, Person) == 0
+    assert await count_rows(sessionmaker, OutboxEvent) == 0
 
 
 async def test_partial_import_stores_the_good_rows(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     response = await _upload(client, world, "people", _bad_people_file(), partial=True)
     assert response.status_code == 200
@@ -193,7 +182,7 @@ async def test_partial_import_stores_the_good_rows(
 
 async def test_residents_xlsx_with_labels_is_imported_and_id_numbers_update(
     client: httpx.AsyncClient,
-    world: World,
+    world: PeopleWorld,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
@@ -246,7 +235,7 @@ async def test_residents_xlsx_with_labels_is_imported_and_id_numbers_update(
 
 
 async def test_bad_resident_rows_are_reported_and_nothing_is_stored(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     good_id = id_number()
     content = xlsx(
@@ -268,12 +257,15 @@ async def test_bad_resident_rows_are_reported_and_nothing_is_stored(
         (6, "birthday", "invalid_birthday"),
         (7, "name", "missing_value"),
     ]
-    assert await _count(sessionmaker, Resident) == 0
+    assert await count_rows(sessionmaker, Resident) == 0
 
 
 @pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig", "utf-8", "utf-16"])
 async def test_csv_in_gbk_or_utf8_is_imported(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession], encoding: str
+    client: httpx.AsyncClient,
+    world: PeopleWorld,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    encoding: str,
 ) -> None:
     content = csv_bytes(
         ("姓名", "类别", "生日", "农历", "语种"),
@@ -291,7 +283,7 @@ async def test_csv_in_gbk_or_utf8_is_imported(
 
 
 async def test_people_csv_in_gbk_is_imported(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     content = csv_bytes(("姓名", "手机", "技能"), ("石芦笙", "13812341234", "芦笙、歌舞"), encoding="gbk")
     response = await _upload(client, world, "people", content, filename="名单.csv")
@@ -301,25 +293,31 @@ async def test_people_csv_in_gbk_is_imported(
 
 
 async def test_oversized_file_is_413_and_stores_nothing(
-    app: FastAPI, client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    world: PeopleWorld,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     app.state.settings = app.state.settings.model_copy(update={"import_max_bytes": 100})
     content = csv_bytes(("姓名", "手机"), *((f"人{i}", f"138{i:08d}") for i in range(20)))
     response = await _upload(client, world, "people", content, filename="big.csv")
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "file_too_large"
-    assert await _count(sessionmaker, Person) == 0
+    assert await count_rows(sessionmaker, Person) == 0
 
 
 async def test_too_many_rows_is_413(
-    app: FastAPI, client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    world: PeopleWorld,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     app.state.settings = app.state.settings.model_copy(update={"import_max_rows": 3})
     content = xlsx(("姓名", "手机"), *((f"人{i}", f"138{i:08d}") for i in range(4)))
     response = await _upload(client, world, "people", content)
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_many_rows"
-    assert await _count(sessionmaker, Person) == 0
+    assert await count_rows(sessionmaker, Person) == 0
 
 
 @pytest.mark.parametrize(
@@ -333,14 +331,14 @@ async def test_too_many_rows_is_413(
     ],
     ids=["png", "xls", "broken-zip", "empty", "undecodable"],
 )
-async def test_unreadable_file_is_422(client: httpx.AsyncClient, world: World, content: bytes) -> None:
+async def test_unreadable_file_is_422(client: httpx.AsyncClient, world: PeopleWorld, content: bytes) -> None:
     response = await _upload(client, world, "people", content)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "unreadable_file"
 
 
 async def test_missing_required_column_is_422_naming_it(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     response = await _upload(client, world, "people", xlsx(("姓名", "技能"), ("张三", "急救")))
     assert response.status_code == 422
@@ -349,20 +347,15 @@ async def test_missing_required_column_is_422_naming_it(
     assert "手机号" in error["message"]
     residents = await _upload(client, world, "residents", xlsx(("姓名",), ("张三",)))
     assert residents.json()["error"]["field"] == "categories"
-    assert await _count(sessionmaker, Person) == 0
+    assert await count_rows(sessionmaker, Person) == 0
 
 
 async def test_import_is_staff_only_and_station_scoped(
-    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with sessionmaker() as session, session.begin():
-        station = await create_station(session, clock)
-        other = await create_station(session, clock)
-        organizer = await create_user(session, clock, Role.organizer, [station])
-        volunteer = await create_user(session, clock, Role.volunteer, [station])
     content = xlsx(("姓名", "手机"), ("张三", "13812341234"))
-    hidden = await _upload(client, World(other, auth_headers(app, organizer)), "people", content)
+    hidden = await _upload(client, world, "people", content, station=world.other, headers=world.organizer)
     assert hidden.status_code == 404
-    denied = await _upload(client, World(station, auth_headers(app, volunteer)), "people", content)
+    denied = await _upload(client, world, "people", content, headers=world.volunteer)
     assert denied.status_code == 403
-    assert await _count(sessionmaker, Person) == 0
+    assert await count_rows(sessionmaker, Person) == 0

@@ -42,7 +42,7 @@ async def test_invitation_holds_a_place_and_accepting_confirms_it(
     body = sent.json()
     assert body["status"] == "invited"
     assert body["expires_at"] == "2026-12-01T10:00:00+08:00"  # 48 hours after sending
-    assert body["url"].endswith(f"/api/v1/invitations/{body['token']}")
+    assert body["url"].endswith(f"/web/invitation?token={body['token']}")
     # The invitation holds the only place: the next sign-up waits.
     assert (await sign_up(client, world.organizer, event.id, walk_in.id)).json()["status"] == "waitlisted"
     shown = await client.get(f"/api/v1/invitations/{body['token']}")  # no login

@@ -1,46 +1,28 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from coordinator.auth.models import Role
 from coordinator.bus.models import OutboxEvent
 from coordinator.clock import FixedClock
 from coordinator.people.models import Person, PersonTerm
 from coordinator.stations.models import Station
-from tests.factories import auth_headers, create_person, create_station, create_user
-
-Headers = dict[str, str]
-
-
-@dataclass
-class World:
-    station: Station
-    other: Station
-    organizer: Headers
-    admin: Headers
+from tests.api.people_world import PeopleWorld, make_world
+from tests.factories import auth_headers, create_person, create_volunteer_login
+from tests.stored import count_rows
 
 
 @pytest.fixture
-async def world(app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock) -> World:
-    async with sessionmaker() as session, session.begin():
-        station = await create_station(session, clock)
-        other = await create_station(session, clock)
-        organizer = await create_user(session, clock, Role.organizer, [station])
-        admin = await create_user(session, clock, Role.admin)
-    return World(station, other, auth_headers(app, organizer), auth_headers(app, admin))
-
-
-async def _count(sessionmaker: async_sessionmaker[AsyncSession], model: Any) -> int:
-    async with sessionmaker() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+async def world(
+    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+) -> PeopleWorld:
+    return await make_world(app, sessionmaker, clock)
 
 
 def _person(station: Station, **fields: Any) -> dict[str, Any]:
@@ -48,7 +30,7 @@ def _person(station: Station, **fields: Any) -> dict[str, Any]:
 
 
 async def test_staff_creates_person_with_normalized_phone_terms_and_defaults(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     response = await client.post(
         "/api/v1/people",
@@ -87,7 +69,7 @@ async def test_staff_creates_person_with_normalized_phone_terms_and_defaults(
     "phone", ["12345", "0855-8221234", "+85291234567", "+1 650 253 0000", "abc", "1381234123", "138123412345"]
 )
 async def test_invalid_phone_is_422_invalid_phone_and_stores_nothing(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession], phone: str
+    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession], phone: str
 ) -> None:
     response = await client.post(
         "/api/v1/people", json=_person(world.station, phone=phone), headers=world.organizer
@@ -97,11 +79,11 @@ async def test_invalid_phone_is_422_invalid_phone_and_stores_nothing(
     assert (error["code"], error["field"]) == ("invalid_phone", "phone")
     assert "手机号" in error["message"]
     assert "phone" in error["message_en"]
-    assert await _count(sessionmaker, Person) == 0
+    assert await count_rows(sessionmaker, Person) == 0
 
 
 async def test_duplicate_phone_in_station_is_409_but_allowed_elsewhere(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     first = await client.post("/api/v1/people", json=_person(world.station), headers=world.organizer)
     assert first.status_code == 201
@@ -112,12 +94,12 @@ async def test_duplicate_phone_in_station_is_409_but_allowed_elsewhere(
     assert again.json()["error"]["code"] == "phone_taken"
     elsewhere = await client.post("/api/v1/people", json=_person(world.other), headers=world.admin)
     assert elsewhere.status_code == 201
-    assert await _count(sessionmaker, Person) == 2
-    assert await _count(sessionmaker, OutboxEvent) == 2  # the rejected request emitted nothing
+    assert await count_rows(sessionmaker, Person) == 2
+    assert await count_rows(sessionmaker, OutboxEvent) == 2  # the rejected request emitted nothing
 
 
 async def test_concurrent_creates_with_one_phone_leave_exactly_one_person(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     responses = await asyncio.gather(
         *(
@@ -129,7 +111,7 @@ async def test_concurrent_creates_with_one_phone_leave_exactly_one_person(
     )
     assert sorted(r.status_code for r in responses) == [201] + [409] * 5
     assert {r.json()["error"]["code"] for r in responses if r.status_code == 409} == {"phone_taken"}
-    assert await _count(sessionmaker, Person) == 1
+    assert await count_rows(sessionmaker, Person) == 1
 
 
 @pytest.mark.parametrize(
@@ -138,7 +120,7 @@ async def test_concurrent_creates_with_one_phone_leave_exactly_one_person(
 )
 async def test_unknown_term_is_422_naming_field_and_allowed_codes(
     client: httpx.AsyncClient,
-    world: World,
+    world: PeopleWorld,
     sessionmaker: async_sessionmaker[AsyncSession],
     field: str,
     codes: list[str],
@@ -155,10 +137,10 @@ async def test_unknown_term_is_422_naming_field_and_allowed_codes(
     assert (
         ("first_aid" in allowed) if field == "skills" else ("miao" in allowed and "sign_language" in allowed)
     )
-    assert await _count(sessionmaker, Person) == 0
+    assert await count_rows(sessionmaker, Person) == 0
 
 
-async def test_several_rule_violations_are_all_listed(client: httpx.AsyncClient, world: World) -> None:
+async def test_several_rule_violations_are_all_listed(client: httpx.AsyncClient, world: PeopleWorld) -> None:
     response = await client.post(
         "/api/v1/people",
         json=_person(world.station, phone="123", skills=["juggling"]),
@@ -183,7 +165,7 @@ async def test_several_rule_violations_are_all_listed(client: httpx.AsyncClient,
 )
 async def test_invalid_preferences_are_422_with_field(
     client: httpx.AsyncClient,
-    world: World,
+    world: PeopleWorld,
     sessionmaker: async_sessionmaker[AsyncSession],
     fields: dict[str, Any],
     field: str,
@@ -193,11 +175,14 @@ async def test_invalid_preferences_are_422_with_field(
     )
     assert response.status_code == 422
     assert response.json()["error"]["field"] == field
-    assert await _count(sessionmaker, Person) == 0
+    assert await count_rows(sessionmaker, Person) == 0
 
 
 async def test_list_filters_by_skill_language_party_social_worker_and_name(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+    client: httpx.AsyncClient,
+    world: PeopleWorld,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
 ) -> None:
     async with sessionmaker() as session, session.begin():
         piper = await create_person(
@@ -234,7 +219,10 @@ async def test_list_filters_by_skill_language_party_social_worker_and_name(
 
 
 async def test_patch_changes_sent_fields_and_emits_changed_names_only(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+    client: httpx.AsyncClient,
+    world: PeopleWorld,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
 ) -> None:
     async with sessionmaker() as session, session.begin():
         person = await create_person(
@@ -260,7 +248,10 @@ async def test_patch_changes_sent_fields_and_emits_changed_names_only(
 
 
 async def test_patch_to_a_taken_phone_is_409_and_changes_nothing(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+    client: httpx.AsyncClient,
+    world: PeopleWorld,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
 ) -> None:
     async with sessionmaker() as session, session.begin():
         first = await create_person(session, clock, world.station)
@@ -276,7 +267,7 @@ async def test_patch_to_a_taken_phone_is_409_and_changes_nothing(
         assert (stored.name, stored.phone) == ("原名", second.phone)
 
 
-async def test_patch_refuses_null_for_required_fields(client: httpx.AsyncClient, world: World) -> None:
+async def test_patch_refuses_null_for_required_fields(client: httpx.AsyncClient, world: PeopleWorld) -> None:
     created = await client.post("/api/v1/people", json=_person(world.station), headers=world.organizer)
     response = await client.patch(
         f"/api/v1/people/{created.json()['id']}", json={"name": None}, headers=world.organizer
@@ -288,16 +279,14 @@ async def test_patch_refuses_null_for_required_fields(client: httpx.AsyncClient,
 async def test_volunteer_reads_only_their_own_person(
     app: FastAPI,
     client: httpx.AsyncClient,
-    world: World,
+    world: PeopleWorld,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
     async with sessionmaker() as session, session.begin():
         me = await create_person(session, clock, world.station)
         neighbour = await create_person(session, clock, world.station)
-        volunteer = await create_user(
-            session, clock, Role.volunteer, [world.station], username=None, person_id=me.id
-        )
+        volunteer = await create_volunteer_login(session, clock, me)
     headers = auth_headers(app, volunteer)
     assert (await client.get(f"/api/v1/people/{me.id}", headers=headers)).status_code == 200
     assert (await client.get(f"/api/v1/people/{neighbour.id}", headers=headers)).status_code == 404
@@ -309,11 +298,14 @@ async def test_volunteer_reads_only_their_own_person(
     ).status_code == 403
     created = await client.post("/api/v1/people", json=_person(world.station), headers=headers)
     assert created.status_code == 403
-    assert await _count(sessionmaker, Person) == 2
+    assert await count_rows(sessionmaker, Person) == 2
 
 
 async def test_people_of_another_station_answer_404(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+    client: httpx.AsyncClient,
+    world: PeopleWorld,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
 ) -> None:
     async with sessionmaker() as session, session.begin():
         stranger = await create_person(session, clock, world.other, name="外站")
@@ -326,4 +318,4 @@ async def test_people_of_another_station_answer_404(
     created = await client.post("/api/v1/people", json=_person(world.other), headers=world.organizer)
     assert created.status_code == 404
     assert created.json()["error"]["code"] == "station_not_found"
-    assert await _count(sessionmaker, Person) == 1
+    assert await count_rows(sessionmaker, Person) == 1

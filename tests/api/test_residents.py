@@ -1,55 +1,30 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from coordinator.auth.models import Role
 from coordinator.bus.models import OutboxEvent
 from coordinator.clock import FixedClock
 from coordinator.people.models import Resident, ResidentCategoryRow
 from coordinator.stations.models import Station
-from tests.factories import auth_headers, create_resident, create_station, create_user
+from tests.api.people_world import PeopleWorld, make_world
+from tests.factories import create_resident
 from tests.sheets import id_number, with_wrong_check_digit
+from tests.stored import count_rows
 
-Headers = dict[str, str]
 ID_NUMBER = id_number()
 
 
-@dataclass
-class World:
-    station: Station
-    other: Station
-    organizer: Headers
-    head: Headers
-    other_head: Headers
-    admin: Headers
-    volunteer: Headers
-
-
 @pytest.fixture
-async def world(app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock) -> World:
-    async with sessionmaker() as session, session.begin():
-        station = await create_station(session, clock)
-        other = await create_station(session, clock)
-        users = [
-            await create_user(session, clock, Role.organizer, [station]),
-            await create_user(session, clock, Role.station_head, [station]),
-            await create_user(session, clock, Role.station_head, [other]),
-            await create_user(session, clock, Role.admin),
-            await create_user(session, clock, Role.volunteer, [station]),
-        ]
-    return World(station, other, *(auth_headers(app, user) for user in users))
-
-
-async def _count(sessionmaker: async_sessionmaker[AsyncSession], model: Any = Resident) -> int:
-    async with sessionmaker() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+async def world(
+    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+) -> PeopleWorld:
+    return await make_world(app, sessionmaker, clock)
 
 
 def _resident(station: Station, **fields: Any) -> dict[str, Any]:
@@ -57,7 +32,7 @@ def _resident(station: Station, **fields: Any) -> dict[str, Any]:
 
 
 async def test_head_creates_resident_and_sees_personal_data(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     response = await client.post(
         "/api/v1/residents",
@@ -92,7 +67,10 @@ async def test_head_creates_resident_and_sees_personal_data(
 
 
 async def test_personal_data_is_masked_for_organizers_and_shown_to_heads_and_admins(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+    client: httpx.AsyncClient,
+    world: PeopleWorld,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
 ) -> None:
     async with sessionmaker() as session, session.begin():
         resident = await create_resident(
@@ -116,7 +94,10 @@ async def test_personal_data_is_masked_for_organizers_and_shown_to_heads_and_adm
 
 
 async def test_residents_are_staff_only_and_station_scoped(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+    client: httpx.AsyncClient,
+    world: PeopleWorld,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
 ) -> None:
     async with sessionmaker() as session, session.begin():
         resident = await create_resident(session, clock, world.station)
@@ -128,7 +109,7 @@ async def test_residents_are_staff_only_and_station_scoped(
     assert (await client.get("/api/v1/residents", headers=world.volunteer)).status_code == 403
     created = await client.post("/api/v1/residents", json=_resident(world.station), headers=world.other_head)
     assert created.status_code == 404
-    assert await _count(sessionmaker) == 1
+    assert await count_rows(sessionmaker, Resident) == 1
 
 
 @pytest.mark.parametrize(
@@ -149,7 +130,7 @@ async def test_residents_are_staff_only_and_station_scoped(
 )
 async def test_invalid_resident_is_422_with_code_and_stores_nothing(
     client: httpx.AsyncClient,
-    world: World,
+    world: PeopleWorld,
     sessionmaker: async_sessionmaker[AsyncSession],
     fields: dict[str, Any],
     code: str,
@@ -163,8 +144,8 @@ async def test_invalid_resident_is_422_with_code_and_stores_nothing(
     assert (error["code"], error["field"]) == (code, field)
     assert error["message"]
     assert error["message_en"]
-    assert await _count(sessionmaker) == 0
-    assert await _count(sessionmaker, OutboxEvent) == 0
+    assert await count_rows(sessionmaker, Resident) == 0
+    assert await count_rows(sessionmaker, OutboxEvent) == 0
 
 
 @pytest.mark.parametrize(
@@ -177,7 +158,7 @@ async def test_invalid_resident_is_422_with_code_and_stores_nothing(
     ],
 )
 async def test_birthday_without_year_and_lunar_forms_are_accepted(
-    client: httpx.AsyncClient, world: World, fields: dict[str, Any], birthday: str
+    client: httpx.AsyncClient, world: PeopleWorld, fields: dict[str, Any], birthday: str
 ) -> None:
     response = await client.post(
         "/api/v1/residents", json=_resident(world.station, **fields), headers=world.head
@@ -187,7 +168,7 @@ async def test_birthday_without_year_and_lunar_forms_are_accepted(
 
 
 async def test_duplicate_id_number_in_station_is_409(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     first = await client.post(
         "/api/v1/residents", json=_resident(world.station, id_number=ID_NUMBER), headers=world.head
@@ -200,11 +181,14 @@ async def test_duplicate_id_number_in_station_is_409(
     )
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "id_number_taken"
-    assert await _count(sessionmaker) == 1
+    assert await count_rows(sessionmaker, Resident) == 1
 
 
 async def test_list_filters_by_category_language_and_name(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+    client: httpx.AsyncClient,
+    world: PeopleWorld,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
 ) -> None:
     async with sessionmaker() as session, session.begin():
         child = await create_resident(
@@ -227,7 +211,10 @@ async def test_list_filters_by_category_language_and_name(
 
 
 async def test_patch_replaces_categories_rechecks_birthday_and_emits_field_names(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+    client: httpx.AsyncClient,
+    world: PeopleWorld,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
 ) -> None:
     async with sessionmaker() as session, session.begin():
         resident = await create_resident(
@@ -268,7 +255,10 @@ async def test_patch_replaces_categories_rechecks_birthday_and_emits_field_names
 
 
 async def test_patch_cannot_empty_categories(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+    client: httpx.AsyncClient,
+    world: PeopleWorld,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
 ) -> None:
     async with sessionmaker() as session, session.begin():
         resident = await create_resident(session, clock, world.station, categories=["disabled"])

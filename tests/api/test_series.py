@@ -15,8 +15,9 @@ from coordinator.events.materialize import materialize_all, materialize_series, 
 from coordinator.events.models import Event, EventRole, EventSeries, EventStatus, SignupStatus
 from coordinator.notify.models import Notification
 from coordinator.settings import Settings
-from tests.api.event_world import EventWorld, add_signup, count_rows, domain_events, make_world
+from tests.api.event_world import EventWorld, add_signup, make_world
 from tests.factories import create_event, create_station
+from tests.stored import count_rows, domain_events
 
 LAST_SATURDAY = "FREQ=MONTHLY;BYDAY=-1SA"
 

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from coordinator.clock import FixedClock
 from coordinator.events.models import CustomTheme
 from coordinator.events.themes import BUILTIN_THEMES
-from tests.api.event_world import EventWorld, count_rows, make_world
+from tests.api.event_world import EventWorld, make_world
+from tests.stored import count_rows
 
 
 @pytest.fixture

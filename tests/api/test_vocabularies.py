@@ -1,24 +1,29 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from coordinator.auth.models import Role
 from coordinator.clock import FixedClock
 from coordinator.people.models import VocabularyTerm
-from tests.factories import auth_headers, create_station, create_user
+from tests.api.people_world import PeopleWorld, make_world
 
 BAMBOO = {"kind": "skill", "code": "bamboo_weaving", "label_zh": "竹编", "label_en": "Bamboo weaving"}
 
 
+@pytest.fixture
+async def world(
+    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+) -> PeopleWorld:
+    return await make_world(app, sessionmaker, clock)
+
+
 async def test_builtin_vocabularies_list_languages_skills_and_categories(
-    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+    client: httpx.AsyncClient, world: PeopleWorld
 ) -> None:
-    async with sessionmaker() as session, session.begin():
-        organizer = await create_user(session, clock, Role.organizer, [await create_station(session, clock)])
-    body = (await client.get("/api/v1/vocabularies", headers=auth_headers(app, organizer))).json()
+    body = (await client.get("/api/v1/vocabularies", headers=world.organizer)).json()
     languages = {t["code"]: t["label_zh"] for t in body["languages"]}
     assert {
         "mandarin": "普通话",
@@ -36,14 +41,9 @@ async def test_builtin_vocabularies_list_languages_skills_and_categories(
 
 
 async def test_staff_add_a_custom_term_that_only_their_station_may_use(
-    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+    client: httpx.AsyncClient, world: PeopleWorld
 ) -> None:
-    async with sessionmaker() as session, session.begin():
-        station = await create_station(session, clock)
-        other = await create_station(session, clock)
-        organizer = await create_user(session, clock, Role.organizer, [station])
-        admin = await create_user(session, clock, Role.admin)
-    headers = auth_headers(app, organizer)
+    station, headers = world.station, world.organizer
     created = await client.post(
         "/api/v1/vocabularies", json={"station_id": station.id, **BAMBOO}, headers=headers
     )
@@ -63,22 +63,17 @@ async def test_staff_add_a_custom_term_that_only_their_station_may_use(
     ok = await client.post("/api/v1/people", json={"station_id": station.id, **person}, headers=headers)
     assert ok.status_code == 201, ok.text
     elsewhere = await client.post(
-        "/api/v1/people", json={"station_id": other.id, **person}, headers=auth_headers(app, admin)
+        "/api/v1/people", json={"station_id": world.other.id, **person}, headers=world.admin
     )
     assert elsewhere.status_code == 422
     assert elsewhere.json()["error"]["code"] == "unknown_skill"
 
 
 async def test_duplicate_or_builtin_code_is_409_and_volunteers_cannot_add(
-    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with sessionmaker() as session, session.begin():
-        station = await create_station(session, clock)
-        other = await create_station(session, clock)
-        organizer = await create_user(session, clock, Role.organizer, [station])
-        volunteer = await create_user(session, clock, Role.volunteer, [station])
-    headers = auth_headers(app, organizer)
-    term = {"station_id": station.id, **BAMBOO}
+    headers = world.organizer
+    term = {"station_id": world.station.id, **BAMBOO}
     assert (await client.post("/api/v1/vocabularies", json=term, headers=headers)).status_code == 201
     again = await client.post("/api/v1/vocabularies", json=term, headers=headers)
     assert (again.status_code, again.json()["error"]["code"]) == (409, "term_exists")
@@ -87,10 +82,12 @@ async def test_duplicate_or_builtin_code_is_409_and_volunteers_cannot_add(
     )
     assert (builtin.status_code, builtin.json()["error"]["code"]) == (409, "term_exists")
     denied = await client.post(
-        "/api/v1/vocabularies", json={**term, "code": "other"}, headers=auth_headers(app, volunteer)
+        "/api/v1/vocabularies", json={**term, "code": "other"}, headers=world.volunteer
     )
     assert denied.status_code == 403
-    hidden = await client.post("/api/v1/vocabularies", json={**term, "station_id": other.id}, headers=headers)
+    hidden = await client.post(
+        "/api/v1/vocabularies", json={**term, "station_id": world.other.id}, headers=headers
+    )
     assert hidden.status_code == 404
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(VocabularyTerm)) == 1

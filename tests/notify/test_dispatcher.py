@@ -110,7 +110,7 @@ async def test_a_due_reminder_is_sent_once_with_the_provider_id(
     assert (sent.status, sent.attempts, sent.provider_message_id) == (Status.sent, 1, "sms-1")
     assert sms.notification_ids == [row.id]
     assert sms.sent[0].recipient == person.phone
-    assert sms.sent[0].template_key == "reminder"
+    assert sms.sent[0].template_key == "reminder_confirm"  # the day-before one asks to confirm
     assert outcomes("sms", "sent") == before + 1
 
 

@@ -207,12 +207,12 @@ async def test_an_invitation_sends_its_answer_link_and_accepting_plans_reminders
     [invited] = await world.notifications(person_id=person.id)
     assert invited.reason == "invited"
     link = invited.payload["params"]["link"]
-    assert link.startswith(f"{settings.public_base_url}/api/v1/invitations/")
+    assert link.startswith(f"{settings.public_base_url}/web/invitation?token=")
     assert signup.invitation_expires_at is not None
     assert invited.deadline == min(signup.invitation_expires_at, event.starts_at)
 
     async with transaction(world.sessionmaker) as session:
-        await accept(session, world.clock, settings, link.rsplit("/", 1)[1])
+        await accept(session, world.clock, settings, link.split("token=", 1)[1])
     await world.deliver_events()
     reasons = sorted((r.reason, r.offset) for r in await world.notifications(person_id=person.id))
     assert reasons == [("invited", ""), ("reminder", "P1D"), ("reminder", "PT2H")]

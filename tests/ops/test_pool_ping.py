@@ -3,6 +3,8 @@ dropped it; one handed back moments ago goes straight to work (no ping round tri
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import asyncpg
 import pytest
 from sqlalchemy import text
@@ -27,8 +29,9 @@ async def test_idle_connection_killed_by_the_server_is_replaced_and_busy_ones_ar
     pg_migrated: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = SteppedTime()
-    monkeypatch.setattr(db.time, "monotonic", clock.monotonic)
-    original_ping = AsyncAdapt_asyncpg_connection.ping
+    # Only the pool's idea of time moves (not the event loop's).
+    monkeypatch.setattr(db, "monotonic", clock.monotonic)
+    original_ping: Callable[[AsyncAdapt_asyncpg_connection], None] = AsyncAdapt_asyncpg_connection.ping
     pings: list[int] = []
 
     def counting_ping(self: AsyncAdapt_asyncpg_connection) -> None:
@@ -37,7 +40,8 @@ async def test_idle_connection_killed_by_the_server_is_replaced_and_busy_ones_ar
 
     monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "ping", counting_ping)
     engine = db.create_engine(pg_migrated)
-    killer = await asyncpg.connect(make_url(pg_migrated).set(drivername="postgresql").render_as_string(False))
+    dsn = make_url(pg_migrated).set(drivername="postgresql").render_as_string(hide_password=False)
+    killer: asyncpg.Connection = await asyncpg.connect(dsn)
     try:
         async with engine.connect() as connection:
             first_pid = await connection.scalar(text("SELECT pg_backend_pid()"))

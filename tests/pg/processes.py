@@ -40,7 +40,7 @@ def environment(database_url: str, gateway_url: str, **overrides: str) -> dict[s
             "COORDINATOR_DATABASE_URL": database_url,
             "COORDINATOR_SECRET_KEY": TEST_SECRET,
             "COORDINATOR_LOG_JSON": "true",
-            "COORDINATOR_LOG_LEVEL": "WARNING",
+            "COORDINATOR_LOG_LEVEL": "ERROR",
             "COORDINATOR_SMS_PROVIDER": "aliyun",
             "COORDINATOR_ALIYUN_ACCESS_KEY_ID": ACCESS_KEY_ID,
             "COORDINATOR_ALIYUN_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET,

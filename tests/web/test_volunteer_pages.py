@@ -15,7 +15,7 @@ from coordinator.clock import FixedClock
 from coordinator.events.models import Signup, SignupStatus
 from coordinator.security import sign
 from coordinator.web.session import SESSION_COOKIE, SESSION_PURPOSE
-from tests.factories import create_event, create_person, create_station, create_user
+from tests.factories import create_event, create_person, create_station, create_user, create_volunteer_login
 from tests.web.browsing import csrf_of, log_in
 
 
@@ -42,9 +42,7 @@ async def test_volunteer_signs_up_sees_it_in_my_activities_and_downloads_the_ics
         station = await create_station(session, clock)
         event = await create_event(session, clock, station, title="端午慰问", location="村委会")
         person = await create_person(session, clock, station, name="杨秀英")
-        user = await create_user(
-            session, clock, Role.volunteer, [station], username=None, person_id=person.id
-        )
+        user = await create_volunteer_login(session, clock, person)
         ids = (event.id, event.roles[0].id, person.id, user.id)
     _log_in_as(client, app, ids[3])
     upcoming = await client.get("/web/m")
@@ -78,9 +76,7 @@ async def test_hours_page_counts_approved_attendance(
         station = await create_station(session, clock)
         event = await create_event(session, clock, station, title="重阳敬老", starts_in=timedelta(days=-3))
         person = await create_person(session, clock, station)
-        user = await create_user(
-            session, clock, Role.volunteer, [station], username=None, person_id=person.id
-        )
+        user = await create_volunteer_login(session, clock, person)
         session.add(
             Attendance(
                 event_id=event.id,
@@ -113,9 +109,7 @@ async def test_staff_are_refused_volunteer_pages_and_volunteers_staff_pages(
     async with sessionmaker() as session, session.begin():
         station = await create_station(session, clock)
         person = await create_person(session, clock, station)
-        user = await create_user(
-            session, clock, Role.volunteer, [station], username=None, person_id=person.id
-        )
+        user = await create_volunteer_login(session, clock, person)
         await create_user(session, clock, Role.organizer, [station], username="org2")
         user_id = user.id
     _log_in_as(client, app, user_id)
