@@ -34,8 +34,8 @@ from coordinator.demo.rows import Row, StationRows, build_station_rows
 from coordinator.events.models import Event, EventRole, EventSeries, Signup
 from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow
 from coordinator.security import hash_password
-from coordinator.stats.rebuild import rebuild as rebuild_rollups
 from coordinator.stations.models import Organization, Station
+from coordinator.stats.rebuild import rebuild as rebuild_rollups
 
 DEFAULT_SEED = 2026
 # Printed by the command and listed in the README: demo logins are for trying the service only.

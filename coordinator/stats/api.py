@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Response
 
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep
+from coordinator.errors import ERROR_RESPONSES
 from coordinator.stats import coverage as coverage_service
 from coordinator.stats import exports, monthly_report
 from coordinator.stats.certificate import certificate_pdf
@@ -28,7 +29,7 @@ from coordinator.stats.schemas import (
 )
 from coordinator.stats.service import DEFAULT_ZONE, Selection, participation, select_scope
 
-router = APIRouter(tags=["stats"])
+router = APIRouter(tags=["stats"], responses=ERROR_RESPONSES)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 StationQuery = Annotated[
