@@ -135,16 +135,19 @@ async def answer_confirmation(
     from_form = request.headers.get("content-type", "").startswith(_FORM)
     answer = await _read_answer(request, from_form)
     try:
-        if answer.answer == "confirm":
-            await confirmations.confirm_place(session, clock, signup_id=place.signup.id, via=AnswerVia.link)
-        else:
-            await confirmations.release_place(
-                session, clock, settings, signup_id=place.signup.id, via=AnswerVia.link
-            )
+        # A savepoint: when the page shows a refusal instead of raising, nothing of it is kept.
+        async with session.begin_nested():
+            if answer.answer == "confirm":
+                await confirmations.confirm_place(
+                    session, clock, signup_id=place.signup.id, via=AnswerVia.link
+                )
+            else:
+                await confirmations.release_place(
+                    session, clock, settings, signup_id=place.signup.id, via=AnswerVia.link
+                )
     except CoordinatorError as exc:
         if not from_form:
             raise
-        # The page shows the refusal; nothing was changed (the service raised before any write).
         out, zone = await _place_out(session, clock, settings, place.signup.id)
         return _html(out, zone, error=exc.message, status=exc.status_code)
     out, zone = await _place_out(session, clock, settings, place.signup.id)

@@ -275,6 +275,13 @@ async def test_a_browser_gets_a_page_and_its_form_releases(
     assert "您已释放名额" in submitted.text
     assert await _status(world, place.id) == SignupStatus.cancelled
 
+    refused = await client.post(url, data={"answer": "confirm"}, headers={"Accept": "text/html"})
+    assert refused.status_code == 409
+    assert "名额已释放" in refused.text
+    answer = await _answer(world, place.id)
+    assert answer is not None
+    assert answer.answer == PlaceAnswer.released
+
 
 async def test_confirm_and_release_at_once_end_released_with_the_place_freed_once(
     world: NotifyWorld, client: httpx.AsyncClient, settings: Settings

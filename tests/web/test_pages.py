@@ -192,6 +192,19 @@ async def test_create_an_activity_from_a_theme_in_a_few_fields(
     assert f"/web/events/{event_id}" in page.text
 
 
+async def test_calendar_marks_festivals_holidays_and_make_up_workdays(
+    client: httpx.AsyncClient, world: dict[str, int]
+) -> None:
+    await log_in(client, "org")
+    october = (await client.get("/web/calendar?month=2026-10")).text
+    assert "重阳" in october  # 2026-10-18, lunar 9/9
+    assert 'class="marker off"' in october  # 国庆节 days off
+    assert 'class="marker work"' in october  # the Saturday worked to make up for them
+    september = (await client.get("/web/calendar?month=2026-09")).text
+    assert "中秋" in september  # 2026-09-25
+    assert "重阳" not in september
+
+
 async def test_import_lists_each_bad_row_and_stores_nothing(
     client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], world: dict[str, int]
 ) -> None:
