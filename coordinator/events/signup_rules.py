@@ -12,9 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.errors import Conflict, CoordinatorError, Invalid
@@ -54,21 +55,26 @@ def check_event_open(event: Event, now: datetime) -> None:
         raise event_not_open(event)
 
 
-def pick_role(event: Event, role_id: int | None) -> EventRole:
-    """The role asked for; it may be left out only when the event has exactly one role."""
+class RoleRef(NamedTuple):
+    id: int
+    name: str
+
+
+def pick_role(roles: Sequence[RoleRef] | Sequence[EventRole], role_id: int | None) -> int:
+    """The id of the role asked for; it may be left out only when the event has exactly one role.
+    ``roles`` in the event's order (their names make the message)."""
     if role_id is None:
-        if len(event.roles) == 1:
-            return event.roles[0]
-        names = "、".join(r.name for r in event.roles)
+        if len(roles) == 1:
+            return roles[0].id
+        names = "、".join(r.name for r in roles)
         raise Invalid(
             f"该活动有多个岗位，请指定岗位：{names}",
             f"The event has several roles; say which one: {names}",
             code="role_required",
             field="role",
         )
-    for role in event.roles:
-        if role.id == role_id:
-            return role
+    if any(role.id == role_id for role in roles):
+        return role_id
     raise unknown_role(role_id)
 
 
@@ -144,14 +150,14 @@ def local_month(instant: datetime, zone: str) -> tuple[datetime, datetime, str]:
     return start.astimezone(UTC), following.astimezone(UTC), f"{start.year:04d}-{start.month:02d}"
 
 
-async def load_commitments(
-    session: AsyncSession, person_ids: Sequence[int], event: Event, zone: str
-) -> dict[int, list[Commitment]]:
+def _commitments_query(
+    person_ids: Sequence[int], event: Event, zone: str
+) -> Select[int, int, str, datetime, datetime, SignupStatus]:
     """Per person: any live sign-up for ``event`` and the confirmed sign-ups that could clash with
     it or count toward the monthly maximum of its month (cancelled events excluded)."""
     month_start, month_end, _ = local_month(event.starts_at, zone)
     window_start, window_end = min(month_start, event.starts_at), max(month_end, event.ends_at)
-    rows = await session.execute(
+    return (
         select(Signup.person_id, Signup.event_id, Event.title, Event.starts_at, Event.ends_at, Signup.status)
         .join(Event, Event.id == Signup.event_id)
         .where(
@@ -167,12 +173,75 @@ async def load_commitments(
             ),
         )
     )
+
+
+async def load_commitments(
+    session: AsyncSession, person_ids: Sequence[int], event: Event, zone: str
+) -> dict[int, list[Commitment]]:
+    """Per person, the sign-ups of ``_commitments_query``."""
+    rows = await session.execute(_commitments_query(person_ids, event, zone))
     found: dict[int, list[Commitment]] = defaultdict(list)
     for person_id, event_id, title, starts_at, ends_at, status in rows:
         found[person_id].append(
             Commitment(person_id, event_id, title, starts_at, ends_at, SignupStatus(status))
         )
     return found
+
+
+def _commitments_and_invited_statement() -> Select[
+    tuple[int, int | None, str | None, datetime | None, datetime | None, str | None]
+]:
+    """Built once, with parameters: person_id, event_id, role_id, window_start, window_end."""
+    invited = (
+        select(func.count().label("invited"))
+        .where(Signup.role_id == bindparam("role_id"), Signup.status == SignupStatus.invited)
+        .subquery("invited")
+    )
+    mine = (
+        select(Signup.event_id, Event.title, Event.starts_at, Event.ends_at, Signup.status)
+        .join(Event, Event.id == Signup.event_id)
+        .where(
+            Signup.person_id == bindparam("person_id"),
+            or_(
+                and_(Signup.event_id == bindparam("event_id"), Signup.status.in_(LIVE_SIGNUP_STATUSES)),
+                and_(
+                    Signup.status == SignupStatus.confirmed,
+                    Event.status != EventStatus.cancelled,
+                    Event.starts_at < bindparam("window_end", type_=Event.starts_at.type),
+                    Event.ends_at > bindparam("window_start", type_=Event.ends_at.type),
+                ),
+            ),
+        )
+        .subquery("mine")
+    )
+    return select(invited.c.invited, *mine.c).select_from(invited.outerjoin(mine, true()))
+
+
+# The same sign-ups as ``_commitments_query`` for one person, and the role's invitations.
+_COMMITMENTS_AND_INVITED = _commitments_and_invited_statement()
+
+
+async def commitments_and_invited(
+    session: AsyncSession, person_id: int, event: Event, zone: str, role_id: int
+) -> tuple[list[Commitment], int]:
+    """The person's commitments and the role's unanswered invitations, in one round trip: call
+    with the role and the person locked, so both are exact. The count is the outer row, so it
+    comes back even when the person has no commitment (then the commitment columns are NULL)."""
+    month_start, month_end, _ = local_month(event.starts_at, zone)
+    parameters = {
+        "person_id": person_id,
+        "event_id": event.id,
+        "role_id": role_id,
+        "window_start": min(month_start, event.starts_at),
+        "window_end": max(month_end, event.ends_at),
+    }
+    rows: list[Any] = list(await session.execute(_COMMITMENTS_AND_INVITED, parameters))
+    commitments = [
+        Commitment(person_id, other_event_id, title, starts_at, ends_at, SignupStatus(status))
+        for _, other_event_id, title, starts_at, ends_at, status in rows
+        if other_event_id is not None
+    ]
+    return commitments, int(rows[0][0])
 
 
 def already_signed_up(event_id: int, person_id: int) -> Conflict:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import Principal
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
-from coordinator.errors import Invalid, Unauthorized, not_found
+from coordinator.errors import ERROR_RESPONSES, Invalid, Unauthorized, not_found
 from coordinator.events.models import Event
 from coordinator.masking import mask_phone
 from coordinator.notify.channels.console import masked_recipient
@@ -28,12 +28,16 @@ from coordinator.pagination import CursorQuery, LimitQuery, Page, paginate
 from coordinator.people.models import Person
 from coordinator.settings import Settings
 
-router = APIRouter(tags=["notifications"])
+router = APIRouter(tags=["notifications"], responses=ERROR_RESPONSES)
 
 ReceiptBody = list[dict[str, Any]]
 
 
-@router.get("/notifications", response_model=Page[NotificationOut], summary="List notifications")
+@router.get(
+    "/notifications",
+    response_model=Page[NotificationOut],
+    summary="Notifications planned and sent, with filters",
+)
 async def list_notifications(
     session: SessionDep,
     principal: PrincipalDep,

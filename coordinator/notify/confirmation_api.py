@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, Template
 from pydantic import ValidationError
 
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
-from coordinator.errors import CoordinatorError, Invalid, Unauthorized, not_found
+from coordinator.errors import ERROR_RESPONSES, CoordinatorError, Invalid, Unauthorized, not_found
 from coordinator.events.models import Event
 from coordinator.notify import confirmations, sms_replies
 from coordinator.notify.at_risk import at_risk
@@ -40,7 +40,7 @@ from coordinator.notify.rendering import local_time
 from coordinator.people.models import Person
 from coordinator.settings import Settings
 
-router = APIRouter(tags=["confirmations"])
+router = APIRouter(tags=["confirmations"], responses=ERROR_RESPONSES)
 
 _FORM = "application/x-www-form-urlencoded"
 

@@ -120,4 +120,7 @@ def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> No
     # the scheduler logs its own tick failures: their per-run info lines would only be noise.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # A tick still busy when its next run is due is skipped on purpose (max_instances=1): a long
+    # backlog drain would otherwise log a warning every interval.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)  # /readyz asks every few seconds

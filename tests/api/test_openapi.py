@@ -24,15 +24,6 @@ API = "/api/v1"
 ENVELOPE_REF = "#/components/schemas/ErrorEnvelope"
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
-# Operations of packages whose OpenAPI details are still being finished; each flips to a pass
-# (and so fails as XPASS) once they are, and must then leave this set.
-PENDING_TAGS = {"notifications", "confirmations", "stats"}
-PENDING_ERRORS_REASON = (
-    "coordinator/notify (tags notifications, confirmations) and coordinator/stats (tag stats) "
-    "do not document the error envelope yet (router-level responses=ERROR_RESPONSES)"
-)
-PENDING_SUMMARY_REASON = "coordinator/notify/api.py: GET /notifications has no summary"
-
 # DESIGN §4, route by route. ``{…}`` stands for any one path segment: the contract writes
 # ``{id}`` where the code names it ``{event_id}``; ``{provider}`` is served as one route per
 # provider.
@@ -132,10 +123,10 @@ def _operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]
                 yield method, path, operation
 
 
-def _api_operations(spec: dict[str, Any], *, pending: bool) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """Operations under /api/v1, either those of the pending packages or all the others."""
+def _api_operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Operations under /api/v1."""
     for method, path, operation in _operations(spec):
-        if path.startswith(API) and bool(set(operation.get("tags", [])) & PENDING_TAGS) == pending:
+        if path.startswith(API):
             yield method, path, operation
 
 
@@ -238,9 +229,9 @@ def test_receipts_are_served_for_each_sms_provider(spec: dict[str, Any]) -> None
 # --- summaries, tags, examples ----------------------------------------------------------------
 
 
-def _summary_problems(spec: dict[str, Any], *, pending: bool) -> list[str]:
+def _summary_problems(spec: dict[str, Any]) -> list[str]:
     problems = []
-    for method, path, operation in _api_operations(spec, pending=pending):
+    for method, path, operation in _api_operations(spec):
         if not operation.get("tags"):
             problems.append(f"{method.upper()} {path}: no tag")
         if not operation.get("summary") or _is_auto_summary(operation):
@@ -253,13 +244,7 @@ def test_every_api_operation_has_a_written_summary_and_a_tag(spec: dict[str, Any
         f"{m.upper()} {p}" for m, p, op in _operations(spec) if p.startswith(API) and not op.get("tags")
     ]
     assert untagged == []
-    problems = _summary_problems(spec, pending=False)
-    assert not problems, "\n".join(problems)
-
-
-@pytest.mark.xfail(strict=True, reason=PENDING_SUMMARY_REASON)
-def test_pending_operations_have_a_written_summary(spec: dict[str, Any]) -> None:
-    problems = _summary_problems(spec, pending=True)
+    problems = _summary_problems(spec)
     assert not problems, "\n".join(problems)
 
 
@@ -319,7 +304,6 @@ def test_documented_error_examples_are_valid_envelopes(spec: dict[str, Any]) -> 
         ErrorEnvelope.model_validate(example)
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING_ERRORS_REASON + "; until then FastAPI adds its own 422 shape")
 def test_fastapi_validation_shape_is_not_advertised(spec: dict[str, Any]) -> None:
     """Our handler answers 422 with the envelope; the document must not promise FastAPI's ``detail`` list."""
     assert "HTTPValidationError" not in spec["components"]["schemas"]
@@ -328,17 +312,7 @@ def test_fastapi_validation_shape_is_not_advertised(spec: dict[str, Any]) -> Non
 def test_api_operations_document_the_errors_they_answer(spec: dict[str, Any]) -> None:
     problems = [
         problem
-        for method, path, operation in _api_operations(spec, pending=False)
-        for problem in _error_problems(method, path, operation)
-    ]
-    assert not problems, "\n".join(problems)
-
-
-@pytest.mark.xfail(strict=True, reason=PENDING_ERRORS_REASON)
-def test_pending_operations_document_the_errors_they_answer(spec: dict[str, Any]) -> None:
-    problems = [
-        problem
-        for method, path, operation in _api_operations(spec, pending=True)
+        for method, path, operation in _api_operations(spec)
         for problem in _error_problems(method, path, operation)
     ]
     assert not problems, "\n".join(problems)
