@@ -9,16 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Insert, Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from coordinator.bus.models import OutboxEvent
-from coordinator.bus.outbox import RELAY_KICK_KEY
 from coordinator.clock import Clock
-from coordinator.db import is_postgres, on_commit
+from coordinator.db import is_postgres
 from coordinator.errors import Conflict, Invalid, NotFound, not_found
 from coordinator.events.models import (
     LIVE_SIGNUP_STATUSES,
@@ -40,13 +38,14 @@ from coordinator.events.signup_rules import (
     pick_role,
 )
 from coordinator.events.waitlist import (
+    SIGNUP_COLUMNS,
     claim_arrival,
     demote_latest_confirmed,
     emit_signup,
     fill_free_places,
     invited_count,
     lock_role,
-    signup_payload,
+    write_signup,
 )
 from coordinator.pagination import paginate
 from coordinator.people.models import Person
@@ -65,7 +64,7 @@ class Admission:
     person: Person
     arrival: int  # the waitlist number, should the person have to wait
     invited: int = 0  # the role's unanswered invitations, counted under its lock
-    signup_id: int | None = None  # reserved for the new sign-up (PostgreSQL, when asked for)
+    signup_id: int | None = None  # reserved under the role's lock (PostgreSQL, when asked for)
 
 
 @dataclass
@@ -94,9 +93,8 @@ async def load_event(session: AsyncSession, event_id: int, *, for_update: bool =
 _EVENTS: Table = Event.__table__  # type: ignore[assignment]  # mapped to a Table
 _ROLES: Table = EventRole.__table__  # type: ignore[assignment]
 _PEOPLE: Table = Person.__table__  # type: ignore[assignment]
-_SIGNUPS: Table = Signup.__table__  # type: ignore[assignment]
 _STATIONS: Table = Station.__table__  # type: ignore[assignment]
-_OUTBOX: Table = OutboxEvent.__table__  # type: ignore[assignment]
+_SIGNUPS: Table = Signup.__table__  # type: ignore[assignment]
 
 # Prebuilt Core statements of the sign-up path (compiled once, cached): loading ORM objects through
 # the unit of work cost several times the database's own time per statement, and under contention
@@ -108,55 +106,15 @@ _READ_EVENT = (
     .where(_EVENTS.c.id == bindparam("event_id"))
     .order_by(_ROLES.c.position)
 )
-# An uncorrelated scalar subquery runs once per statement, not once per role row.
-_READ_EVENT_RESERVING_ID = _READ_EVENT.add_columns(
-    select(func.nextval(func.pg_get_serial_sequence("signups", "id"))).scalar_subquery().label("signup_id")
-)
 _LOCK_PERSON = select(_PEOPLE).where(_PEOPLE.c.id == bindparam("person_id")).with_for_update()
-_SIGNUP_COLUMNS = tuple(column.key for column in _SIGNUPS.c if column.key != "id")
 _INSERT_SIGNUP = (
-    insert(_SIGNUPS)
-    .values({column: bindparam(column) for column in _SIGNUP_COLUMNS})
-    .returning(_SIGNUPS.c.id)
+    insert(_SIGNUPS).values({column: bindparam(column) for column in SIGNUP_COLUMNS}).returning(_SIGNUPS.c.id)
 )
 _COUNT_CONFIRMED = (
     update(_ROLES)
     .where(_ROLES.c.id == bindparam("role_id"))
     .values(confirmed_count=_ROLES.c.confirmed_count + 1)
 )
-
-
-def _write_statement(*, counted: bool) -> Insert:
-    """``WITH new_signup AS (INSERT INTO signups …)[, counted AS (UPDATE event_roles …)]
-    INSERT INTO outbox_events …``: parameters ``s_<column>`` and ``o_<column>``."""
-    new_signup = insert(_SIGNUPS).values(
-        {key: bindparam(f"s_{key}", type_=_SIGNUPS.c[key].type) for key in ("id", *_SIGNUP_COLUMNS)}
-    )
-    statement = insert(_OUTBOX).values(
-        {key: bindparam(f"o_{key}", type_=_OUTBOX.c[key].type) for key in _OUTBOX_COLUMNS}
-    )
-    statement = statement.add_cte(new_signup.cte("new_signup"))
-    if counted:
-        count = (
-            update(_ROLES)
-            .where(_ROLES.c.id == bindparam("s_role_id"))
-            .values(confirmed_count=_ROLES.c.confirmed_count + 1)
-        )
-        statement = statement.add_cte(count.cte("counted"))
-    return statement
-
-
-_OUTBOX_COLUMNS = (
-    "event_type",
-    "aggregate_type",
-    "aggregate_id",
-    "station_id",
-    "payload",
-    "occurred_at",
-    "fanned_out",
-)
-_WRITE_COUNTED = _write_statement(counted=True)
-_WRITE_WAITING = _write_statement(counted=False)
 
 
 async def admit(
@@ -172,9 +130,12 @@ async def admit(
 
     Four statements: the event with its roles (no lock), the role's lock and arrival number, the
     person's lock, then (under both locks) the person's commitments with the role's invitations."""
-    event, zone, roles, signup_id = await _read_event(session, event_id, reserve_id=reserve_id)
+    event, zone, roles = await _read_event(session, event_id)
     check_event_open(event, clock.now())
-    role, arrival = await claim_arrival(session, pick_role(roles, role_id))
+    reserve = reserve_id and is_postgres(session)
+    role, arrival, signup_id = await claim_arrival(
+        session, pick_role(roles, role_id), reserve_signup_id=reserve
+    )
     person = await _lock_person(session, person_id, with_terms=bool(role.skills or role.languages))
     check_person_fits(event, role, person)
     commitments, invited = await commitments_and_invited(session, person.id, event, zone, role.id)
@@ -184,21 +145,16 @@ async def admit(
     return Admission(event, zone, role, person, arrival, invited, signup_id)
 
 
-async def _read_event(
-    session: AsyncSession, event_id: int, *, reserve_id: bool
-) -> tuple[Event, str, list[RoleRef], int | None]:
+async def _read_event(session: AsyncSession, event_id: int) -> tuple[Event, str, list[RoleRef]]:
     """The event (a plain instance outside the session: read, never changed here), its station's
-    time zone and its roles in order, in one statement; on PostgreSQL, if asked, also a new
-    sign-up id, so that the writes under the role's lock can go in one statement."""
-    reserve = reserve_id and is_postgres(session)
-    statement = _READ_EVENT_RESERVING_ID if reserve else _READ_EVENT
-    rows = (await session.execute(statement, {"event_id": event_id})).all()
+    time zone and its roles in order, in one statement."""
+    rows = (await session.execute(_READ_EVENT, {"event_id": event_id})).all()
     if not rows:
         raise not_found("活动", "event", event_id)
     first = rows[0]._mapping
     event = Event(**{column.key: first[column] for column in _EVENTS.c})
     roles = [RoleRef(row.role_id, row.role_name) for row in rows if row.role_id is not None]
-    return event, first["timezone"], roles, first["signup_id"] if reserve else None
+    return event, first["timezone"], roles
 
 
 async def _lock_person(session: AsyncSession, person_id: int, *, with_terms: bool) -> Person:
@@ -265,14 +221,14 @@ async def sign_up(
 ) -> Signup:
     """A confirmed place if the role has one free, else a waiting place at the end of its queue.
 
-    Six statements for a confirmed place, five for a waiting one (``admit``'s four, the INSERT,
-    the count for a confirmed place, the outbox row): see ``tests/api/test_signup_statements.py``."""
+    Five statements on PostgreSQL (``admit``'s four, then the sign-up, the role's count and the
+    outbox row in one); SQLite writes those one by one: see ``tests/api/test_signup_statements.py``."""
     admission = await admit(
         session, clock, event_id=event_id, person_id=person_id, role_id=role_id, reserve_id=True
     )
     role = admission.role
     now = clock.now()
-    values: dict[str, Any] = dict.fromkeys(_SIGNUP_COLUMNS)
+    values: dict[str, Any] = dict.fromkeys(SIGNUP_COLUMNS)
     values.update(
         event_id=event_id, role_id=role.id, person_id=person_id, source=source, created_at=now, updated_at=now
     )
@@ -285,7 +241,11 @@ async def sign_up(
     if admission.signup_id is not None:
         signup = Signup(id=admission.signup_id, **values)
         make_transient_to_detached(signup)
-        await write_signup(session, clock, signup, kind, admission.event.station_id, counted=confirmed)
+        try:
+            await write_signup(session, clock, signup, kind, admission.event.station_id, counted=confirmed)
+        except IntegrityError as exc:
+            _refuse_duplicate(exc, event_id, person_id)
+            raise
     else:
         signup = await _insert_signup(session, values)
         if confirmed:
@@ -295,35 +255,6 @@ async def sign_up(
         # The role stays in the session: keep its count as stored, without a flush of its own.
         set_committed_value(role, "confirmed_count", role.confirmed_count + 1)
     return signup
-
-
-async def write_signup(
-    session: AsyncSession, clock: Clock, signup: Signup, kind: str, station_id: int, *, counted: bool
-) -> None:
-    """PostgreSQL: the sign-up, the role's count (if ``counted``) and the outbox row ``emit`` would
-    write, in one statement (data-modifying CTEs): these writes happen under the role's lock, so
-    every round trip saved there is saved for every sign-up queued behind it."""
-    await session.flush()  # anything pending goes first, as ``emit`` does
-    payload = signup_payload(signup, source=signup.source)
-    outbox = {
-        "event_type": kind,
-        "aggregate_type": "signup",
-        "aggregate_id": signup.id,
-        "station_id": station_id,
-        "payload": payload,
-        "occurred_at": clock.now(),
-        "fanned_out": False,
-    }
-    values = {f"s_{key}": getattr(signup, key) for key in ("id", *_SIGNUP_COLUMNS)}
-    values.update({f"o_{key}": value for key, value in outbox.items()})
-    try:
-        await session.execute(_WRITE_COUNTED if counted else _WRITE_WAITING, values)
-    except IntegrityError as exc:
-        _refuse_duplicate(exc, signup.event_id, signup.person_id)
-        raise
-    kick = session.sync_session.info.get(RELAY_KICK_KEY)
-    if kick is not None:
-        on_commit(session, kick)
 
 
 async def cancel_signup(session: AsyncSession, clock: Clock, *, event_id: int, person_id: int) -> Signup:

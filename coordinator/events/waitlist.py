@@ -23,11 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Insert, Table, bindparam, func, insert, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.bus.outbox import emit
+from coordinator.bus.models import OutboxEvent
+from coordinator.bus.outbox import RELAY_KICK_KEY, emit
 from coordinator.clock import Clock
+from coordinator.db import on_commit
 from coordinator.events.models import Event, EventRole, Signup, SignupStatus
 from coordinator.events.signup_rules import commitment_problem, load_commitments
 from coordinator.people.models import Person
@@ -45,20 +47,33 @@ async def lock_role(session: AsyncSession, role_id: int) -> EventRole:
     return role
 
 
-async def claim_arrival(session: AsyncSession, role_id: int) -> tuple[EventRole, int]:
+async def claim_arrival(
+    session: AsyncSession, role_id: int, *, reserve_signup_id: bool = False
+) -> tuple[EventRole, int, int | None]:
     """Lock the role and take an arrival number in one statement (no separate lock round trip).
 
     Answers the role as it now is and the number, which becomes the ``waitlist_seq`` if the person
-    has to wait; a confirmed arrival leaves a gap in the numbers, harmless since positions are ranks."""
-    role = await session.scalar(
+    has to wait; a confirmed arrival leaves a gap in the numbers, harmless since positions are ranks.
+    With ``reserve_signup_id`` (PostgreSQL) also a new sign-up id, taken under the role's lock so
+    that a role's sign-up ids keep the order of arrival; the caller can then write the sign-up and
+    its outbox row in one statement."""
+    statement = (
         update(EventRole)
         .where(EventRole.id == role_id)
         .values(next_waitlist_seq=EventRole.next_waitlist_seq + 1)
-        .returning(EventRole),
-        execution_options={"synchronize_session": False, "populate_existing": True},
+        .returning(EventRole, _NEXT_SIGNUP_ID if reserve_signup_id else null())
     )
-    assert role is not None, f"role {role_id} vanished"
-    return role, role.next_waitlist_seq - 1
+    row = (
+        await session.execute(
+            statement, execution_options={"synchronize_session": False, "populate_existing": True}
+        )
+    ).first()
+    assert row is not None, f"role {role_id} vanished"
+    role, signup_id = row
+    return role, role.next_waitlist_seq - 1, signup_id
+
+
+_NEXT_SIGNUP_ID = func.nextval(func.pg_get_serial_sequence("signups", "id"))
 
 
 async def lock_people(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, int | None]:
@@ -131,6 +146,45 @@ async def waitlist_positions(session: AsyncSession, role_ids: Sequence[int]) -> 
     return positions
 
 
+_ROLES: Table = EventRole.__table__  # type: ignore[assignment]  # mapped to a Table
+_SIGNUPS: Table = Signup.__table__  # type: ignore[assignment]
+_OUTBOX: Table = OutboxEvent.__table__  # type: ignore[assignment]
+SIGNUP_COLUMNS = tuple(column.key for column in _SIGNUPS.c if column.key != "id")
+
+
+def _write_statement(*, counted: bool) -> Insert:
+    """``WITH new_signup AS (INSERT INTO signups …)[, counted AS (UPDATE event_roles …)]
+    INSERT INTO outbox_events …``: parameters ``s_<column>`` and ``o_<column>``."""
+    new_signup = insert(_SIGNUPS).values(
+        {key: bindparam(f"s_{key}", type_=_SIGNUPS.c[key].type) for key in ("id", *SIGNUP_COLUMNS)}
+    )
+    statement = insert(_OUTBOX).values(
+        {key: bindparam(f"o_{key}", type_=_OUTBOX.c[key].type) for key in _OUTBOX_COLUMNS}
+    )
+    statement = statement.add_cte(new_signup.cte("new_signup"))
+    if counted:
+        count = (
+            update(_ROLES)
+            .where(_ROLES.c.id == bindparam("s_role_id"))
+            .values(confirmed_count=_ROLES.c.confirmed_count + 1)
+        )
+        statement = statement.add_cte(count.cte("counted"))
+    return statement
+
+
+_OUTBOX_COLUMNS = (
+    "event_type",
+    "aggregate_type",
+    "aggregate_id",
+    "station_id",
+    "payload",
+    "occurred_at",
+    "fanned_out",
+)
+_WRITE_COUNTED = _write_statement(counted=True)
+_WRITE_WAITING = _write_statement(counted=False)
+
+
 def signup_payload(signup: Signup, **extra: str | int | None) -> dict[str, str | int | None]:
     return {
         "signup_id": signup.id,
@@ -159,6 +213,32 @@ async def emit_signup(
         station_id=station_id,
         payload=signup_payload(signup, **extra),
     )
+
+
+async def write_signup(
+    session: AsyncSession, clock: Clock, signup: Signup, kind: str, station_id: int, *, counted: bool
+) -> None:
+    """PostgreSQL: the sign-up, the role's count (if ``counted``) and the outbox row ``emit`` would
+    write, in one statement (data-modifying CTEs): these writes happen under the role's lock, so
+    every round trip saved there is saved for every sign-up queued behind it. A duplicate live
+    sign-up raises the ``IntegrityError`` of the partial unique index, as a flush would."""
+    await session.flush()  # anything pending goes first, as ``emit`` does
+    payload = signup_payload(signup, source=signup.source)
+    outbox = {
+        "event_type": kind,
+        "aggregate_type": "signup",
+        "aggregate_id": signup.id,
+        "station_id": station_id,
+        "payload": payload,
+        "occurred_at": clock.now(),
+        "fanned_out": False,
+    }
+    values = {f"s_{key}": getattr(signup, key) for key in ("id", *SIGNUP_COLUMNS)}
+    values.update({f"o_{key}": value for key, value in outbox.items()})
+    await session.execute(_WRITE_COUNTED if counted else _WRITE_WAITING, values)
+    kick = session.sync_session.info.get(RELAY_KICK_KEY)
+    if kick is not None:
+        on_commit(session, kick)
 
 
 async def fill_free_places(
