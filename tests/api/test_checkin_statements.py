@@ -4,15 +4,12 @@ account checks the check-in now makes itself instead of the bearer dependency.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.attendance.models import Attendance
@@ -20,7 +17,7 @@ from coordinator.auth.models import User
 from coordinator.clock import FixedClock
 from tests.api.attendance_world import AttendanceWorld, make_world
 from tests.conftest import START
-from tests.stored import count_rows
+from tests.stored import count_rows, statements_of, verbs
 
 
 @pytest.fixture
@@ -28,38 +25,6 @@ async def world(
     app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
 ) -> AttendanceWorld:
     return await make_world(app, sessionmaker, clock)
-
-
-@contextmanager
-def statements_of(app: FastAPI) -> Iterator[list[str]]:
-    """The SQL statements the app sends while the block runs; BEGIN is left out (SQLite's
-    ``BEGIN IMMEDIATE`` goes through the cursor, PostgreSQL's does not)."""
-    seen: list[str] = []
-    engine = app.state.engine.sync_engine
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if not statement.lstrip().upper().startswith("BEGIN"):
-            seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
-def _verbs(statements: list[str]) -> list[str]:
-    """``INSERT INTO attendance`` / ``SELECT … FROM users`` → a short readable list for asserts."""
-    verbs = []
-    for statement in statements:
-        words = statement.split()
-        if words[0] == "INSERT":
-            verbs.append(f"INSERT {words[2]}")
-        elif words[0] == "UPDATE":
-            verbs.append(f"UPDATE {words[1]}")
-        else:
-            verbs.append(words[0])
-    return verbs
 
 
 async def _code(client: httpx.AsyncClient, world: AttendanceWorld) -> str:
@@ -79,7 +44,7 @@ async def test_a_checkin_is_one_select_and_two_inserts_and_a_rescan_writes_nothi
             response = await client.post("/api/v1/checkins", json={"token": token}, headers=world.alice_login)
         assert response.status_code == 200, response.text
         assert response.json()["attendance"]["person_name"] == "杨秀英"
-        return response.json()["action"], _verbs(statements)
+        return response.json()["action"], verbs(statements)
 
     # Account, person, event, station and sign-up in one SELECT; the row; its outbox event.
     assert await scan() == ("checked_in", ["SELECT", "INSERT attendance", "INSERT outbox_events"])

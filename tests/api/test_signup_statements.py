@@ -5,14 +5,10 @@ statement; SQLite, which has no data-modifying CTEs, in one each."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.clock import FixedClock
@@ -20,36 +16,12 @@ from coordinator.errors import CoordinatorError
 from coordinator.events.models import SignupSource, SignupStatus
 from coordinator.events.signups import sign_up
 from tests.api.signup_world import World, make_world
+from tests.stored import statements_of, verbs
 
 
 @pytest.fixture
 async def world(app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock) -> World:
     return await make_world(app, sessionmaker, clock)
-
-
-@contextmanager
-def statements_of(app: FastAPI) -> Iterator[list[str]]:
-    """Each statement sent while the block runs, as its verb and table (BEGIN left out: SQLite's
-    ``BEGIN IMMEDIATE`` goes through the cursor, PostgreSQL's does not)."""
-    seen: list[str] = []
-    engine = app.state.engine.sync_engine
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        words = statement.split()
-        if words[0].upper() == "BEGIN":
-            return
-        if words[0] == "INSERT":
-            seen.append(f"INSERT {words[2]}")
-        elif words[0] == "UPDATE":
-            seen.append(f"UPDATE {words[1]}")
-        else:
-            seen.append(words[0])
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def _sign_up(
@@ -64,7 +36,7 @@ async def _sign_up(
             signup = await sign_up(
                 session, clock, event_id=event_id, person_id=person_id, role_id=None, source=SignupSource.self
             )
-    return signup.status, statements
+    return signup.status, verbs(statements)
 
 
 def _is_postgres(app: FastAPI) -> bool:
