@@ -12,8 +12,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COORDINATOR_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./coordinator.db"
-    # Signs bearer tokens, calendar-feed tokens and check-in codes. The development default is
-    # refused by `serve` unless `debug` is on, so a production instance cannot run with it.
+    # Signs bearer tokens, calendar-feed tokens, links and check-in codes. `serve` warns while it
+    # is the development default, so that `make run` works at once but nobody misses it.
     secret_key: SecretStr = SecretStr("development-secret-change-me")
     debug: bool = False
     access_token_minutes: int = Field(default=60 * 12, gt=0)
