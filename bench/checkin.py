@@ -35,7 +35,6 @@ import httpx
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -48,7 +47,7 @@ from coordinator.auth.service import issue_access_token
 from coordinator.clock import FixedClock
 from coordinator.db import create_engine, create_sessionmaker, transaction
 from coordinator.events.models import Event, EventRole, EventStatus, Signup, SignupSource, SignupStatus
-from coordinator.migrate import upgrade
+from coordinator.migrate import asyncpg_dsn, fresh_database
 from coordinator.observability.logging import configure_logging
 from coordinator.people.models import Person
 from coordinator.settings import Settings
@@ -81,32 +80,17 @@ class Seed:
     volunteers: list[tuple[int, User]]  # (person id, login)
 
 
-def _dsn(url: str, database: str | None = None) -> str:
-    target = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        target = target.set(database=database)
-    return target.render_as_string(hide_password=False)
-
-
 async def _fresh_database(url: str) -> None:
-    name = make_url(url).database
-    connection = await asyncpg.connect(_dsn(url, "postgres"))
-    try:
-        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
+    """The service's schema, plus the one table the bare endpoint writes."""
+    await fresh_database(url)
     engine = create_engine(url)
     async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
         await connection.execute(
             text(
                 "CREATE TABLE bench_checkins"
                 " (id serial PRIMARY KEY, event_id int, person_id int, at timestamptz)"
             )
         )
-    await upgrade(engine)
     await engine.dispose()
 
 
@@ -216,7 +200,9 @@ class BareCheckin(BaseModel):
 def _bare_app(url: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.pool = await asyncpg.create_pool(_dsn(url), min_size=CONCURRENCY, max_size=CONCURRENCY)
+        app.state.pool = await asyncpg.create_pool(
+            asyncpg_dsn(url), min_size=CONCURRENCY, max_size=CONCURRENCY
+        )
         yield
         await app.state.pool.close()
 

@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +28,7 @@ import coordinator.models  # noqa: F401
 from coordinator.clock import FixedClock
 from coordinator.db import Base, create_engine, create_sessionmaker, transaction
 from coordinator.demo import loader
-from coordinator.migrate import upgrade
+from coordinator.migrate import fresh_database, upgrade
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/coord_bench_demo"
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
@@ -61,21 +60,11 @@ def _remove_sqlite_files(path: str) -> None:
 
 
 async def _fresh(url: str) -> None:
-    if url.startswith("sqlite"):
-        _remove_sqlite_files(str(make_url(url).database))
-    engine = create_engine(url)
     if url.startswith("postgresql"):
-        import asyncpg
-
-        target = make_url(url)
-        admin = target.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-        connection = await asyncpg.connect(admin)
-        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", target.database):
-            await connection.execute(f'CREATE DATABASE "{target.database}"')
-        await connection.close()
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
+        await fresh_database(url)
+        return
+    _remove_sqlite_files(str(make_url(url).database))
+    engine = create_engine(url)
     await upgrade(engine)
     await engine.dispose()
 

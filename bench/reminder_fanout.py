@@ -32,14 +32,13 @@ from typing import Any
 
 import asyncpg
 import httpx
-from sqlalchemy import insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import coordinator.models  # noqa: F401
 from coordinator.db import create_engine, create_sessionmaker, transaction
-from coordinator.migrate import upgrade
+from coordinator.migrate import asyncpg_dsn, fresh_database
 from coordinator.notify.models import Notification
 from coordinator.notify.rendering import render
 from coordinator.people.models import Person
@@ -115,29 +114,6 @@ def run_gateway(port: int) -> None:
 # --- database ------------------------------------------------------------------------------------
 
 
-def _dsn(url: str, database: str | None = None) -> str:
-    target = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        target = target.set(database=database)
-    return target.render_as_string(hide_password=False)
-
-
-async def fresh_database(url: str) -> None:
-    name = make_url(url).database
-    connection = await asyncpg.connect(_dsn(url, "postgres"))
-    try:
-        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    engine = create_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await upgrade(engine)
-    await engine.dispose()
-
-
 async def seed(url: str) -> None:
     """20,000 people with five reminders each, not yet due (``arm`` makes them due)."""
     now = datetime.now(UTC)
@@ -202,7 +178,7 @@ async def seed(url: str) -> None:
 
 async def reset(url: str) -> None:
     """Every reminder pending again and not yet due."""
-    connection = await asyncpg.connect(_dsn(url))
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         await connection.execute(
             "UPDATE notifications SET status = 'pending', attempts = 0, lease_until = NULL, sent_at = NULL,"
@@ -216,7 +192,7 @@ async def reset(url: str) -> None:
 
 async def arm(url: str) -> None:
     """All reminders fall due at this instant (the database's clock, as the workers read theirs)."""
-    connection = await asyncpg.connect(_dsn(url))
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         await connection.execute("UPDATE notifications SET due_at = now(), next_attempt_at = now()")
     finally:
@@ -249,7 +225,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def measure(url: str, processes: int, gateway_url: str, cpu: float) -> Result:
-    connection = await asyncpg.connect(_dsn(url))
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         row = await connection.fetchrow(
             "SELECT count(*) FILTER (WHERE status = 'sent') AS sent,"
@@ -322,7 +298,7 @@ _readers: set[asyncio.Task[bytes]] = set()
 
 
 async def drained(url: str) -> bool:
-    connection = await asyncpg.connect(_dsn(url))
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         left = await connection.fetchval(
             "SELECT count(*) FROM notifications WHERE status IN ('pending', 'sending')"

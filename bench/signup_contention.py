@@ -19,8 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -29,7 +28,7 @@ from coordinator.clock import FixedClock
 from coordinator.db import create_engine, create_sessionmaker, transaction
 from coordinator.events.models import Event, EventRole, EventStatus, Signup, SignupSource, SignupStatus
 from coordinator.events.signups import sign_up
-from coordinator.migrate import upgrade
+from coordinator.migrate import asyncpg_dsn, fresh_database
 from coordinator.people.models import Person
 from coordinator.stations.models import Station
 
@@ -51,29 +50,6 @@ class Run:
     @property
     def per_second(self) -> float:
         return REQUESTS / self.seconds
-
-
-def _dsn(url: str, database: str | None = None) -> str:
-    target = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        target = target.set(database=database)
-    return target.render_as_string(hide_password=False)
-
-
-async def _fresh_database(url: str) -> None:
-    name = make_url(url).database
-    connection = await asyncpg.connect(_dsn(url, "postgres"))
-    try:
-        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    engine = create_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await upgrade(engine)
-    await engine.dispose()
 
 
 async def _seed(url: str) -> tuple[list[int], list[int], list[int]]:
@@ -151,7 +127,7 @@ async def _through_service(url: str, event_id: int, person_ids: list[int]) -> Ru
 
 
 async def _bare_asyncpg(url: str, event_id: int, role_id: int, person_ids: list[int]) -> Run:
-    pool = await asyncpg.create_pool(_dsn(url), min_size=POOL, max_size=POOL)
+    pool = await asyncpg.create_pool(asyncpg_dsn(url), min_size=POOL, max_size=POOL)
 
     async def one(person_id: int) -> None:
         async with pool.acquire() as connection, connection.transaction():
@@ -188,7 +164,7 @@ async def _bare_asyncpg(url: str, event_id: int, role_id: int, person_ids: list[
 
 
 async def main(url: str) -> int:
-    await _fresh_database(url)
+    await fresh_database(url)
     people, roles, events = await _seed(url)
     await _through_service(url, events[0], people[:WARM_UP])
     await _bare_asyncpg(url, events[1], roles[1], people[:WARM_UP])

@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import coordinator.models  # noqa: F401
 from coordinator.db import create_engine, create_sessionmaker, transaction
-from coordinator.migrate import upgrade
+from coordinator.migrate import asyncpg_dsn, fresh_database
 from coordinator.stats.figures import Figures
 from coordinator.stats.rebuild import rebuild
 from coordinator.stats.service import Selection, participation
@@ -64,26 +64,9 @@ T0 = datetime(2021, 1, 1, tzinfo=UTC)
 STATUSES = ["present"] * 85 + ["late"] * 5 + ["absent"] * 5 + ["no_show"] * 5
 
 
-async def reset_database(url: str) -> None:
-    target = make_url(url)
-    admin_dsn = target.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(admin_dsn)
-    try:
-        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", target.database):
-            await connection.execute(f'CREATE DATABASE "{target.database}"')
-    finally:
-        await connection.close()
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await upgrade(engine)
-    await engine.dispose()
-
-
 async def load(url: str, rows: int) -> None:
     rng = random.Random(SEED)
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    dsn = asyncpg_dsn(url)
     conn = await asyncpg.connect(dsn)
     try:
         # A bulk load of generated, consistent rows: skip the foreign-key triggers, and build the
@@ -283,7 +266,7 @@ def _median_seconds(samples: list[float]) -> float:
 
 async def main(rows: int, url: str) -> None:
     print(f"stats bench: {rows:,} attendance rows into {make_url(url).database}")
-    await reset_database(url)
+    await fresh_database(url)
     started = time.perf_counter()
     await load(url, rows)
     print(f"load: {time.perf_counter() - started:.0f} s")
@@ -306,7 +289,7 @@ async def main(rows: int, url: str) -> None:
             await session.rollback()
     assert answer is not None
     assert answer.source == "rollup"
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    dsn = asyncpg_dsn(url)
     conn = await asyncpg.connect(dsn)
     baseline_times, expected = [], {}
     try:

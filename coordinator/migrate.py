@@ -1,4 +1,6 @@
-"""Running Alembic from code: the CLI, the tests and ``/readyz`` use these, never ``create_all``."""
+"""Running Alembic from code: the CLI, the tests and ``/readyz`` use these, never ``create_all``.
+
+``fresh_database`` gives the tests and the benchmarks an empty, migrated PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -8,8 +10,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from coordinator.db import create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -34,3 +39,42 @@ def head_revision() -> str | None:
 async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as connection:
         return await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+
+
+def asyncpg_dsn(url: str, database: str | None = None) -> str:
+    """The plain ``postgresql://`` address asyncpg takes for a SQLAlchemy URL (another database of
+    the same server when ``database`` is given)."""
+    target = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        target = target.set(database=database)
+    return target.render_as_string(hide_password=False)
+
+
+async def ensure_postgres_database(url: str) -> None:
+    """Create the database ``url`` names if the server lacks it (connecting to ``postgres``)."""
+    import asyncpg  # only PostgreSQL callers need the driver
+
+    name = make_url(url).database
+    connection = await asyncpg.connect(asyncpg_dsn(url, "postgres"))
+    try:
+        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+async def empty_public_schema(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+
+
+async def fresh_database(url: str) -> None:
+    """An empty PostgreSQL database at ``url``, created if missing, migrated to head."""
+    await ensure_postgres_database(url)
+    engine = create_engine(url)
+    try:
+        await empty_public_schema(engine)
+        await upgrade(engine)
+    finally:
+        await engine.dispose()

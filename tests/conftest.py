@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from coordinator.app import create_app
 from coordinator.clock import FixedClock
 from coordinator.db import create_engine
-from coordinator.migrate import upgrade
+from coordinator.migrate import fresh_database, upgrade
 from coordinator.models import Base
 from coordinator.settings import Settings
 
@@ -64,31 +64,6 @@ def _run(coroutine: Coroutine[Any, Any, None]) -> None:
         executor.submit(asyncio.run, coroutine).result()
 
 
-async def _ensure_pg_database(url: str) -> None:
-    """Create the test database if it is missing (connecting to the server's ``postgres`` db)."""
-    import asyncpg
-
-    target = make_url(url)
-    dsn = target.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(dsn)
-    try:
-        exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", target.database)
-        if not exists:
-            await connection.execute(f'CREATE DATABASE "{target.database}"')
-    finally:
-        await connection.close()
-
-
-async def _migrate_fresh_pg(url: str) -> None:
-    await _ensure_pg_database(url)
-    engine = create_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await upgrade(engine)
-    await engine.dispose()
-
-
 async def _migrate_sqlite(path: Path) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     await upgrade(engine)
@@ -106,7 +81,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pg_migrated() -> str:
     assert PG_URL is not None
     # CI sets the URL on purpose: an unreachable server must fail the run, not skip it.
-    _run(_migrate_fresh_pg(PG_URL))
+    _run(fresh_database(PG_URL))
     return PG_URL
 
 

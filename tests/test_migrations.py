@@ -10,14 +10,21 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from coordinator.db import create_engine
-from coordinator.migrate import alembic_config, current_revision, head_revision, upgrade
+from coordinator.migrate import (
+    alembic_config,
+    current_revision,
+    empty_public_schema,
+    ensure_postgres_database,
+    head_revision,
+    upgrade,
+)
 from coordinator.models import Base
-from tests.conftest import BACKENDS, PG_URL, _ensure_pg_database
+from tests.conftest import BACKENDS, PG_URL
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -49,11 +56,9 @@ async def scratch_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
         assert PG_URL is not None
         url = make_url(PG_URL)
         scratch = url.set(database=f"{url.database}_migrations").render_as_string(hide_password=False)
-        await _ensure_pg_database(scratch)
+        await ensure_postgres_database(scratch)
         engine = create_engine(scratch)
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
+        await empty_public_schema(engine)
     yield engine
     await engine.dispose()
 
