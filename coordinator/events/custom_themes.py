@@ -11,7 +11,7 @@ from coordinator.db import flush_or_raise
 from coordinator.errors import Conflict
 from coordinator.events.models import CustomTheme
 from coordinator.events.rules import check_categories, check_roles
-from coordinator.events.schemas import RoleIn, ThemeCreate, ThemeOut, role_dicts
+from coordinator.events.schemas import ThemeCreate, ThemeOut, role_dicts, theme_roles
 from coordinator.events.themes import BUILTIN_THEMES, Theme, theme_from_row
 from coordinator.people.vocabularies import load_vocabulary
 from coordinator.stations.service import get_station
@@ -23,7 +23,7 @@ def theme_out(theme: Theme) -> ThemeOut:
         name_zh=theme.name_zh,
         name_en=theme.name_en,
         duration_minutes=theme.duration_minutes,
-        roles=[RoleIn.model_validate(role.as_dict()) for role in theme.roles],
+        roles=theme_roles(theme),
         reminder_offsets=list(theme.reminder_offsets),
         target_categories=list(theme.target_categories),
         color=theme.color,

@@ -20,6 +20,7 @@ from pydantic import (
 
 from coordinator.events.durations import check_offsets
 from coordinator.events.models import EventStatus
+from coordinator.events.themes import Theme
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 RoleName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
@@ -351,3 +352,8 @@ class CalendarTokenOut(BaseModel):
 
 def role_dicts(roles: list[RoleIn]) -> list[dict[str, Any]]:
     return [role.model_dump(exclude={"id"}) for role in roles]
+
+
+def theme_roles(theme: Theme) -> list[RoleIn]:
+    """A theme's default roles, as an event or a series takes them when it names none."""
+    return [RoleIn.model_validate(template.as_dict()) for template in theme.roles]

@@ -18,7 +18,7 @@ from coordinator.clock import Clock
 from coordinator.errors import Conflict, not_found
 from coordinator.events import festivals, materialize
 from coordinator.events.models import Event, EventSeries
-from coordinator.events.schemas import RoleIn, role_dicts
+from coordinator.events.schemas import RoleIn, role_dicts, theme_roles
 from coordinator.events.series_rules import check_series_rule
 from coordinator.events.series_schemas import SeriesCreate, SeriesUpdate
 from coordinator.events.service import check_categories, check_organization, check_roles
@@ -52,9 +52,7 @@ async def create_series(
     theme = await resolve_theme(session, station_id=data.station_id, code=data.theme)
     if data.organization_id is not None:
         await check_organization(session, station_id=data.station_id, organization_id=data.organization_id)
-    roles = (
-        data.roles if data.roles is not None else [RoleIn.model_validate(r.as_dict()) for r in theme.roles]
-    )
+    roles = data.roles if data.roles is not None else theme_roles(theme)
     now = clock.now()
     series = EventSeries(
         station_id=data.station_id,

@@ -34,8 +34,8 @@ from coordinator.events.rules import (
     check_roles,
     check_times,
 )
-from coordinator.events.schemas import EventCreate, EventUpdate, RoleIn, RolePatch
-from coordinator.events.themes import Theme, resolve_theme
+from coordinator.events.schemas import EventCreate, EventUpdate, RoleIn, RolePatch, theme_roles
+from coordinator.events.themes import resolve_theme
 from coordinator.events.waitlist import fill_free_places, invited_count
 from coordinator.pagination import paginate
 from coordinator.people.vocabularies import load_vocabulary
@@ -88,7 +88,7 @@ async def create_event(
     vocabulary = await load_vocabulary(session=session, station_id=data.station_id)
     ends_at = data.ends_at or data.starts_at + timedelta(minutes=theme.duration_minutes)
     check_times(data.starts_at, ends_at)
-    roles = data.roles if data.roles is not None else _theme_roles(theme)
+    roles = data.roles if data.roles is not None else theme_roles(theme)
     check_roles(vocabulary, roles)
     capacity = check_capacity(data.capacity, roles)
     if data.organization_id is not None:
@@ -140,10 +140,6 @@ async def create_event(
         payload={**event_payload(event), "theme": event.theme, "series_id": series_id},
     )
     return event
-
-
-def _theme_roles(theme: Theme) -> list[RoleIn]:
-    return [RoleIn.model_validate(template.as_dict()) for template in theme.roles]
 
 
 def _role_row(position: int, role: RoleIn) -> EventRole:
