@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Protocol
 
 
@@ -27,3 +27,8 @@ class FixedClock:
 
     def set(self, instant: datetime) -> None:
         self._instant = instant.astimezone(UTC)
+
+
+def local_or_none(instant: datetime | None, zone: tzinfo) -> datetime | None:
+    """A stored UTC instant as the station's wall-clock time; answers keep absent times absent."""
+    return instant.astimezone(zone) if instant is not None else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -11,12 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.attendance.models import Attendance, AttendanceAudit
 from coordinator.attendance.schemas import AttendanceOut, AuditOut
+from coordinator.clock import local_or_none
 from coordinator.people.models import Person
 from coordinator.people.shaping import station_zones
-
-
-def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:
-    return value.astimezone(zone) if value is not None else None
 
 
 async def attendance_out(session: AsyncSession, rows: Sequence[Attendance]) -> list[AttendanceOut]:
@@ -41,8 +37,8 @@ def attendance_row_out(row: Attendance, person_name: str, zone: ZoneInfo) -> Att
         status=row.status,
         method=row.method,
         walk_in=row.walk_in,
-        checked_in_at=_local(row.checked_in_at, zone),
-        checked_out_at=_local(row.checked_out_at, zone),
+        checked_in_at=local_or_none(row.checked_in_at, zone),
+        checked_out_at=local_or_none(row.checked_out_at, zone),
         minutes=row.minutes,
         hours=round(row.minutes / 60, 2),
         minutes_overridden=row.minutes_overridden,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.clock import Clock
+from coordinator.clock import Clock, local_or_none
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES
 from coordinator.events import series as service
@@ -41,7 +41,7 @@ def series_out(series: EventSeries, zone: ZoneInfo, upcoming: list[OccurrenceOut
         target_categories=series.target_categories,
         publish=series.publish,
         is_active=series.is_active,
-        materialized_until=series.materialized_until.astimezone(zone) if series.materialized_until else None,
+        materialized_until=local_or_none(series.materialized_until, zone),
         created_at=series.created_at.astimezone(zone),
         updated_at=series.updated_at.astimezone(zone),
         upcoming=upcoming or [],

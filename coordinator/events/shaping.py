@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
+from coordinator.clock import local_or_none
 from coordinator.events.holidays import holiday_on
 from coordinator.events.models import Event
 from coordinator.events.schemas import EventOut, RoleOut
@@ -48,7 +49,7 @@ def event_out(event: Event, zone: ZoneInfo, waitlisted: Mapping[int, int]) -> Ev
         sequence=event.sequence,
         created_at=event.created_at.astimezone(zone),
         updated_at=event.updated_at.astimezone(zone),
-        published_at=event.published_at.astimezone(zone) if event.published_at else None,
-        cancelled_at=event.cancelled_at.astimezone(zone) if event.cancelled_at else None,
-        completed_at=event.completed_at.astimezone(zone) if event.completed_at else None,
+        published_at=local_or_none(event.published_at, zone),
+        cancelled_at=local_or_none(event.cancelled_at, zone),
+        completed_at=local_or_none(event.completed_at, zone),
     )

@@ -3,7 +3,6 @@ a volunteer may sign up and cancel only themselves. Invitation links need no log
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -12,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import STAFF_ROLES, Principal
+from coordinator.clock import local_or_none
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES, Forbidden, error_responses, not_found
 from coordinator.events import invitations, signups
@@ -31,10 +31,6 @@ from coordinator.pagination import CursorQuery, LimitQuery, Page
 from coordinator.people.models import Person
 
 router = APIRouter(tags=["sign-ups"], responses=ERROR_RESPONSES)
-
-
-def _local(instant: datetime | None, zone: str) -> datetime | None:
-    return instant.astimezone(ZoneInfo(zone)) if instant is not None else None
 
 
 async def _event_for(session: AsyncSession, principal: Principal, event_id: int) -> tuple[Event, str]:
@@ -92,9 +88,9 @@ def _shape(
         position=position,
         source=signup.source,
         created_at=signup.created_at.astimezone(ZoneInfo(zone)),
-        confirmed_at=_local(signup.confirmed_at, zone),
-        cancelled_at=_local(signup.cancelled_at, zone),
-        invitation_expires_at=_local(signup.invitation_expires_at, zone),
+        confirmed_at=local_or_none(signup.confirmed_at, ZoneInfo(zone)),
+        cancelled_at=local_or_none(signup.cancelled_at, ZoneInfo(zone)),
+        invitation_expires_at=local_or_none(signup.invitation_expires_at, ZoneInfo(zone)),
     )
 
 
@@ -253,7 +249,7 @@ async def _invitation_out(session: AsyncSession, signup: Signup) -> InvitationOu
         ends_at=event.ends_at.astimezone(ZoneInfo(zone)),
         location=event.location,
         role_name=next(r.name for r in event.roles if r.id == signup.role_id),
-        expires_at=_local(signup.invitation_expires_at, zone),
+        expires_at=local_or_none(signup.invitation_expires_at, ZoneInfo(zone)),
         position=await waitlist_position(session, signup),
     )
 

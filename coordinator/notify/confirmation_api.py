@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, Template
 from pydantic import ValidationError
 
+from coordinator.clock import local_or_none
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES, CoordinatorError, Invalid, Unauthorized, not_found
 from coordinator.events.models import Event
@@ -199,7 +200,7 @@ async def event_at_risk(
                 name=p.name,
                 phone=p.phone,
                 role=p.role,
-                confirmed_at=p.confirmed_at.astimezone(zone) if p.confirmed_at else None,
+                confirmed_at=local_or_none(p.confirmed_at, zone),
                 no_shows=p.no_shows,
             )
             for p in report.people
