@@ -4,8 +4,9 @@ two ``coordinator worker`` processes on PostgreSQL.
 Run: ``python bench/reminder_fanout.py [database_url]`` (default
 ``postgresql+asyncpg://postgres@127.0.0.1:5432/coord_bench_fanout``; the database is created if
 missing and its schema rebuilt). The workers are the real command with the Aliyun SMS channel
-(RPC-signed requests over httpx) pointed at the gateway, a separate process that answers ``OK``
-and counts every message by its ``OutId``. 20,000 people get five reminders each (within the
+(RPC-signed SendBatchSms and SendSms requests over httpx) pointed at the gateway, a separate
+process that answers ``OK`` and counts every message by its recipient and text, so a message
+sent twice shows, alone or in two batches. 20,000 people get five reminders each (within the
 default daily cap). For each run the workers start first; once they are up, one UPDATE makes all
 100,000 reminders due at that instant. Prints per run the throughput per process (goal ≥ 2,000/s),
 the p99 lateness (handed to the gateway − due time), duplicates at the gateway (must be 0) and
@@ -19,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
 import socket
 import sys
@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import asyncpg
 import httpx
@@ -57,17 +58,19 @@ CONCURRENCY = 25
 ACCESS_KEY_ID = "LTAI-bench"
 ACCESS_KEY_SECRET = "bench-secret"
 COORDINATOR = str(Path(sys.executable).parent / "coordinator")
-_OUT_ID = re.compile(rb"(?:^|&)OutId=(\d+)")
 
 
 # --- the gateway: its own process, so counting never competes with the workers' event loop ------
 
 
 class Gateway:
-    """A bare ASGI app: answers every SendSms with OK and counts messages by OutId."""
+    """A bare ASGI app: answers every SendSms and SendBatchSms with OK and counts each message by
+    what its recipient would read (phone and parameters: every reminder of the bench says
+    something of its own), so a message sent twice, alone or in two batches, shows."""
 
     def __init__(self) -> None:
-        self.counts: Counter[int] = Counter()
+        self.counts: Counter[tuple[str, str]] = Counter()
+        self.requests = 0
         self.first = 0.0
         self.last = 0.0
 
@@ -80,21 +83,19 @@ class Gateway:
                     "total": sum(self.counts.values()),
                     "distinct": len(self.counts),
                     "duplicates": sum(n - 1 for n in self.counts.values() if n > 1),
+                    "requests": self.requests,
                     "first": self.first,
                     "last": self.last,
                 }
             ).encode()
         elif scope["path"] == "/reset":
             self.counts.clear()
+            self.requests = 0
             self.first = self.last = 0.0
             body = b"{}"
         else:
-            match = _OUT_ID.search(scope["query_string"])
-            out_id = int(match.group(1)) if match else -1
-            self.counts[out_id] += 1
-            self.last = time.time()
-            self.first = self.first or self.last
-            body = b'{"RequestId":"r","Code":"OK","Message":"OK","BizId":"biz-%d"}' % out_id
+            self.count(await request_params(scope, receive))
+            body = b'{"RequestId":"r","Code":"OK","Message":"OK","BizId":"biz-%d"}' % self.requests
         await send(
             {
                 "type": "http.response.start",
@@ -103,6 +104,32 @@ class Gateway:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+    def count(self, params: dict[str, str]) -> None:
+        self.requests += 1
+        if params.get("Action") == "SendBatchSms":
+            phones, texts = json.loads(params["PhoneNumberJson"]), json.loads(params["TemplateParamJson"])
+            self.counts.update(
+                (phone, json.dumps(text, sort_keys=True)) for phone, text in zip(phones, texts, strict=True)
+            )
+        else:
+            self.counts[
+                (params["PhoneNumbers"], json.dumps(json.loads(params["TemplateParam"]), sort_keys=True))
+            ] += 1
+        self.last = time.time()
+        self.first = self.first or self.last
+
+
+async def request_params(scope: dict[str, Any], receive: Any) -> dict[str, str]:
+    """The RPC parameters of a GET (query) or POST (form body) request."""
+    if scope["method"] != "POST":
+        return dict(parse_qsl(scope["query_string"].decode()))
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return dict(parse_qsl(body.decode()))
 
 
 def run_gateway(port: int) -> None:
@@ -141,7 +168,7 @@ async def seed(url: str) -> None:
             )
             people = (await session.execute(select(Person.id, Person.phone).order_by(Person.id))).all()
             context = {
-                "title": "重阳节探访",
+                "name": "志愿者",
                 "time": "12月6日（周日）10:00",
                 "place": "村委会",
                 "phone": "08558888888",
@@ -150,6 +177,7 @@ async def seed(url: str) -> None:
                 rows = []
                 for n in range(start, min(start + 10_000, REMINDERS)):
                     person_id, phone = people[n % PEOPLE]
+                    title = f"重阳节探访（第{n // PEOPLE + 1}场）"  # each of a person's five says its own
                     key = f"reminder:e{n // PEOPLE}:p{person_id}:P1D"
                     rows.append(
                         {
@@ -166,7 +194,7 @@ async def seed(url: str) -> None:
                             "deadline": later + timedelta(days=1),
                             "attempts": 0,
                             "next_attempt_at": later,
-                            "payload": render("reminder", "sms", phone, {**context, "name": "志愿者"}),
+                            "payload": render("reminder", "sms", phone, {**context, "title": title}),
                             "created_at": now,
                             "updated_at": now,
                         }
@@ -207,6 +235,8 @@ class Result:
     duplicates: int
     delivered: int
     cpu_seconds: float  # of the worker processes together (user + system)
+    host_busy: float  # share of all the host's cores busy during the drain (0..1)
+    postgres_cores: float  # CPU-seconds of the PostgreSQL processes per second of the drain
 
     @property
     def per_process(self) -> float:
@@ -224,7 +254,46 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def measure(url: str, processes: int, gateway_url: str, cpu: float) -> Result:
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL server process (they share the host with the workers)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        if "(postgres)" in text:
+            fields = text.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+@dataclass(frozen=True)
+class HostSample:
+    """Busy and total jiffies of all cores (``/proc/stat``), and PostgreSQL's CPU time."""
+
+    busy: int
+    total: int
+    postgres: float
+    at: float
+
+    @classmethod
+    def now(cls) -> HostSample:
+        ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = ticks[3] + ticks[4]  # idle + iowait
+        return cls(
+            busy=sum(ticks) - idle, total=sum(ticks), postgres=postgres_cpu_seconds(), at=time.monotonic()
+        )
+
+    def since(self, start: HostSample) -> tuple[float, float]:
+        """(share of the host busy, PostgreSQL cores in use) between ``start`` and this sample."""
+        busy = (self.busy - start.busy) / max(self.total - start.total, 1)
+        return busy, (self.postgres - start.postgres) / max(self.at - start.at, 1e-9)
+
+
+async def measure(
+    url: str, processes: int, gateway_url: str, cpu: float, host: tuple[float, float]
+) -> Result:
     connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         row = await connection.fetchrow(
@@ -245,6 +314,8 @@ async def measure(url: str, processes: int, gateway_url: str, cpu: float) -> Res
         duplicates=int(stats["duplicates"]),
         delivered=int(stats["distinct"]),
         cpu_seconds=cpu,
+        host_busy=host[0],
+        postgres_cores=host[1],
     )
 
 
@@ -316,16 +387,18 @@ async def run(url: str, processes: int, gateway_url: str) -> Result:
     workers = list(await asyncio.gather(*(start_worker(env) for _ in range(processes))))
     try:
         idle = sum(cpu_seconds(worker.pid) for worker in workers)  # start-up is not the work
+        start = HostSample.now()
         await arm(url)
         while not await drained(url):  # noqa: ASYNC110  (the state is in the database)
             await asyncio.sleep(0.25)
+        host = HostSample.now().since(start)
         cpu = sum(cpu_seconds(worker.pid) for worker in workers) - idle
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
         for worker in workers:
             await worker.wait()
-    return await measure(url, processes, gateway_url, cpu)
+    return await measure(url, processes, gateway_url, cpu, host)
 
 
 def show(result: Result) -> None:
@@ -333,7 +406,8 @@ def show(result: Result) -> None:
         f"{result.processes} worker process(es): {result.delivered:,} reminders in {result.seconds:.1f} s = "
         f"{result.per_process:,.0f}/s per process (goal ≥ {GOAL_PER_PROCESS:,.0f}); "
         f"p99 lateness {result.p99_lateness:.2f} s; duplicates {result.duplicates}; "
-        f"{result.per_cpu_second:,.0f} per CPU-second of a worker"
+        f"{result.per_cpu_second:,.0f} per CPU-second of a worker; host {result.host_busy:.0%} busy "
+        f"of {os.cpu_count()} cores, PostgreSQL using {result.postgres_cores:.2f} of them"
     )
 
 

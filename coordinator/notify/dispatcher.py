@@ -5,7 +5,9 @@ Exactly-once, as far as providers allow:
   concurrent workers take disjoint rows (SQLite serializes writers with ``BEGIN IMMEDIATE``); each
   becomes ``sending`` with a lease and ``attempts + 1`` before the transaction commits. Only the
   worker that committed the claim sends the row.
-- Send: with no transaction open, bounded by ``notify_send_timeout_seconds``.
+- Send: with no transaction open, bounded by ``notify_send_timeout_seconds``. Where the provider
+  takes many messages in one request (Aliyun SendBatchSms), the claim also groups the rows into
+  batches and writes each batch's correlation id (``batch_id``) before any request leaves.
 - Record (a second short transaction): only if the row is still the attempt this worker claimed
   (same ``attempts``), so a late answer never overwrites a newer state.
 - A row still ``sending`` after its lease (the worker died mid-send) becomes ``unknown``, never
@@ -16,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import cast
 
@@ -28,6 +31,7 @@ from coordinator.clock import Clock
 from coordinator.db import is_postgres, transaction
 from coordinator.notify import policy
 from coordinator.notify.channels import Channel, OutboundMessage, SendOutcome, SendResult
+from coordinator.notify.channels.base import BatchingChannel
 from coordinator.notify.confirm_links import sendable_payload
 from coordinator.notify.metrics import NOTIFICATION_OUTCOMES
 from coordinator.notify.models import URGENT_REASONS, Notification, NotificationStatus
@@ -53,6 +57,10 @@ class Claim:
     attempts: int
     channel: str
     message: OutboundMessage
+    batch_id: int | None = None  # the first row's id when the row shares a provider request
+
+
+Batch = list[Claim]  # one provider request: a single claim, or several sharing a ``batch_id``
 
 
 async def dispatch_due(
@@ -74,16 +82,17 @@ async def dispatch_due(
     limit = asyncio.Semaphore(settings.notify_send_concurrency)
     chosen_rng = rng or _rng
 
-    async def send(claim: Claim) -> tuple[Claim, SendResult]:
+    async def send(batch: Batch) -> list[tuple[Claim, SendResult]]:
         async with limit:
-            return claim, await deliver(channels, claim.channel, claim.message, settings)
+            return list(zip(batch, await deliver_batch(channels, batch, settings), strict=True))
 
     async def one_round() -> int:
-        claims = await claim_due(sessionmaker, clock, settings)
-        if claims:
-            results = await asyncio.gather(*(send(claim) for claim in claims))
+        batches = await claim_due(sessionmaker, clock, settings, channels)
+        if batches:
+            sent = await asyncio.gather(*(send(batch) for batch in batches))
+            results = [pair for pairs in sent for pair in pairs]
             await record(sessionmaker, clock, settings, results, channels=channels, rng=chosen_rng)
-        return len(claims)
+        return sum(len(batch) for batch in batches)
 
     async def lane() -> int:
         handed = 0
@@ -98,6 +107,22 @@ async def dispatch_due(
     if first < settings.notify_batch_size:
         return first  # no backlog: one claim per tick, as the interval intends
     return first + sum(await asyncio.gather(*(lane() for _ in range(LANES))))
+
+
+async def deliver_batch(channels: dict[str, Channel], batch: Batch, settings: Settings) -> list[SendResult]:
+    first = batch[0]
+    channel = channels.get(first.channel)
+    if len(batch) == 1 or not isinstance(channel, BatchingChannel) or first.batch_id is None:
+        return [await deliver(channels, first.channel, first.message, settings)]
+    try:
+        async with asyncio.timeout(settings.notify_send_timeout_seconds):
+            return await channel.send_batch([claim.message for claim in batch], first.batch_id)
+    except TimeoutError:
+        result = SendResult.unknown("send_timeout", f"no answer in {settings.notify_send_timeout_seconds}s")
+    except Exception as exc:  # as in ``deliver``: the request may have left
+        log.exception("channel_send_failed", batch_id=first.batch_id, channel=first.channel)
+        result = SendResult.unknown("send_error", type(exc).__name__)
+    return [result] * len(batch)
 
 
 async def deliver(
@@ -117,8 +142,11 @@ async def deliver(
 
 
 async def claim_due(
-    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, settings: Settings
-) -> list[Claim]:
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    settings: Settings,
+    channels: dict[str, Channel],
+) -> list[Batch]:
     async with transaction(sessionmaker) as session:
         now = clock.now()
         await expire_leases(session, now)
@@ -154,21 +182,60 @@ async def claim_due(
             )
         if not claimed:
             return []
-        # One statement for the whole batch: the rows are locked by the SELECT above, so
-        # ``attempts + 1`` is the value read plus one.
-        await session.execute(
-            update(Notification)
-            .where(Notification.id.in_([row.id for row in claimed]))
-            .values(
-                status=Status.sending,
-                attempts=Notification.attempts + 1,
-                lease_until=now + timedelta(seconds=settings.notify_lease_seconds),
-                sent_at=now,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
+        batches = group_batches(
+            [Claim(row.id, row.attempts + 1, row.channel, message_of(row, settings)) for row in claimed],
+            channels,
         )
-        return [Claim(row.id, row.attempts + 1, row.channel, message_of(row, settings)) for row in claimed]
+        # One statement per provider request at most (singles share one): the rows are locked by
+        # the SELECT above, so ``attempts + 1`` is the value read plus one.
+        by_batch_id: dict[int | None, list[int]] = {}
+        for batch in batches:
+            by_batch_id.setdefault(batch[0].batch_id, []).extend(claim.id for claim in batch)
+        for batch_id, ids in by_batch_id.items():
+            await session.execute(
+                update(Notification)
+                .where(Notification.id.in_(ids))
+                .values(
+                    status=Status.sending,
+                    attempts=Notification.attempts + 1,
+                    lease_until=now + timedelta(seconds=settings.notify_lease_seconds),
+                    sent_at=now,
+                    updated_at=now,
+                    batch_id=batch_id,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        return batches
+
+
+def group_batches(claims: Sequence[Claim], channels: dict[str, Channel]) -> list[Batch]:
+    """Claims a batching channel can carry together, in batches of at most ``max_batch`` with
+    distinct recipients (a receipt names the batch and the phone); the rest one by one."""
+    batches: list[Batch] = []
+    grouped: dict[tuple[str, str], list[Batch]] = {}
+    for claim in claims:
+        channel = channels.get(claim.channel)
+        key = channel.batch_key(claim.message) if isinstance(channel, BatchingChannel) else None
+        if not isinstance(channel, BatchingChannel) or key is None:
+            batches.append([claim])
+            continue
+        candidates = grouped.setdefault((claim.channel, key), [])
+        batch = next((batch for batch in candidates if _takes(batch, claim, channel.max_batch)), None)
+        if batch is None:
+            candidates.append([claim])
+        else:
+            batch.append(claim)
+    for batch in (batch for candidates in grouped.values() for batch in candidates):
+        if len(batch) == 1:
+            batches.append(batch)  # alone after all: an ordinary send under its own id
+        else:
+            batches.append([replace(claim, batch_id=batch[0].id) for claim in batch])
+    return batches
+
+
+def _takes(batch: Batch, claim: Claim, max_batch: int) -> bool:
+    recipient = claim.message.recipient
+    return len(batch) < max_batch and all(other.message.recipient != recipient for other in batch)
 
 
 def message_of(row: Notification, settings: Settings | None = None) -> OutboundMessage:

@@ -64,11 +64,13 @@ class Notification(IdMixin, Base):
 
     __tablename__ = "notifications"
     __table_args__ = (
-        # The dispatcher's claim: due pending rows in due order.
-        Index("ix_notifications_due", "status", "next_attempt_at"),
+        # The dispatcher's claim: due pending rows in (due, id) order, read off the index with its
+        # LIMIT. Without ``id`` here a backlog due at one instant is sorted whole on every claim.
+        Index("ix_notifications_due", "status", "next_attempt_at", "id"),
         Index("ix_notifications_event_person", "event_id", "person_id"),
         Index("ix_notifications_person_sent", "person_id", "sent_at"),
         Index("ix_notifications_provider_message", "provider_message_id"),
+        Index("ix_notifications_batch", "batch_id"),
         Index("ix_notifications_station_id_id", "station_id", "id"),
     )
 
@@ -92,6 +94,10 @@ class Notification(IdMixin, Base):
     lease_until: Mapped[datetime | None]
     provider: Mapped[str | None] = mapped_column(String(20))
     provider_message_id: Mapped[str | None] = mapped_column(String(100))
+    # Set when the row went in one provider request with others (Aliyun SendBatchSms): the
+    # request's correlation id (Aliyun ``OutId``), the id of its first row. Written with the claim,
+    # before the request leaves, so a receipt can find the row even if the worker dies.
+    batch_id: Mapped[int | None] = mapped_column(Integer)
     # What was rendered: {"recipient", "template_key", "params", "subject", "text", "url"}.
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -3,7 +3,8 @@
 Providers repeat receipts (Aliyun retries after 1, 5 and 10 minutes until answered), so each is
 stored once under the unique key (provider, provider message id, phone) with ``ON CONFLICT DO
 NOTHING``; a repeat finds its row already there and changes nothing. A receipt also resolves a
-notification left ``unknown`` (a timeout, a lost lease): Aliyun's ``out_id`` is our id.
+notification left ``unknown`` (a timeout, a lost lease): Aliyun's ``out_id`` is our id (for a
+batch, its ``batch_id``) and the phone picks the row.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,20 +88,30 @@ async def _insert_once(session: AsyncSession, receipt: Receipt, now: datetime) -
 
 
 async def _notification_for(session: AsyncSession, receipt: Receipt) -> Notification | None:
-    stmt = select(Notification)
+    """The row the receipt is about: by our correlation id (the row's own id, or the ``batch_id``
+    of a batch it went in) or else by the provider's id, which a whole batch shares. Either may
+    name several rows: the receipt's phone picks the one (a batch holds each phone once)."""
     if receipt.notification_id is not None:
-        stmt = stmt.where(Notification.id == receipt.notification_id, Notification.channel == "sms")
+        named = or_(
+            Notification.id == receipt.notification_id, Notification.batch_id == receipt.notification_id
+        )
+        where = and_(named, Notification.channel == "sms")
     else:
-        stmt = stmt.where(
+        where = and_(
             Notification.provider == receipt.provider,
             Notification.provider_message_id == receipt.provider_message_id,
         )
+    candidates = await session.execute(select(Notification.id, Notification.payload).where(where))
+    row_id = next(
+        (row_id for row_id, payload in candidates if payload.get("recipient") in (receipt.phone, None)),
+        None,
+    )
+    if row_id is None:
+        return None  # an id that is not ours for this phone: keep the receipt, touch nothing
+    stmt = select(Notification).where(Notification.id == row_id)
     if is_postgres(session):
         stmt = stmt.with_for_update()
-    row = await session.scalar(stmt.limit(1))
-    if row is None or row.payload.get("recipient") not in (receipt.phone, None):
-        return None  # an id that is not ours for this phone: keep the receipt, touch nothing
-    return row
+    return await session.scalar(stmt)
 
 
 async def apply_receipt(session: AsyncSession, row: Notification, receipt: Receipt, *, now: datetime) -> None:

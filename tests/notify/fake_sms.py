@@ -64,11 +64,26 @@ def _aliyun_encode(value: str) -> str:
     return encoded.replace("+", "%20").replace("*", "%2A").replace("%7E", "~")
 
 
-def aliyun_expected_signature(params: dict[str, str], secret: str) -> str:
+def aliyun_expected_signature(params: dict[str, str], secret: str, method: str = "GET") -> str:
     canonical = "&".join(f"{_aliyun_encode(k)}={_aliyun_encode(v)}" for k, v in sorted(params.items()))
-    string_to_sign = "GET&" + _aliyun_encode("/") + "&" + _aliyun_encode(canonical)
+    string_to_sign = f"{method}&" + _aliyun_encode("/") + "&" + _aliyun_encode(canonical)
     digest = hmac.new((secret + "&").encode(), string_to_sign.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
+
+
+async def aliyun_params(request: Request) -> dict[str, str]:
+    """RPC parameters come in the query (GET) or as a form body (POST), signed alike."""
+    if request.method == "POST":
+        return dict(urllib.parse.parse_qsl((await request.body()).decode(), keep_blank_values=True))
+    return dict(request.query_params)
+
+
+def aliyun_messages(params: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
+    """(phone, template parameters) of each message a SendSms or SendBatchSms request carries."""
+    if params.get("Action") == "SendBatchSms":
+        phones = json.loads(params["PhoneNumberJson"])
+        return list(zip(phones, json.loads(params["TemplateParamJson"]), strict=True))
+    return [(params["PhoneNumbers"], json.loads(params.get("TemplateParam") or "{}"))]
 
 
 class FakeAliyun(_ScriptedProvider):
@@ -79,13 +94,13 @@ class FakeAliyun(_ScriptedProvider):
         self._nonces: set[str] = set()
 
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/", self.send_sms, methods=["GET"])])
+        return Starlette(routes=[Route("/", self.send_sms, methods=["GET", "POST"])])
 
     async def send_sms(self, request: Request) -> Response:
-        params = dict(request.query_params)
+        params = await aliyun_params(request)
         received = Received(params=params)
         self.received.append(received)
-        problem = self._check(params)
+        problem = self._check(params, request.method)
         if problem is not None:
             return json_answer({"RequestId": "fake", "Code": problem[0], "Message": problem[1]}, 400)
         received.signature_ok = True
@@ -99,14 +114,14 @@ class FakeAliyun(_ScriptedProvider):
             body["BizId"] = f"biz-{next(self._ids)}"
         return json_answer(body, scripted.status)
 
-    def _check(self, params: dict[str, str]) -> tuple[str, str] | None:
+    def _check(self, params: dict[str, str], method: str) -> tuple[str, str] | None:
         unsigned = dict(params)
         given = unsigned.pop("Signature", None)
         if unsigned.get("AccessKeyId") != self.access_key_id:
             return "InvalidAccessKeyId.NotFound", "Specified access key is not found."
         if unsigned.get("SignatureMethod") != "HMAC-SHA1" or unsigned.get("SignatureVersion") != "1.0":
             return "InvalidParameter", "SignatureMethod/SignatureVersion"
-        if given != aliyun_expected_signature(unsigned, self.secret):
+        if given != aliyun_expected_signature(unsigned, self.secret, method):
             return "SignatureDoesNotMatch", "Specified signature is not matched with our calculation."
         nonce = unsigned.get("SignatureNonce", "")
         if nonce in self._nonces:

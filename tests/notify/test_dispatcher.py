@@ -225,8 +225,8 @@ async def test_a_lease_lost_mid_send_becomes_unknown_not_pending(
     _, row = await planned_reminder(world)
     world.clock.set(row.due_at)
     # A worker claims the row and dies before recording anything.
-    claims = await claim_due(world.sessionmaker, world.clock, settings)
-    assert [c.id for c in claims] == [row.id]
+    batches = await claim_due(world.sessionmaker, world.clock, settings, {"sms": sms})
+    assert [[claim.id for claim in batch] for batch in batches] == [[row.id]]
     [claimed] = await world.notifications(id=row.id)
     assert claimed.status == Status.sending
 

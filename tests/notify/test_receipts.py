@@ -82,7 +82,7 @@ def aliyun_receipt(
             "err_msg": "用户接收成功",
             "sms_size": "1",
             "biz_id": biz_id or row.provider_message_id,
-            "out_id": str(row.id),
+            "out_id": str(row.batch_id or row.id),  # the OutId it went with
         }
     ]
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from coordinator.notify.channels import sms_aliyun, sms_tencent
 
 # Aliyun's SendSms signature example (AccessKeyId testId, AccessKeySecret testSecret).
@@ -88,3 +91,10 @@ def test_tc3_signature_matches_documented_example() -> None:
 def test_tc3_credential_date_is_the_utc_date() -> None:
     # 00:44 on 2019-02-26 in Beijing is still 2019-02-25 in UTC.
     assert sms_tencent.credential_scope(TC3_TIMESTAMP) == "2019-02-25/sms/tc3_request"
+
+
+@given(st.dictionaries(st.text(min_size=1), st.text(), max_size=6))
+def test_aliyun_string_to_sign_equals_encoding_the_canonical_query_twice(params: dict[str, str]) -> None:
+    canonical = sms_aliyun.canonical_query(params)
+    expected = "POST&%2F&" + sms_aliyun.percent_encode(canonical)
+    assert sms_aliyun.string_to_sign(params, "POST") == expected

@@ -26,7 +26,7 @@ from coordinator.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.factories import create_station
 from tests.notify.fake_server import serve
-from tests.pg.gateway import CountingGateway
+from tests.pg.gateway import CountingGateway, Message, identity
 from tests.pg.processes import environment, processes, wait_for
 
 REMINDERS = 5_000
@@ -64,12 +64,7 @@ async def seed(url: str) -> None:
                 ],
             )
             people = (await session.execute(select(Person.id, Person.phone).order_by(Person.id))).all()
-            context = {
-                "name": "志愿者",
-                "title": "重阳节探访",
-                "time": "12月6日（周日）10:00",
-                "place": "村委会",
-            }
+            context = {"name": "志愿者", "time": "12月6日（周日）10:00", "place": "村委会"}
             rows: list[dict[str, Any]] = []
             for n in range(REMINDERS):
                 person_id, phone = people[n % PEOPLE]
@@ -89,7 +84,13 @@ async def seed(url: str) -> None:
                         "deadline": now + timedelta(days=1),
                         "attempts": 0,
                         "next_attempt_at": now - timedelta(seconds=1),
-                        "payload": render("reminder", "sms", phone, {**context, "phone": "0855-8888888"}),
+                        # A title of its own: the gateway tells messages apart by what they say.
+                        "payload": render(
+                            "reminder",
+                            "sms",
+                            phone,
+                            {**context, "title": f"重阳节探访{n}", "phone": "0855-8888888"},
+                        ),
                         "created_at": now,
                         "updated_at": now,
                     }
@@ -104,9 +105,9 @@ class ClaimsAtTheGateway:
     the rest of its batch is held) and that set has not changed for a second: every worker is
     blocked on the gateway, none is between a claim and its requests."""
 
-    def __init__(self, gateway: CountingGateway, sending: Callable[[], Awaitable[set[int]]]) -> None:
+    def __init__(self, gateway: CountingGateway, sending: Callable[[], Awaitable[set[Message]]]) -> None:
         self.gateway, self.sending = gateway, sending
-        self.seen: set[int] | None = None
+        self.seen: set[Message] | None = None
         self.since = 0.0
 
     async def __call__(self) -> bool:
@@ -114,7 +115,7 @@ class ClaimsAtTheGateway:
         if claimed != self.seen:
             self.seen, self.since = claimed, now
             return False
-        at_gateway = all(row_id in self.gateway.counts for row_id in claimed)
+        at_gateway = all(message in self.gateway.counts for message in claimed)
         return bool(claimed) and at_gateway and now - self.since >= 1.0
 
 
@@ -129,10 +130,10 @@ async def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(pg_url: str
             stmt = select(func.count()).select_from(Notification).where(Notification.status.in_(statuses))
             return int(await session.scalar(stmt) or 0)
 
-    async def sending_ids() -> set[int]:
+    async def sending_messages() -> set[Message]:
         async with maker() as session:
-            stmt = select(Notification.id).where(Notification.status == Status.sending)
-            return set(await session.scalars(stmt))
+            stmt = select(Notification).where(Notification.status == Status.sending)
+            return {identity(row) for row in await session.scalars(stmt)}
 
     try:
         async with serve(gateway) as gateway_url:
@@ -155,7 +156,7 @@ async def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(pg_url: str
                 # (nothing claimed anywhere else, unchanged for a second: no worker between
                 # ticks): then the kill leaves exactly the victim's in-flight batches unknown.
                 gateway.close_gate()
-                await wait_for(ClaimsAtTheGateway(gateway, sending_ids), within=8)
+                await wait_for(ClaimsAtTheGateway(gateway, sending_messages), within=8)
                 victim = workers[0]
                 victim.send_signal(signal.SIGKILL)
                 victim.wait(timeout=10)
@@ -179,14 +180,14 @@ async def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(pg_url: str
         app = create_app(Settings(database_url=pg_url, secret_key=TEST_SECRET, scheduler_enabled=False))
         receipts = [
             {
-                "phone_number": gateway.phones[row.id],
+                "phone_number": identity(row)[0],
                 "send_time": "2026-11-29 10:00:00",
                 "report_time": "2026-11-29 10:00:05",
                 "success": True,
                 "err_code": "DELIVERED",
                 "err_msg": "用户接收成功",
-                "biz_id": gateway.biz_ids[row.id],
-                "out_id": str(row.id),
+                "biz_id": gateway.accepted[identity(row)].biz_id,
+                "out_id": gateway.accepted[identity(row)].out_id,
             }
             for row in left
         ]
@@ -203,7 +204,7 @@ async def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(pg_url: str
                     )
                 ).all()
             )
-            ids = list(await session.scalars(select(Notification.id)))
+            messages = [identity(row) for row in await session.scalars(select(Notification))]
             settled = list(
                 await session.scalars(
                     select(Notification.status).where(Notification.id.in_([r.id for r in left]))
@@ -214,11 +215,12 @@ async def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(pg_url: str
 
     assert gateway.rejected == 0
     assert gateway.duplicates() == {}, "a reminder reached the gateway twice"
-    assert sorted(gateway.counts) == sorted(ids), "a reminder never reached the gateway"
+    assert sorted(gateway.counts) == sorted(messages), "a reminder never reached the gateway"
+    assert gateway.requests < REMINDERS // 2, "the reminders should have gone in batches"
     # What the victim had claimed is left unknown (never resent), and all of it had reached the
     # gateway once: the receipts settle it.
     assert 0 < unknown == len(left) <= 2 * BATCH
-    assert all(gateway.counts[row.id] == 1 for row in left)
+    assert all(gateway.counts[identity(row)] == 1 for row in left)
     assert answer.status_code == repeat.status_code == 200
     assert answer.json()["code"] == 0
     assert set(settled) == {Status.delivered}

@@ -20,7 +20,7 @@ from coordinator.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.factories import create_event, create_person, create_station, create_user
 from tests.notify.fake_server import serve
-from tests.pg.gateway import CountingGateway
+from tests.pg.gateway import CountingGateway, identity
 from tests.pg.processes import environment, processes, wait_for, wait_ready
 
 VOLUNTEERS = 10
@@ -93,6 +93,6 @@ async def test_two_api_processes_and_a_worker_send_each_reminder_once(pg_url: st
     assert [r.reason for r in rows] == ["reminder"] * VOLUNTEERS
     assert {r.person_id for r in rows} == {p.id for p in people}
     assert gateway.duplicates() == {}
-    assert sorted(gateway.counts) == [r.id for r in rows]
+    assert sorted(gateway.counts) == sorted(identity(r) for r in rows)
     assert {r.status for r in rows} == {NotificationStatus.sent}
-    assert all(r.provider_message_id == gateway.biz_ids[r.id] for r in rows)
+    assert all(r.provider_message_id == gateway.accepted[identity(r)].biz_id for r in rows)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 18:25:40.005457
+Create Date: 2026-11-29 21:08:39.891519
 """
 from __future__ import annotations
 
@@ -454,6 +454,7 @@ def upgrade() -> None:
     sa.Column('lease_until', coordinator.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('provider', sa.String(length=20), nullable=True),
     sa.Column('provider_message_id', sa.String(length=100), nullable=True),
+    sa.Column('batch_id', sa.Integer(), nullable=True),
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('created_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
@@ -468,7 +469,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_notifications_idempotency_key'))
     )
     with op.batch_alter_table('notifications', schema=None) as batch_op:
-        batch_op.create_index('ix_notifications_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_notifications_batch', ['batch_id'], unique=False)
+        batch_op.create_index('ix_notifications_due', ['status', 'next_attempt_at', 'id'], unique=False)
         batch_op.create_index('ix_notifications_event_person', ['event_id', 'person_id'], unique=False)
         batch_op.create_index('ix_notifications_person_sent', ['person_id', 'sent_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_notifications_plan_key'), ['plan_key'], unique=False)
@@ -612,6 +614,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_notifications_person_sent')
         batch_op.drop_index('ix_notifications_event_person')
         batch_op.drop_index('ix_notifications_due')
+        batch_op.drop_index('ix_notifications_batch')
 
     op.drop_table('notifications')
     with op.batch_alter_table('event_roles', schema=None) as batch_op:

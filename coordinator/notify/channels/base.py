@@ -9,6 +9,7 @@ message: retrying blindly could send it twice, so it is resolved by receipt or q
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar
@@ -85,6 +86,23 @@ class Channel(abc.ABC):
     async def aclose(self) -> None:
         """Release connections the channel keeps open (the SMTP one)."""
         return None
+
+
+class BatchingChannel(Channel):
+    """A channel whose provider takes many messages in one request (Aliyun SendBatchSms).
+
+    The dispatcher groups claimed messages by ``batch_key`` into batches of at most ``max_batch``
+    distinct recipients, so that (correlation id, phone) names one message in a receipt."""
+
+    max_batch: ClassVar[int]
+
+    @abc.abstractmethod
+    def batch_key(self, message: OutboundMessage) -> str | None:
+        """Messages with equal keys may share a request; None: this one goes alone."""
+
+    @abc.abstractmethod
+    async def send_batch(self, messages: Sequence[OutboundMessage], correlation_id: int) -> list[SendResult]:
+        """Deliver ``messages`` (one key, distinct recipients) once; one result per message, in order."""
 
 
 def clean_message(message: str | None) -> str | None:
