@@ -212,30 +212,31 @@ def group_batches(claims: Sequence[Claim], channels: dict[str, Channel]) -> list
     """Claims a batching channel can carry together, in batches of at most ``max_batch`` with
     distinct recipients (a receipt names the batch and the phone); the rest one by one."""
     batches: list[Batch] = []
-    grouped: dict[tuple[str, str], list[Batch]] = {}
+    # Per channel and key, the batches being filled, each with the recipients it holds.
+    filling: dict[tuple[str, str], list[tuple[Batch, set[str]]]] = {}
     for claim in claims:
         channel = channels.get(claim.channel)
         key = channel.batch_key(claim.message) if isinstance(channel, BatchingChannel) else None
         if not isinstance(channel, BatchingChannel) or key is None:
             batches.append([claim])
             continue
-        candidates = grouped.setdefault((claim.channel, key), [])
-        batch = next((batch for batch in candidates if _takes(batch, claim, channel.max_batch)), None)
-        if batch is None:
-            candidates.append([claim])
+        candidates = filling.setdefault((claim.channel, key), [])
+        recipient = claim.message.recipient
+        found = next(
+            (pair for pair in candidates if len(pair[0]) < channel.max_batch and recipient not in pair[1]),
+            None,
+        )
+        if found is None:
+            candidates.append(([claim], {recipient}))
         else:
-            batch.append(claim)
-    for batch in (batch for candidates in grouped.values() for batch in candidates):
+            found[0].append(claim)
+            found[1].add(recipient)
+    for batch, _ in (pair for candidates in filling.values() for pair in candidates):
         if len(batch) == 1:
             batches.append(batch)  # alone after all: an ordinary send under its own id
         else:
             batches.append([replace(claim, batch_id=batch[0].id) for claim in batch])
     return batches
-
-
-def _takes(batch: Batch, claim: Claim, max_batch: int) -> bool:
-    recipient = claim.message.recipient
-    return len(batch) < max_batch and all(other.message.recipient != recipient for other in batch)
 
 
 def message_of(row: Notification, settings: Settings | None = None) -> OutboundMessage:

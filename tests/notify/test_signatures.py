@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import quote
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -98,3 +99,8 @@ def test_aliyun_string_to_sign_equals_encoding_the_canonical_query_twice(params:
     canonical = sms_aliyun.canonical_query(params)
     expected = "POST&%2F&" + sms_aliyun.percent_encode(canonical)
     assert sms_aliyun.string_to_sign(params, "POST") == expected
+
+
+@given(st.text())
+def test_aliyun_percent_encoding_is_rfc_3986_quoting(value: str) -> None:
+    assert sms_aliyun.percent_encode(value) == quote(value, safe="~")

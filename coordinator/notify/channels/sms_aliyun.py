@@ -12,10 +12,10 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr
@@ -58,8 +58,19 @@ UNKNOWN_CODES = frozenset({"isp.SYSTEM_ERROR", "InternalError", "ServiceUnavaila
 
 
 def percent_encode(value: str) -> str:
-    """RFC 3986 encoding as the signature wants it: space → ``%20``, ``*`` → ``%2A``, ``~`` kept."""
-    return quote(value, safe="~")
+    """RFC 3986 encoding as the signature wants it: space → ``%20``, ``*`` → ``%2A``, ``~`` kept.
+
+    Equal to ``urllib.parse.quote(value, safe="~")``, but each run of characters to encode is
+    done at once in C (``bytes.hex`` with a separator) instead of byte by byte: a batch of a
+    hundred Chinese messages is mostly such runs."""
+    return _UNRESERVED_RUN.sub(_encode_run, value)
+
+
+_UNRESERVED_RUN = re.compile(r"[^A-Za-z0-9_.~-]+")
+
+
+def _encode_run(match: re.Match[str]) -> str:
+    return "%" + match[0].encode().hex("%").upper()
 
 
 def canonical_query(params: Mapping[str, str]) -> str:
