@@ -4,7 +4,6 @@ person's row, also when the batch's answer never came."""
 from __future__ import annotations
 
 import json
-import random
 from datetime import timedelta
 
 import httpx
@@ -12,13 +11,11 @@ import pytest
 from fastapi import FastAPI
 
 from coordinator.clock import FixedClock
-from coordinator.notify.channels import build_channels
-from coordinator.notify.dispatcher import dispatch_due
 from coordinator.notify.models import Notification
 from coordinator.notify.models import NotificationStatus as Status
 from coordinator.settings import Settings
 from tests.notify.fake_sms import FakeAliyun, Scripted
-from tests.notify.test_receipts import ALIYUN_RECEIPTS, aliyun_receipt, aliyun_settings
+from tests.notify.test_receipts import ALIYUN_RECEIPTS, aliyun_receipt, tick_through_aliyun
 from tests.notify.world import NotifyWorld
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -35,7 +32,6 @@ async def remind_everyone(
 ) -> list[Notification]:
     """Three people signed up for one activity, one of them also for another three hours later:
     a tick at the later reminder's due time sends all four day-before reminders."""
-    fake, url = aliyun
     first = await world.event()
     second = await world.event(
         title="端午包粽子", starts_in=first.starts_at - world.clock.now() + timedelta(hours=3)
@@ -47,15 +43,7 @@ async def remind_everyone(
     await world.deliver_events()
     rows = await world.notifications(offset="P1D")
     world.clock.set(max(row.due_at for row in rows))
-    configured = aliyun_settings(settings, url, fake)
-    channels = build_channels(configured, http, world.sessionmaker, clock=world.clock)
-    await dispatch_due(
-        sessionmaker=world.sessionmaker,
-        clock=world.clock,
-        settings=configured,
-        channels=channels,
-        rng=random.Random(1),
-    )
+    await tick_through_aliyun(world, settings, http, aliyun)
     return sorted(await world.notifications(offset="P1D"), key=lambda row: row.id)
 
 

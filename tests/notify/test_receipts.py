@@ -50,12 +50,21 @@ def aliyun_settings(settings: Settings, url: str, fake: FakeAliyun) -> Settings:
 async def send_through_aliyun(
     world: NotifyWorld, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
 ) -> Notification:
-    fake, url = aliyun
     event = await world.event()
     await world.sign_up(event, await world.person())
     await world.deliver_events()
     [row] = await world.notifications(event_id=event.id, offset="P1D")
     world.clock.set(row.due_at)
+    await tick_through_aliyun(world, settings, http, aliyun)
+    [after] = await world.notifications(id=row.id)
+    return after
+
+
+async def tick_through_aliyun(
+    world: NotifyWorld, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
+) -> None:
+    """One dispatcher tick with the real Aliyun channel pointed at the fake."""
+    fake, url = aliyun
     configured = aliyun_settings(settings, url, fake)
     channels = build_channels(configured, http, world.sessionmaker, clock=world.clock)
     await dispatch_due(
@@ -65,8 +74,6 @@ async def send_through_aliyun(
         channels=channels,
         rng=random.Random(1),
     )
-    [after] = await world.notifications(id=row.id)
-    return after
 
 
 def aliyun_receipt(
