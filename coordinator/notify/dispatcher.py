@@ -386,38 +386,45 @@ def _split_plain_successes(
 
 async def _record_successes(session: AsyncSession, successes: list[_Success], *, now: datetime) -> None:
     """``sent`` for each row still in the attempt that was claimed (same guard as the row path:
-    the attempt number matches and the row is ``sending``, or ``unknown`` after a lost lease)."""
+    the attempt number matches and the row is ``sending``, or ``unknown`` after a lost lease).
+
+    A batch's rows share their answer: one UPDATE … WHERE id IN (…) each. Rows sent alone differ
+    in their provider id: one executemany for all of them."""
     if not successes:
         return
+    shared: dict[tuple[int, str, str | None], list[int]] = {}
+    for claim, result, provider in successes:
+        shared.setdefault((claim.attempts, provider, result.provider_message_id), []).append(claim.id)
     table = cast(Table, Notification.__table__)
-    stmt = (
-        update(table)
-        .where(
-            table.c.id == bindparam("claimed_id"),
-            table.c.attempts == bindparam("claimed_attempts"),
+    sent = {"status": Status.sent.value, "last_error": None, "lease_until": None, "updated_at": now}
+    still_claimed = or_(table.c.status == Status.sending.value, table.c.status == Status.unknown.value)
+    alone: list[dict[str, object]] = []
+    for (attempts, provider, message_id), ids in shared.items():
+        if len(ids) == 1:
+            alone.append(
+                {
+                    "claimed_id": ids[0],
+                    "claimed_attempts": attempts,
+                    "sent_provider": provider,
+                    "sent_message_id": message_id,
+                }
+            )
+            continue
+        await session.execute(
+            update(table)
+            .where(table.c.id.in_(ids), table.c.attempts == attempts, still_claimed)
+            .values(provider=provider, provider_message_id=message_id, **sent)
+        )
+    if alone:
+        stmt = (
+            update(table)
             # Not IN (…): an expanding parameter cannot run as executemany.
-            or_(table.c.status == Status.sending.value, table.c.status == Status.unknown.value),
+            .where(table.c.id == bindparam("claimed_id"), table.c.attempts == bindparam("claimed_attempts"))
+            .where(still_claimed)
+            .values(
+                provider=bindparam("sent_provider"), provider_message_id=bindparam("sent_message_id"), **sent
+            )
         )
-        .values(
-            status=Status.sent.value,
-            provider=bindparam("sent_provider"),
-            provider_message_id=bindparam("sent_message_id"),
-            last_error=None,
-            lease_until=None,
-            updated_at=now,
-        )
-    )
-    await session.execute(
-        stmt,
-        [
-            {
-                "claimed_id": claim.id,
-                "claimed_attempts": claim.attempts,
-                "sent_provider": provider,
-                "sent_message_id": result.provider_message_id,
-            }
-            for claim, result, provider in successes
-        ],
-    )
+        await session.execute(stmt, alone)
     for claim, _, _ in successes:
         NOTIFICATION_OUTCOMES.labels(claim.channel, Status.sent.value).inc()
