@@ -25,7 +25,7 @@ from tests.pg.processes import environment, processes, wait_for, wait_ready
 
 VOLUNTEERS = 10
 # The reminder falls due this long after the sign-ups begin: every sign-up is in by then.
-LEAD = timedelta(seconds=6)
+LEAD = timedelta(seconds=10)
 
 
 async def test_two_api_processes_and_a_worker_send_each_reminder_once(pg_url: str, tmp_path: Path) -> None:
