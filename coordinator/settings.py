@@ -95,6 +95,12 @@ class Settings(BaseSettings):
     # A claim that is not settled within the lease turns ``unknown`` (the worker died mid-send).
     notify_lease_seconds: float = Field(default=120.0, gt=0)
     notify_send_timeout_seconds: float = Field(default=30.0, gt=0)
+    # ``unknown`` SMS are settled by querying the provider (``notify.resolution``) every interval
+    # once they are min_age old; one Aliyun still does not list missing_after past its send never
+    # reached it, and goes again.
+    notify_resolve_interval_seconds: float = Field(default=300.0, gt=0)
+    notify_resolve_min_age_seconds: float = Field(default=120.0, ge=0)
+    notify_resolve_missing_after_seconds: float = Field(default=3600.0, gt=0)
     notify_max_attempts: int = Field(default=8, gt=0)
     # Non-urgent messages per person per local day.
     notify_daily_cap: int = Field(default=6, gt=0)

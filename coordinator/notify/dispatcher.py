@@ -11,7 +11,7 @@ Exactly-once, as far as providers allow:
 - Record (a second short transaction): only if the row is still the attempt this worker claimed
   (same ``attempts``), so a late answer never overwrites a newer state.
 - A row still ``sending`` after its lease (the worker died mid-send) becomes ``unknown``, never
-  ``pending``: the provider may have it, so only a receipt resolves it.
+  ``pending``: the provider may have it, so only a receipt or its query resolves it (``resolution``).
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ class NotificationStatus(StrEnum):
     failed = "failed"  # the provider refused it for good (or a receipt says it never arrived)
     skipped = "skipped"  # policy said no: no consented channel, daily cap, quiet hours left no time
     expired = "expired"  # its deadline (the event's start) passed before it could go
-    unknown = "unknown"  # the provider may have it (timeout, lost lease): resolved by receipt only
+    unknown = "unknown"  # the provider may have it (timeout, lost lease): a receipt or query decides
     cancelled = "cancelled"  # the reason went away (event cancelled, sign-up withdrawn, moved)
 
 

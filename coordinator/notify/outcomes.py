@@ -44,13 +44,35 @@ async def apply_result(
         row.status, row.provider, row.provider_message_id = Status.sent, provider, result.provider_message_id
         row.last_error = None
     elif result.outcome is SendOutcome.unknown:
-        # The provider may have the message: a resend could deliver it twice. A receipt decides.
+        # The provider may have the message: a resend could deliver it twice. A receipt or a
+        # query of the provider decides (``resolution``).
         row.status, row.provider, row.last_error = Status.unknown, provider, _error(result)
     elif result.outcome is SendOutcome.throttled:
         await _retry_later(session, row, result, now=now, settings=settings, rng=rng)
     else:
         row.status, row.last_error = Status.failed, _error(result)
         await fall_back(session, row, now=now)
+    NOTIFICATION_OUTCOMES.labels(row.channel, "retry" if row.status == Status.pending else row.status).inc()
+
+
+async def send_again(
+    session: AsyncSession, row: Notification, *, now: datetime, settings: Settings, reason: str
+) -> None:
+    """An ``unknown`` row the provider shows it never had: due again now (after quiet hours,
+    unless urgent), ``expired`` when that misses its deadline, and after
+    ``notify_max_attempts`` ``failed`` with the next channel, so a provider that keeps losing
+    the request cannot keep the row going round."""
+    row.updated_at, row.lease_until, row.last_error = now, None, reason
+    when: datetime | None = now
+    if row.reason not in URGENT_REASONS:
+        when = await _outside_quiet_hours(session, row, now, now=now)
+    if when is None or (row.deadline is not None and when >= row.deadline):
+        row.status = Status.expired
+    elif row.attempts >= settings.notify_max_attempts:
+        row.status = Status.failed
+        await fall_back(session, row, now=now)
+    else:
+        row.status, row.next_attempt_at = Status.pending, when
     NOTIFICATION_OUTCOMES.labels(row.channel, "retry" if row.status == Status.pending else row.status).inc()
 
 

@@ -1,4 +1,5 @@
-"""Delivery receipts pushed by the SMS providers: ``delivered`` or ``failed`` for a sent message.
+"""Delivery receipts pushed by the SMS providers (or found by querying them, see ``resolution``):
+``delivered`` or ``failed`` for a sent message.
 
 Providers repeat receipts (Aliyun retries after 1, 5 and 10 minutes until answered), so each is
 stored once under the unique key (provider, provider message id, phone) with ``ON CONFLICT DO
@@ -35,7 +36,8 @@ TENCENT = "sms_tencent"
 @dataclass(frozen=True)
 class Receipt:
     provider: str  # the channel name that sent it: "sms_aliyun" | "sms_tencent"
-    provider_message_id: str
+    # None where the provider does not say (Aliyun's QuerySendDetails): then stored under our id.
+    provider_message_id: str | None
     phone: str  # E.164
     delivered: bool
     error_code: str | None = None
@@ -75,7 +77,7 @@ async def _insert_once(session: AsyncSession, receipt: Receipt, now: datetime) -
         dialect_insert(DeliveryReceipt)
         .values(
             provider=receipt.provider,
-            provider_message_id=receipt.provider_message_id,
+            provider_message_id=receipt.provider_message_id or f"out:{receipt.notification_id}",
             phone=receipt.phone,
             delivered=receipt.delivered,
             error_code=receipt.error_code,
@@ -96,6 +98,8 @@ async def _notification_for(session: AsyncSession, receipt: Receipt) -> Notifica
             Notification.id == receipt.notification_id, Notification.batch_id == receipt.notification_id
         )
         where = and_(named, Notification.channel == "sms")
+    elif receipt.provider_message_id is None:
+        return None
     else:
         where = and_(
             Notification.provider == receipt.provider,

@@ -19,6 +19,7 @@ from coordinator.bus.relay import relay_tick
 from coordinator.events.invitations import expire_invitations
 from coordinator.events.materialize import materialize_all
 from coordinator.notify.dispatcher import dispatch_due
+from coordinator.notify.resolution import resolve_unknown
 from coordinator.settings import Settings
 
 JobFn = Callable[..., Awaitable[int]]
@@ -41,6 +42,12 @@ class Tick:
 TICKS: list[Tick] = [
     Tick("relay", 2.0, relay_tick, interval_setting="relay_interval_seconds"),
     Tick("dispatch_notifications", 2.0, dispatch_due, interval_setting="notify_interval_seconds"),
+    Tick(
+        "resolve_unknown_notifications",
+        300.0,
+        resolve_unknown,
+        interval_setting="notify_resolve_interval_seconds",
+    ),
     Tick("complete_events", 60.0, complete_finished_events),
     Tick(
         "expire_invitations", 300.0, expire_invitations, interval_setting="invitation_expiry_interval_seconds"

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
 from coordinator.clock import FixedClock
-from coordinator.notify.channels.base import OutboundMessage, SendOutcome
+from coordinator.notify.channels.base import OutboundMessage, QueryFailed, ReportState, SendOutcome
 from coordinator.notify.channels.sms_aliyun import AliyunSmsChannel
 from tests.notify.fake_server import unused_port
 from tests.notify.fake_sms import FakeAliyun, Scripted
@@ -165,3 +166,50 @@ async def test_provider_message_never_exposes_the_phone(
     assert result.error_message is not None
     assert "13812345678" not in result.error_message
     assert "138****5678" in result.error_message
+
+
+async def test_query_send_details_is_signed_and_reads_each_send_status(
+    http: httpx.AsyncClient, clock: FixedClock, aliyun: tuple[FakeAliyun, str]
+) -> None:
+    fake, url = aliyun
+    sms = channel(http, clock, url, fake)
+    for n in (41, 42, 43):
+        await sms.send(reminder(n))
+    fake.messages[0].delivered = True
+    fake.messages[1].delivered, fake.messages[1].report_code = False, "MK:0001"
+
+    records = await sms.query_sent(PHONE, clock.now(), clock.now())
+
+    query = fake.received[-1]
+    assert query.signature_ok
+    # 10:00 in Beijing: the send date Aliyun files it under; the number without +86.
+    assert (query.params["Action"], query.params["PhoneNumber"], query.params["SendDate"]) == (
+        "QuerySendDetails",
+        "13812345678",
+        "20261129",
+    )
+    assert int(query.params["PageSize"]) <= 50
+    assert [(r.correlation_id, r.phone, r.state, r.error_code) for r in records] == [
+        ("41", PHONE, ReportState.delivered, "DELIVERED"),
+        ("42", PHONE, ReportState.failed, "MK:0001"),
+        ("43", PHONE, ReportState.waiting, None),
+    ]
+
+
+async def test_query_asks_for_each_beijing_date_the_sends_span(
+    http: httpx.AsyncClient, clock: FixedClock, aliyun: tuple[FakeAliyun, str]
+) -> None:
+    fake, url = aliyun
+    evening = datetime(2026, 11, 29, 15, 59, 50, tzinfo=UTC)  # 23:59:50 in Beijing
+    await channel(http, clock, url, fake).query_sent(PHONE, evening, evening + timedelta(seconds=30))
+    assert [r.params["SendDate"] for r in fake.received] == ["20261129", "20261130"]
+
+
+async def test_a_query_with_the_wrong_secret_is_refused(
+    http: httpx.AsyncClient, clock: FixedClock, aliyun: tuple[FakeAliyun, str]
+) -> None:
+    fake, url = aliyun
+    wrong = FakeAliyun(access_key_id=fake.access_key_id, secret="not-the-secret")
+    with pytest.raises(QueryFailed, match="SignatureDoesNotMatch"):
+        await channel(http, clock, url, wrong).query_sent(PHONE, clock.now(), clock.now())
+    assert not fake.received[0].signature_ok

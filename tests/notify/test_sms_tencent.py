@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 from pydantic import SecretStr
 
 from coordinator.clock import FixedClock
-from coordinator.notify.channels.base import OutboundMessage, SendOutcome
+from coordinator.notify.channels.base import OutboundMessage, QueryFailed, ReportState, SendOutcome
 from coordinator.notify.channels.sms_tencent import TencentSmsChannel
 from tests.notify.fake_server import unused_port
 from tests.notify.fake_sms import FakeTencent, Scripted
@@ -140,3 +142,37 @@ async def test_timeout_after_the_request_left_is_unknown(
 async def test_refused_connection_is_retryable(http: httpx.AsyncClient, clock: FixedClock) -> None:
     result = await channel(http, clock, f"http://127.0.0.1:{unused_port()}", FakeTencent()).send(reminder())
     assert (result.outcome, result.error_code) == (SendOutcome.throttled, "connect_failed")
+
+
+async def test_pulled_status_reports_are_signed_and_name_the_session_context(
+    http: httpx.AsyncClient, clock: FixedClock, tencent: tuple[FakeTencent, str]
+) -> None:
+    fake, url = tencent
+    sms = channel(http, clock, url, fake)
+    for n in (52, 53, 54):
+        await sms.send(reminder(n))
+    fake.messages[0].delivered = True
+    fake.messages[1].delivered, fake.messages[1].report_code = False, "MN:0001"
+    clock.set(clock.now() + timedelta(minutes=5))
+
+    records = await sms.query_sent(PHONE, clock.now() - timedelta(minutes=5), clock.now())
+
+    pull = fake.received[-1]
+    assert pull.signature_ok
+    assert pull.headers["x-tc-action"] == "PullSmsSendStatusByPhoneNumber"
+    assert (pull.params["PhoneNumber"], pull.params["Offset"], pull.params["Limit"]) == (PHONE, 0, 100)
+    assert pull.params["EndTime"] == int(clock.now().timestamp())  # reports come after the send
+    # Only reported messages are listed: the third has none yet.
+    assert [(r.correlation_id, r.state, r.error_code, r.provider_message_id) for r in records] == [
+        ("52", ReportState.delivered, "DELIVRD", fake.messages[0].provider_message_id),
+        ("53", ReportState.failed, "MN:0001", fake.messages[1].provider_message_id),
+    ]
+
+
+async def test_a_pull_with_the_wrong_key_is_refused(
+    http: httpx.AsyncClient, clock: FixedClock, tencent: tuple[FakeTencent, str]
+) -> None:
+    fake, url = tencent
+    wrong = FakeTencent(secret_id=fake.secret_id, secret_key="not-the-key")
+    with pytest.raises(QueryFailed, match=r"AuthFailure\.SignatureFailure"):
+        await channel(http, clock, url, wrong).query_sent(PHONE, clock.now(), clock.now())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
@@ -103,6 +104,43 @@ class BatchingChannel(Channel):
     @abc.abstractmethod
     async def send_batch(self, messages: Sequence[OutboundMessage], correlation_id: int) -> list[SendResult]:
         """Deliver ``messages`` (one key, distinct recipients) once; one result per message, in order."""
+
+
+class ReportState(StrEnum):
+    waiting = "waiting"  # accepted; the carrier has not reported yet
+    delivered = "delivered"
+    failed = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class SentRecord:
+    """One message a provider's query says it accepted for a phone."""
+
+    correlation_id: str  # what went along with it: Aliyun ``OutId``, Tencent ``SessionContext``
+    phone: str  # E.164
+    state: ReportState
+    error_code: str | None = None
+    provider_message_id: str | None = None  # Tencent's SerialNo; Aliyun's query leaves out the BizId
+
+
+class QueryFailed(Exception):
+    """The provider did not answer a query (refused it, or no readable answer came)."""
+
+
+class QueryingChannel(Channel):
+    """A channel whose provider answers what became of the messages sent to one phone, so a
+    send left ``unknown`` can be settled without sending again (see ``notify.resolution``)."""
+
+    # True when the query lists a message from the moment it is accepted (Aliyun): one still
+    # missing long after its send never reached the provider. False when it lists delivery
+    # reports only (Tencent): there, silence proves nothing.
+    lists_accepted: ClassVar[bool]
+    query_days: ClassVar[int]  # how far back the provider answers
+
+    @abc.abstractmethod
+    async def query_sent(self, phone: str, sent_from: datetime, sent_until: datetime) -> list[SentRecord]:
+        """What the provider has of the messages to ``phone`` (E.164) whose requests left between
+        the two instants; raises ``QueryFailed``."""
 
 
 def clean_message(message: str | None) -> str | None:

@@ -1,9 +1,10 @@
-"""Aliyun SMS (dysmsapi ``SendSms`` and ``SendBatchSms``, version 2017-05-25), signed with RPC
-signature v1 (HMAC-SHA1).
+"""Aliyun SMS (dysmsapi ``SendSms``, ``SendBatchSms`` and ``QuerySendDetails``, version
+2017-05-25), signed with RPC signature v1 (HMAC-SHA1).
 
-Neither call is idempotent and no SDK-style auto-retry happens here: a timeout is ``unknown`` and
+Neither send is idempotent and no SDK-style auto-retry happens here: a timeout is ``unknown`` and
 is resolved from the receipt carrying our ``OutId`` (the notification id, or for a batch the id
-of its first row, which every row of the batch keeps as ``batch_id``) and the phone number.
+of its first row, which every row of the batch keeps as ``batch_id``) and the phone number, or
+from ``QuerySendDetails``, which lists the same ``OutId`` per phone and send date.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 import httpx
 from pydantic import SecretStr
@@ -25,14 +28,24 @@ from coordinator.notify.channels.base import (
     DEFAULT_RETRY_AFTER,
     BatchingChannel,
     OutboundMessage,
+    QueryFailed,
+    QueryingChannel,
+    ReportState,
     SendOutcome,
     SendResult,
+    SentRecord,
     status_failure,
     transport_failure,
 )
 
 API_VERSION = "2017-05-25"
 _FORM = {"content-type": "application/x-www-form-urlencoded"}
+# QuerySendDetails files messages under their send date in Beijing time, at most 50 to a page.
+SEND_DATE_ZONE = ZoneInfo("Asia/Shanghai")
+QUERY_PAGE_SIZE = 50
+# A phone gets a handful of messages a day (the daily cap): more pages than this is not ours.
+QUERY_MAX_PAGES = 4
+_SEND_STATES = {1: ReportState.waiting, 2: ReportState.failed, 3: ReportState.delivered}
 # Urgent messages go by SendSms even when others share their template: Aliyun delivers batches a
 # little later and advises single sends for codes and alerts.
 SEND_ALONE = frozenset({"otp", "cancelled", "released"})
@@ -133,9 +146,11 @@ def result_for_code(code: str, message: str, biz_id: str | None) -> SendResult:
     return SendResult.permanent(code, message)
 
 
-class AliyunSmsChannel(BatchingChannel):
+class AliyunSmsChannel(BatchingChannel, QueryingChannel):
     name: ClassVar[str] = "sms_aliyun"
     max_batch: ClassVar[int] = 100  # SendBatchSms takes at most 100 numbers
+    lists_accepted: ClassVar[bool] = True  # SendStatus 1 (waiting for the report) from acceptance on
+    query_days: ClassVar[int] = 30
 
     def __init__(
         self,
@@ -234,6 +249,45 @@ class AliyunSmsChannel(BatchingChannel):
             return [await self.send(message) for message in messages]
         return [result] * len(messages)
 
+    async def query_sent(self, phone: str, sent_from: datetime, sent_until: datetime) -> list[SentRecord]:
+        """QuerySendDetails for each send date the interval touches, page by page."""
+        records: list[SentRecord] = []
+        for day in _send_dates(sent_from, sent_until):
+            records.extend(await self._query_day(phone, day))
+        return records
+
+    async def _query_day(self, phone: str, day: date) -> list[SentRecord]:
+        records: list[SentRecord] = []
+        for page in range(1, QUERY_MAX_PAGES + 1):
+            found, total = await self._query_page(phone, day, page)
+            records.extend(found)
+            if len(found) < QUERY_PAGE_SIZE or len(records) >= total:
+                break
+        return records
+
+    async def _query_page(self, phone: str, day: date, page: int) -> tuple[list[SentRecord], int]:
+        query = self._signed(
+            "QuerySendDetails",
+            {
+                "PhoneNumber": aliyun_phone(phone),
+                "SendDate": day.strftime("%Y%m%d"),
+                "PageSize": str(QUERY_PAGE_SIZE),
+                "CurrentPage": str(page),
+            },
+        )
+        try:
+            response = await self._http.get(f"{self._endpoint}/?{query}")
+            answer: Any = response.json()
+        except (httpx.TransportError, ValueError) as exc:
+            raise QueryFailed(type(exc).__name__) from exc
+        if not isinstance(answer, dict) or answer.get("Code") != "OK":
+            raise QueryFailed(f"http_{response.status_code}: {str(answer)[:200]}")
+        try:
+            details = (answer.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
+            return [_sent_record(detail, phone) for detail in details], int(answer.get("TotalCount") or 0)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise QueryFailed(f"unreadable answer: {str(answer)[:200]}") from exc
+
     def _result(self, response: httpx.Response) -> SendResult:
         failure = status_failure(response)
         if failure is not None:
@@ -245,6 +299,21 @@ class AliyunSmsChannel(BatchingChannel):
             return _unreadable(response)
         biz_id = body.get("BizId")
         return result_for_code(code, str(body.get("Message", "")), str(biz_id) if biz_id else None)
+
+
+def _send_dates(sent_from: datetime, sent_until: datetime) -> list[date]:
+    first, last = (instant.astimezone(SEND_DATE_ZONE).date() for instant in (sent_from, sent_until))
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _sent_record(detail: Mapping[str, Any], phone: str) -> SentRecord:
+    """A ``SmsSendDetailDTO``: ``SendStatus`` 1 waiting for the report, 2 failed, 3 delivered."""
+    return SentRecord(
+        correlation_id=str(detail.get("OutId") or ""),
+        phone=phone,  # the one asked about: the query answers for a single number
+        state=_SEND_STATES.get(int(detail.get("SendStatus") or 1), ReportState.waiting),
+        error_code=str(detail.get("ErrCode") or "") or None,
+    )
 
 
 def _json(value: object) -> str:

@@ -1,7 +1,9 @@
-"""Tencent Cloud SMS (``SendSms``, version 2021-01-11), signed with TC3-HMAC-SHA256.
+"""Tencent Cloud SMS (``SendSms`` and ``PullSmsSendStatusByPhoneNumber``, version 2021-01-11),
+signed with TC3-HMAC-SHA256.
 
-``SessionContext`` carries the notification id and comes back in the status callback. The
-request can succeed while the single number fails, so the per-number status decides.
+``SessionContext`` carries the notification id and comes back in the status callback and the
+pulled status reports. The request can succeed while the single number fails, so the per-number
+status decides.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
@@ -19,9 +21,12 @@ from pydantic import SecretStr
 from coordinator.clock import Clock
 from coordinator.notify.channels.base import (
     DEFAULT_RETRY_AFTER,
-    Channel,
     OutboundMessage,
+    QueryFailed,
+    QueryingChannel,
+    ReportState,
     SendResult,
+    SentRecord,
     status_failure,
     transport_failure,
 )
@@ -31,6 +36,9 @@ SERVICE = "sms"
 ALGORITHM = "TC3-HMAC-SHA256"
 CONTENT_TYPE = "application/json; charset=utf-8"
 SIGNED_HEADERS = "content-type;host"
+PULL_LIMIT = 100  # PullSmsSendStatusByPhoneNumber answers at most 100 reports (Offset stays 0)
+# Reports are pulled from a little before the send: the two clocks need not agree to the second.
+PULL_MARGIN = timedelta(minutes=1)
 
 # Seconds until the window named by the error code has passed.
 THROTTLE_WINDOWS = {
@@ -109,8 +117,10 @@ def template_params(params: Mapping[str, str], order: Sequence[str] | None) -> l
     return [params.get(name, "") for name in order]
 
 
-class TencentSmsChannel(Channel):
+class TencentSmsChannel(QueryingChannel):
     name: ClassVar[str] = "sms_tencent"
+    lists_accepted: ClassVar[bool] = False  # the pull answers delivery reports only
+    query_days: ClassVar[int] = 7
 
     def __init__(
         self,
@@ -150,7 +160,7 @@ class TencentSmsChannel(Channel):
         }
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
-    def headers(self, payload: bytes) -> dict[str, str]:
+    def headers(self, payload: bytes, action: str = "SendSms") -> dict[str, str]:
         timestamp = int(self._clock.now().timestamp())
         return {
             "Authorization": authorization(
@@ -162,7 +172,7 @@ class TencentSmsChannel(Channel):
             ),
             "Content-Type": CONTENT_TYPE,
             "Host": self._host,
-            "X-TC-Action": "SendSms",
+            "X-TC-Action": action,
             "X-TC-Version": API_VERSION,
             "X-TC-Timestamp": str(timestamp),
             "X-TC-Region": self._region,
@@ -180,6 +190,49 @@ class TencentSmsChannel(Channel):
         except httpx.TransportError as exc:
             return transport_failure(exc)
         return _result(response)
+
+    async def query_sent(self, phone: str, sent_from: datetime, sent_until: datetime) -> list[SentRecord]:
+        """The status reports for ``phone`` since the first send: a report can come long after
+        the request, so the pull runs up to now. Messages without a report yet are not listed."""
+        body = {
+            "PhoneNumber": phone,
+            "SmsSdkAppId": self._sdk_app_id,
+            "BeginTime": int((sent_from - PULL_MARGIN).timestamp()),
+            "EndTime": int(self._clock.now().timestamp()),
+            "Offset": 0,
+            "Limit": PULL_LIMIT,
+        }
+        payload = json.dumps(body, separators=(",", ":")).encode()
+        headers = self.headers(payload, "PullSmsSendStatusByPhoneNumber")
+        try:
+            response = await self._http.post(f"{self._endpoint}/", content=payload, headers=headers)
+        except httpx.TransportError as exc:
+            raise QueryFailed(type(exc).__name__) from exc
+        return _pulled_records(response)
+
+
+def _pulled_records(response: httpx.Response) -> list[SentRecord]:
+    try:
+        answer: Any = response.json()["Response"]
+        error = answer.get("Error")
+        if error is None:
+            return [_pulled_record(report) for report in answer["PullSmsSendStatusSet"]]
+        refusal = f"{error['Code']}: {error.get('Message', '')}"
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise QueryFailed(f"unreadable answer: {response.text[:200]}") from exc
+    raise QueryFailed(refusal)
+
+
+def _pulled_record(report: Mapping[str, Any]) -> SentRecord:
+    delivered = str(report["ReportStatus"]).upper() == "SUCCESS"
+    serial_no = report.get("SerialNo")
+    return SentRecord(
+        correlation_id=str(report.get("SessionContext") or ""),
+        phone=str(report["PhoneNumber"]),
+        state=ReportState.delivered if delivered else ReportState.failed,
+        error_code=str(report.get("Description") or "") or None,
+        provider_message_id=str(serial_no) if serial_no else None,
+    )
 
 
 def _result(response: httpx.Response) -> SendResult:

@@ -1,0 +1,211 @@
+"""Settle SMS left ``unknown`` (the send timed out, or its worker's lease ran out) by asking the
+provider what became of them: never by sending again blindly.
+
+The ``resolve_unknown_notifications`` tick, next to the dispatcher:
+- Claim (one short transaction): ``unknown`` SMS rows of the configured provider (or of none: a
+  lost lease never learned it), at least ``notify_resolve_min_age_seconds`` old and within the
+  provider's look-back, whose ``next_attempt_at`` has come (for an ``unknown`` row: when to ask
+  next). Each is pushed forward before the commit, under ``SKIP LOCKED`` on PostgreSQL, so two
+  workers never ask about one row at once and a row still unsettled is asked less and less often.
+- Ask (no transaction open): one query per phone, a few at once, each bounded by the send
+  timeout. A query that fails changes nothing; the row is asked again later.
+- Apply (a second short transaction), by our correlation id (Aliyun ``OutId``, Tencent
+  ``SessionContext``: the row's ``batch_id``, else its own id):
+  - delivered or failed: a receipt, through ``record_receipts`` exactly like a pushed one (stored
+    once; a failure falls back to the next channel);
+  - waiting for the carrier's report (Aliyun ``SendStatus`` 1): the provider has it, so nothing
+    may go again; the row stays ``unknown`` and is asked again;
+  - not listed: Aliyun lists a message from the moment it accepts it, so one still missing
+    ``notify_resolve_missing_after_seconds`` after its request could last have left was never
+    accepted, and sending it again cannot deliver it twice. This is the only way an ``unknown``
+    row goes again (``outcomes.send_again``: ``pending``, or ``expired`` past its deadline).
+    Tencent's pull lists delivery reports only, where silence proves nothing: its rows stay
+    ``unknown`` until a report comes (staff see them in the notification list).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from coordinator.clock import Clock
+from coordinator.db import is_postgres, transaction
+from coordinator.notify.channels import Channel
+from coordinator.notify.channels.base import QueryFailed, QueryingChannel, ReportState, SentRecord
+from coordinator.notify.models import Notification, NotificationStatus
+from coordinator.notify.outcomes import send_again
+from coordinator.notify.receipts import Receipt, record_receipts
+from coordinator.notify.runtime import channel_holder
+from coordinator.settings import Settings
+
+log = structlog.get_logger(__name__)
+Status = NotificationStatus
+# Rows asked about per tick, and queries in flight at once: a tick stays short.
+RESOLVE_BATCH = 100
+QUERY_CONCURRENCY = 4
+LONGEST_WAIT = timedelta(days=1)
+NEVER_ACCEPTED = "not_at_provider: its query did not list the message"
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A claimed row, as the query needs it."""
+
+    id: int
+    attempts: int
+    phone: str  # E.164
+    correlation_id: str
+    sent_at: datetime
+
+
+async def resolve_unknown(
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    settings: Settings,
+    channels: dict[str, Channel] | None = None,
+) -> int:
+    """One tick: answers how many ``unknown`` rows the provider was asked about."""
+    if channels is None:
+        channels = channel_holder.get(settings=settings, sessionmaker=sessionmaker, clock=clock)
+    sms = channels.get("sms")
+    if not isinstance(sms, QueryingChannel):
+        return 0  # the console, or a provider without a query: receipts only
+    asked = await claim_unknown(sessionmaker, clock, settings, sms)
+    if not asked:
+        return 0
+    answers = await ask_provider(sms, asked, settings)
+    async with transaction(sessionmaker) as session:
+        await apply_answers(session, clock, settings, sms, asked, answers)
+    return len(asked)
+
+
+async def claim_unknown(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, settings: Settings, sms: QueryingChannel
+) -> list[Asked]:
+    async with transaction(sessionmaker) as session:
+        now = clock.now()
+        stmt = (
+            select(Notification)
+            .where(
+                Notification.status == Status.unknown,
+                Notification.channel == "sms",
+                or_(Notification.provider == sms.name, Notification.provider.is_(None)),
+                Notification.next_attempt_at <= now,
+                Notification.sent_at <= now - timedelta(seconds=settings.notify_resolve_min_age_seconds),
+                Notification.sent_at > now - timedelta(days=sms.query_days),
+            )
+            .order_by(Notification.next_attempt_at, Notification.id)
+            .limit(RESOLVE_BATCH)
+        )
+        if is_postgres(session):
+            stmt = stmt.with_for_update(skip_locked=True)
+        asked: list[Asked] = []
+        for row in await session.scalars(stmt):
+            sent_at = row.sent_at or now  # always set by the claim that sent it
+            row.next_attempt_at = now + _next_wait(now - sent_at, settings)
+            phone = str(row.payload.get("recipient") or "")
+            if phone:
+                asked.append(Asked(row.id, row.attempts, phone, str(row.batch_id or row.id), sent_at))
+        return asked
+
+
+def _next_wait(age: timedelta, settings: Settings) -> timedelta:
+    """Half the row's age: asked often while young, rarely once old (at least one interval)."""
+    return max(timedelta(seconds=settings.notify_resolve_interval_seconds), min(age / 2, LONGEST_WAIT))
+
+
+async def ask_provider(
+    sms: QueryingChannel, asked: list[Asked], settings: Settings
+) -> dict[str, list[SentRecord]]:
+    """The provider's records per phone; a phone whose query failed is left out."""
+    by_phone: dict[str, list[Asked]] = {}
+    for row in asked:
+        by_phone.setdefault(row.phone, []).append(row)
+    limit = asyncio.Semaphore(QUERY_CONCURRENCY)
+    timeout = settings.notify_send_timeout_seconds
+
+    async def ask(phone: str, rows: list[Asked]) -> tuple[str, list[SentRecord] | None]:
+        sent_from = min(row.sent_at for row in rows)
+        sent_until = max(row.sent_at for row in rows) + timedelta(seconds=timeout)
+        async with limit:
+            try:
+                async with asyncio.timeout(timeout):
+                    return phone, await sms.query_sent(phone, sent_from, sent_until)
+            except (QueryFailed, TimeoutError) as exc:
+                log.warning("provider_query_failed", provider=sms.name, error=str(exc) or type(exc).__name__)
+                return phone, None
+
+    answered = await asyncio.gather(*(ask(phone, rows) for phone, rows in by_phone.items()))
+    return {phone: records for phone, records in answered if records is not None}
+
+
+async def apply_answers(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    sms: QueryingChannel,
+    asked: list[Asked],
+    answers: dict[str, list[SentRecord]],
+) -> None:
+    now = clock.now()
+    # The request may have left as late as the send timeout after the claim.
+    missing_since = timedelta(
+        seconds=settings.notify_resolve_missing_after_seconds + settings.notify_send_timeout_seconds
+    )
+    receipts: list[Receipt] = []
+    never_accepted: list[Asked] = []
+    for row in asked:
+        records = answers.get(row.phone)
+        if records is None:
+            continue
+        mine = [record for record in records if record.correlation_id == row.correlation_id]
+        settled = _settled(mine)
+        if settled is not None:
+            receipts.append(_receipt(sms, row, settled))
+        elif not mine and sms.lists_accepted and now - row.sent_at >= missing_since:
+            never_accepted.append(row)
+    await record_receipts(session, clock, receipts)
+    for row in never_accepted:
+        await _send_again_if_unchanged(session, row, now=now, settings=settings)
+
+
+def _settled(records: list[SentRecord]) -> SentRecord | None:
+    """The delivery report among the records, if any (delivered first: it reached the phone)."""
+    for state in (ReportState.delivered, ReportState.failed):
+        found = next((record for record in records if record.state is state), None)
+        if found is not None:
+            return found
+    return None
+
+
+def _receipt(sms: QueryingChannel, row: Asked, record: SentRecord) -> Receipt:
+    return Receipt(
+        provider=sms.name,
+        provider_message_id=record.provider_message_id,
+        phone=row.phone,
+        delivered=record.state is ReportState.delivered,
+        error_code=record.error_code,
+        notification_id=int(row.correlation_id),
+    )
+
+
+async def _send_again_if_unchanged(
+    session: AsyncSession, asked: Asked, *, now: datetime, settings: Settings
+) -> None:
+    """Only the attempt that was asked about: a receipt or another worker may have settled it."""
+    stmt = select(Notification).where(
+        Notification.id == asked.id,
+        Notification.status == Status.unknown,
+        Notification.attempts == asked.attempts,
+    )
+    if is_postgres(session):
+        stmt = stmt.with_for_update()
+    row = await session.scalar(stmt)
+    if row is not None:
+        await send_again(session, row, now=now, settings=settings, reason=NEVER_ACCEPTED)
