@@ -9,9 +9,12 @@ for real, exactly as in production, so concurrency tests see real locks.
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+import logging
 import os
 import shutil
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +23,7 @@ from typing import Any
 import httpx
 import hypothesis
 import pytest
+import structlog
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -30,6 +34,7 @@ from coordinator.clock import FixedClock
 from coordinator.db import create_engine
 from coordinator.migrate import fresh_database, upgrade
 from coordinator.models import Base
+from coordinator.observability.logging import configure_logging
 from coordinator.settings import Settings
 
 
@@ -139,6 +144,23 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
+
+
+@pytest.fixture
+def captured() -> Iterator[io.StringIO]:
+    """Logs configured as in production (JSON), written into a buffer; the previous setup restored after."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    stream = io.StringIO()
+    configure_logging(Settings(log_json=True, log_level="INFO"), stream=stream)
+    yield stream
+    structlog.reset_defaults()
+    root.handlers[:] = saved_handlers
+    root.setLevel(saved_level)
+
+
+def records(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

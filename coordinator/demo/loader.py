@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.attendance.models import Attendance, ServiceHeadcount, ServiceRecord
@@ -115,6 +115,17 @@ async def load_demo(
     return result
 
 
+async def _link_organizer(
+    session: AsyncSession, organizer: int, person_ids: list[int], rows: StationRows
+) -> None:
+    """The organizer's login is one of the station's social workers: reminders then name a phone
+    to call ("如有变动，请联系组织者：…"), as they do for a real station's organizer."""
+    social_workers = (pid for pid, p in zip(person_ids, rows.volunteers, strict=True) if p.is_social_worker)
+    person_id = next(social_workers, None)
+    if person_id is not None:
+        await session.execute(update(User).where(User.id == organizer).values(person_id=person_id))
+
+
 def _user_row(username: str, role: Role, password_hash: str, now: datetime) -> dict[str, Any]:
     return {
         "username": username,
@@ -155,6 +166,7 @@ async def _load_station(
 
     person_ids = await _ids(session, Person, rows.people(station_id), counts)
     await _bulk(session, PersonTerm, rows.person_terms(person_ids), counts)
+    await _link_organizer(session, organizer, person_ids, rows)
     step(f"{label} · {_STEPS[1]}")
 
     resident_ids = await _ids(session, Resident, rows.residents(station_id), counts)

@@ -3,38 +3,16 @@
 from __future__ import annotations
 
 import io
-import json
 import logging
-from collections.abc import Iterator
-from typing import Any
 
 import httpx
-import pytest
 import structlog
 from fastapi import FastAPI
 
 from coordinator.auth.models import Role
 from coordinator.clock import FixedClock
-from coordinator.observability.logging import configure_logging
-from coordinator.settings import Settings
+from tests.conftest import records
 from tests.factories import auth_headers, create_station, create_user
-
-
-@pytest.fixture
-def captured() -> Iterator[io.StringIO]:
-    """Logs configured as in production (JSON), written into a buffer; the previous setup restored after."""
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
-    stream = io.StringIO()
-    configure_logging(Settings(log_json=True, log_level="INFO"), stream=stream)
-    yield stream
-    structlog.reset_defaults()
-    root.handlers[:] = saved_handlers
-    root.setLevel(saved_level)
-
-
-def records(stream: io.StringIO) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
 def test_phone_and_id_numbers_are_masked_in_every_field(captured: io.StringIO) -> None:
