@@ -15,9 +15,11 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select, true
+from sqlalchemy import ScalarSelect, Select, and_, bindparam, func, literal_column, or_, select, true
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from coordinator.db import is_postgres
 from coordinator.errors import Conflict, CoordinatorError, Invalid
 from coordinator.events.models import (
     LIVE_SIGNUP_STATUSES,
@@ -78,11 +80,13 @@ def pick_role(roles: Sequence[RoleRef] | Sequence[EventRole], role_id: int | Non
     raise unknown_role(role_id)
 
 
-def role_id_by_name_or_id(event: Event, role: int | str | None) -> int | None:
+def role_id_by_name_or_id(
+    roles: Sequence[RoleRef] | Sequence[EventRole], role: int | str | None
+) -> int | None:
     """The API accepts a role by id or by name; the services take ids."""
     if role is None or isinstance(role, int):
         return role
-    for candidate in event.roles:
+    for candidate in roles:
         if candidate.name == role:
             return candidate.id
     raise unknown_role(role)
@@ -188,22 +192,22 @@ async def load_commitments(
     return found
 
 
-def _commitments_and_invited_statement() -> Select[
-    tuple[int, int | None, str | None, datetime | None, datetime | None, str | None]
-]:
-    """Built once, with parameters: person_id, event_id, role_id, window_start, window_end."""
-    invited = (
-        select(func.count().label("invited"))
-        .where(Signup.role_id == bindparam("role_id"), Signup.status == SignupStatus.invited)
-        .subquery("invited")
-    )
-    mine = (
-        select(Signup.event_id, Event.title, Event.starts_at, Event.ends_at, Signup.status)
+# ``status IN (…)`` written out: an expanding IN is rendered again at every execution.
+_IS_LIVE = or_(*(Signup.status == status for status in LIVE_SIGNUP_STATUSES))
+
+
+def _person_commitments_statement() -> Select[int, int, str, datetime, datetime, str]:
+    """``_commitments_query`` for one person, built once: parameters person_id, for_event_id,
+    window_start, window_end (``commitment_parameters``); each row also names its sign-up. (Not
+    ``event_id``: a statement that embeds this one and updates ``event_roles`` would take a
+    parameter of that name as a new value of the column.)"""
+    return (
+        select(Signup.id, Signup.event_id, Event.title, Event.starts_at, Event.ends_at, Signup.status)
         .join(Event, Event.id == Signup.event_id)
         .where(
             Signup.person_id == bindparam("person_id"),
             or_(
-                and_(Signup.event_id == bindparam("event_id"), Signup.status.in_(LIVE_SIGNUP_STATUSES)),
+                and_(Signup.event_id == bindparam("for_event_id"), _IS_LIVE),
                 and_(
                     Signup.status == SignupStatus.confirmed,
                     Event.status != EventStatus.cancelled,
@@ -212,8 +216,63 @@ def _commitments_and_invited_statement() -> Select[
                 ),
             ),
         )
-        .subquery("mine")
     )
+
+
+_PERSON_COMMITMENTS = _person_commitments_statement()
+
+
+def commitment_parameters(person_id: int, event: Event, zone: str) -> dict[str, Any]:
+    month_start, month_end, _ = local_month(event.starts_at, zone)
+    return {
+        "person_id": person_id,
+        "for_event_id": event.id,
+        "window_start": min(month_start, event.starts_at),
+        "window_end": max(month_end, event.ends_at),
+    }
+
+
+def commitments_fingerprint() -> ScalarSelect[str]:
+    """PostgreSQL: the rows of ``_PERSON_COMMITMENTS`` (what the rules read of each) as one
+    string, NULL when there is none. Equal fingerprints at two moments mean the person's
+    clash, monthly and duplicate checks would answer the same at both."""
+    mine = _PERSON_COMMITMENTS.subquery("fingerprinted")
+    row = func.concat_ws(":", mine.c.id, mine.c.status, mine.c.starts_at, mine.c.ends_at)
+    return select(
+        func.string_agg(row, aggregate_order_by(literal_column("','"), mine.c.id))
+    ).scalar_subquery()
+
+
+_PERSON_COMMITMENTS_SEEN = select(
+    _PERSON_COMMITMENTS.subquery("mine"), commitments_fingerprint().label("seen")
+)
+
+
+async def person_commitments(
+    session: AsyncSession, parameters: dict[str, Any]
+) -> tuple[list[Commitment], str | None]:
+    """The person's commitments (``parameters`` from ``commitment_parameters``), and on
+    PostgreSQL their fingerprint (see ``placing``), in one round trip."""
+    fingerprinted = is_postgres(session)
+    statement = _PERSON_COMMITMENTS_SEEN if fingerprinted else _PERSON_COMMITMENTS
+    rows: list[Any] = list(await session.execute(statement, parameters))
+    person_id = parameters["person_id"]
+    commitments = [
+        Commitment(person_id, row[1], row[2], row[3], row[4], SignupStatus(row[5])) for row in rows
+    ]
+    return commitments, rows[0][6] if fingerprinted and rows else None
+
+
+def _commitments_and_invited_statement() -> Select[
+    tuple[int, int | None, int | None, str | None, datetime | None, datetime | None, str | None]
+]:
+    """Built once, with the parameters of ``commitment_parameters`` and role_id."""
+    invited = (
+        select(func.count().label("invited"))
+        .where(Signup.role_id == bindparam("role_id"), Signup.status == SignupStatus.invited)
+        .subquery("invited")
+    )
+    mine = _PERSON_COMMITMENTS.subquery("mine")
     return select(invited.c.invited, *mine.c).select_from(invited.outerjoin(mine, true()))
 
 
@@ -227,18 +286,11 @@ async def commitments_and_invited(
     """The person's commitments and the role's unanswered invitations, in one round trip: call
     with the role and the person locked, so both are exact. The count is the outer row, so it
     comes back even when the person has no commitment (then the commitment columns are NULL)."""
-    month_start, month_end, _ = local_month(event.starts_at, zone)
-    parameters = {
-        "person_id": person_id,
-        "event_id": event.id,
-        "role_id": role_id,
-        "window_start": min(month_start, event.starts_at),
-        "window_end": max(month_end, event.ends_at),
-    }
+    parameters = {**commitment_parameters(person_id, event, zone), "role_id": role_id}
     rows: list[Any] = list(await session.execute(_COMMITMENTS_AND_INVITED, parameters))
     commitments = [
         Commitment(person_id, other_event_id, title, starts_at, ends_at, SignupStatus(status))
-        for _, other_event_id, title, starts_at, ends_at, status in rows
+        for _, _, other_event_id, title, starts_at, ends_at, status in rows
         if other_event_id is not None
     ]
     return commitments, int(rows[0][0])

@@ -1,7 +1,8 @@
 """Sign-ups: take a place or a waiting place in a role, cancel, list, change a role's count.
 
 The rules live in ``signup_rules``, the places and the waitlist (and the lock order) in
-``waitlist``. Every function here runs inside the caller's transaction and only flushes.
+``waitlist``; a new sign-up reads with ``signup_target`` and locks and writes with ``placing``.
+Every function here runs inside the caller's transaction and only flushes.
 """
 
 from __future__ import annotations
@@ -9,14 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, insert, select, update
+from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from coordinator.clock import Clock
-from coordinator.db import is_postgres
 from coordinator.errors import Conflict, Invalid, NotFound, not_found
 from coordinator.events.models import (
     LIVE_SIGNUP_STATUSES,
@@ -27,28 +27,29 @@ from coordinator.events.models import (
     SignupSource,
     SignupStatus,
 )
+from coordinator.events.placing import Claim, Placed, claim_place, refuse_duplicate, write_place
 from coordinator.events.signup_rules import (
-    RoleRef,
-    already_signed_up,
+    Commitment,
     check_event_open,
     check_not_signed_up,
     check_person_fits,
+    commitment_parameters,
     commitment_problem,
     commitments_and_invited,
+    person_commitments,
     pick_role,
 )
+from coordinator.events.signup_target import SignupTarget, read_target
 from coordinator.events.waitlist import (
-    SIGNUP_COLUMNS,
     claim_arrival,
     demote_latest_confirmed,
     emit_signup,
     fill_free_places,
     invited_count,
     lock_role,
-    write_signup,
 )
 from coordinator.pagination import paginate
-from coordinator.people.models import Person
+from coordinator.people.models import Person, PersonTerm
 from coordinator.stations.models import Station
 
 MAX_ROLE_COUNT = 10_000
@@ -64,7 +65,6 @@ class Admission:
     person: Person
     arrival: int  # the waitlist number, should the person have to wait
     invited: int = 0  # the role's unanswered invitations, counted under its lock
-    signup_id: int | None = None  # reserved under the role's lock (PostgreSQL, when asked for)
 
 
 @dataclass
@@ -90,71 +90,34 @@ async def load_event(session: AsyncSession, event_id: int, *, for_update: bool =
     return row[0], row[1]
 
 
-_EVENTS: Table = Event.__table__  # type: ignore[assignment]  # mapped to a Table
-_ROLES: Table = EventRole.__table__  # type: ignore[assignment]
-_PEOPLE: Table = Person.__table__  # type: ignore[assignment]
-_STATIONS: Table = Station.__table__  # type: ignore[assignment]
-_SIGNUPS: Table = Signup.__table__  # type: ignore[assignment]
+_PEOPLE: Table = Person.__table__  # type: ignore[assignment]  # mapped to a Table
+_TERMS: Table = PersonTerm.__table__  # type: ignore[assignment]
 
-# Prebuilt Core statements of the sign-up path (compiled once, cached): loading ORM objects through
-# the unit of work cost several times the database's own time per statement, and under contention
-# that time is spent while the role's lock is held by someone waiting for the event loop.
-_READ_EVENT = (
-    select(_EVENTS, _STATIONS.c.timezone, _ROLES.c.id.label("role_id"), _ROLES.c.name.label("role_name"))
-    .join(_STATIONS, _STATIONS.c.id == _EVENTS.c.station_id)
-    .outerjoin(_ROLES, _ROLES.c.event_id == _EVENTS.c.id)
-    .where(_EVENTS.c.id == bindparam("event_id"))
-    .order_by(_ROLES.c.position)
-)
+# Prebuilt Core statements (compiled once, cached): loading ORM objects through the unit of work
+# cost several times the database's own time per statement.
+_READ_TERMS = select(_TERMS.c.kind, _TERMS.c.code).where(_TERMS.c.person_id == bindparam("person_id"))
 _LOCK_PERSON = select(_PEOPLE).where(_PEOPLE.c.id == bindparam("person_id")).with_for_update()
-_INSERT_SIGNUP = (
-    insert(_SIGNUPS).values({column: bindparam(column) for column in SIGNUP_COLUMNS}).returning(_SIGNUPS.c.id)
-)
-_COUNT_CONFIRMED = (
-    update(_ROLES)
-    .where(_ROLES.c.id == bindparam("role_id"))
-    .values(confirmed_count=_ROLES.c.confirmed_count + 1)
-)
 
 
 async def admit(
-    session: AsyncSession,
-    clock: Clock,
-    *,
-    event_id: int,
-    person_id: int,
-    role_id: int | None,
-    reserve_id: bool = False,
+    session: AsyncSession, clock: Clock, *, event_id: int, person_id: int, role_id: int | None
 ) -> Admission:
     """Check every rule for a new live sign-up and lock what it changes (role, then person).
 
-    Four statements: the event with its roles (no lock), the role's lock and arrival number, the
-    person's lock, then (under both locks) the person's commitments with the role's invitations."""
-    event, zone, roles = await _read_event(session, event_id)
+    Four statements: the event with its roles and the person (no lock), the role's lock and
+    arrival number, the person's lock, then (under both locks) the person's commitments with the
+    role's invitations."""
+    target = await read_target(session, event_id=event_id, person_id=person_id)
+    event, zone = target.event, target.zone
     check_event_open(event, clock.now())
-    reserve = reserve_id and is_postgres(session)
-    role, arrival, signup_id = await claim_arrival(
-        session, pick_role(roles, role_id), reserve_signup_id=reserve
-    )
+    role, arrival = await claim_arrival(session, pick_role(target.roles, role_id))
     person = await _lock_person(session, person_id, with_terms=bool(role.skills or role.languages))
     check_person_fits(event, role, person)
     commitments, invited = await commitments_and_invited(session, person.id, event, zone, role.id)
     check_not_signed_up(event, person.id, commitments)
     if problem := commitment_problem(event, zone, commitments, person.max_events_per_month):
         raise problem
-    return Admission(event, zone, role, person, arrival, invited, signup_id)
-
-
-async def _read_event(session: AsyncSession, event_id: int) -> tuple[Event, str, list[RoleRef]]:
-    """The event (a plain instance outside the session: read, never changed here), its station's
-    time zone and its roles in order, in one statement."""
-    rows = (await session.execute(_READ_EVENT, {"event_id": event_id})).all()
-    if not rows:
-        raise not_found("活动", "event", event_id)
-    first = rows[0]._mapping
-    event = Event(**{column.key: first[column] for column in _EVENTS.c})
-    roles = [RoleRef(row.role_id, row.role_name) for row in rows if row.role_id is not None]
-    return event, first["timezone"], roles
+    return Admission(event, zone, role, person, arrival, invited)
 
 
 async def _lock_person(session: AsyncSession, person_id: int, *, with_terms: bool) -> Person:
@@ -187,27 +150,8 @@ async def flush_new_signup(session: AsyncSession, signup: Signup) -> None:
     try:
         await session.flush()
     except IntegrityError as exc:
-        _refuse_duplicate(exc, signup.event_id, signup.person_id)
+        refuse_duplicate(exc, signup.event_id, signup.person_id)
         raise
-
-
-def _refuse_duplicate(exc: IntegrityError, event_id: int, person_id: int) -> None:
-    text = str(exc.orig)  # PostgreSQL names the index, SQLite the columns
-    if "uq_signups_live_person" in text or "signups.event_id, signups.person_id" in text:
-        raise already_signed_up(event_id, person_id) from exc
-
-
-async def _insert_signup(session: AsyncSession, values: dict[str, Any]) -> Signup:
-    """One Core INSERT; the answer is the row as a detached instance (every column known), not
-    read back and not in the session."""
-    try:
-        signup_id = (await session.execute(_INSERT_SIGNUP, values)).scalar_one()
-    except IntegrityError as exc:
-        _refuse_duplicate(exc, values["event_id"], values["person_id"])
-        raise
-    signup = Signup(id=signup_id, **values)
-    make_transient_to_detached(signup)
-    return signup
 
 
 async def sign_up(
@@ -219,42 +163,83 @@ async def sign_up(
     role_id: int | None,
     source: SignupSource,
 ) -> Signup:
+    """``place`` for callers that have not read the target."""
+    target = await read_target(session, event_id=event_id, person_id=person_id)
+    return (await place(session, clock, target, role_id=role_id, source=source)).signup
+
+
+async def place(
+    session: AsyncSession, clock: Clock, target: SignupTarget, *, role_id: int | None, source: SignupSource
+) -> Placed:
     """A confirmed place if the role has one free, else a waiting place at the end of its queue.
 
-    Five statements on PostgreSQL (``admit``'s four, then the sign-up, the role's count and the
-    outbox row in one); SQLite writes those one by one: see ``tests/api/test_signup_statements.py``."""
-    admission = await admit(
-        session, clock, event_id=event_id, person_id=person_id, role_id=role_id, reserve_id=True
+    After ``read_target``: the person's commitments (no lock), then ``placing.claim_place`` and
+    ``placing.write_place``, which say how the locks keep every rule true at the commit. Four
+    statements on PostgreSQL in all; SQLite writes one by one (``test_signup_statements``)."""
+    event, zone = target.event, target.zone
+    check_event_open(event, clock.now())
+    chosen = pick_role(target.roles, role_id)
+    if target.person is None:
+        raise not_found("人员", "person", target.person_id)
+    parameters = commitment_parameters(target.person_id, event, zone)
+    commitments, seen = await person_commitments(session, parameters)
+    claim = await claim_place(session, chosen, target.person_id)
+    if claim is None:
+        raise not_found("人员", "person", target.person_id)
+    if claim.role.skills or claim.role.languages:
+        await _load_terms(session, claim.person)
+    check_person_fits(event, claim.role, claim.person)
+    placement = _Placement(target, claim, source, parameters)
+    placed = await _check_and_write(session, clock, placement, commitments, seen)
+    while placed is None:
+        # The commitments changed since they were read: a sign-up of the person committed before
+        # their lock was ours, or (even under it) a cancellation or a reschedule, which do not
+        # take the person's lock. Read and check them again; each such change is rare and happens
+        # once, so this ends.
+        commitments, seen = await person_commitments(session, parameters)
+        placed = await _check_and_write(session, clock, placement, commitments, seen)
+    return placed
+
+
+@dataclass(frozen=True)
+class _Placement:
+    """A sign-up being placed: what each attempt to write it needs but the commitments."""
+
+    target: SignupTarget
+    claim: Claim
+    source: SignupSource
+    commitment_parameters: dict[str, Any]
+
+
+async def _check_and_write(
+    session: AsyncSession,
+    clock: Clock,
+    placement: _Placement,
+    commitments: list[Commitment],
+    seen: str | None,
+) -> Placed | None:
+    """The person's rules on ``commitments``, then ``write_place`` (None: they are not current)."""
+    target, claim = placement.target, placement.claim
+    check_not_signed_up(target.event, target.person_id, commitments)
+    limit = claim.person.max_events_per_month
+    if problem := commitment_problem(target.event, target.zone, commitments, limit):
+        raise problem
+    return await write_place(
+        session,
+        clock,
+        event=target.event,
+        claim=claim,
+        source=placement.source,
+        commitment_parameters=placement.commitment_parameters,
+        seen=seen,
     )
-    role = admission.role
-    now = clock.now()
-    values: dict[str, Any] = dict.fromkeys(SIGNUP_COLUMNS)
-    values.update(
-        event_id=event_id, role_id=role.id, person_id=person_id, source=source, created_at=now, updated_at=now
-    )
-    if role.count - role.confirmed_count - admission.invited > 0:
-        values.update(status=SignupStatus.confirmed, confirmed_at=now)
-    else:
-        values.update(status=SignupStatus.waitlisted, waitlist_seq=admission.arrival)
-    confirmed = values["status"] == SignupStatus.confirmed
-    kind = "SignupConfirmed" if confirmed else "SignupWaitlisted"
-    if admission.signup_id is not None:
-        signup = Signup(id=admission.signup_id, **values)
-        make_transient_to_detached(signup)
-        try:
-            await write_signup(session, clock, signup, kind, admission.event.station_id, counted=confirmed)
-        except IntegrityError as exc:
-            _refuse_duplicate(exc, event_id, person_id)
-            raise
-    else:
-        signup = await _insert_signup(session, values)
-        if confirmed:
-            await session.execute(_COUNT_CONFIRMED, {"role_id": role.id})
-        await emit_signup(session, clock, kind, signup, admission.event.station_id, source=source)
-    if confirmed:
-        # The role stays in the session: keep its count as stored, without a flush of its own.
-        set_committed_value(role, "confirmed_count", role.confirmed_count + 1)
-    return signup
+
+
+async def _load_terms(session: AsyncSession, person: Person) -> None:
+    """The skills and languages of the person ``claim_place`` locked."""
+    rows = await session.execute(_READ_TERMS, {"person_id": person.id})
+    terms = [PersonTerm(person_id=person.id, kind=kind, code=code) for kind, code in rows]
+    set_committed_value(person, "terms", terms)
 
 
 async def cancel_signup(session: AsyncSession, clock: Clock, *, event_id: int, person_id: int) -> Signup:

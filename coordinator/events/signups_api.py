@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import STAFF_ROLES, Principal
 from coordinator.clock import local_or_none
-from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
+from coordinator.deps import BearerUserIdDep, ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES, Forbidden, error_responses, not_found
 from coordinator.events import invitations, signups
 from coordinator.events.models import Event, Signup, SignupSource, SignupStatus
@@ -26,7 +26,9 @@ from coordinator.events.signup_schemas import (
     SignupCreate,
     SignupOut,
 )
+from coordinator.events.signup_target import SignupTarget, read_target_as
 from coordinator.events.waitlist import waitlist_position, waitlist_positions
+from coordinator.observability.logging import annotate_request
 from coordinator.pagination import CursorQuery, LimitQuery, Page
 from coordinator.people.models import Person
 
@@ -36,14 +38,19 @@ router = APIRouter(tags=["sign-ups"], responses=ERROR_RESPONSES)
 async def _event_for(session: AsyncSession, principal: Principal, event_id: int) -> tuple[Event, str]:
     """The event if the caller may see it: staff of its station, or a volunteer of that station."""
     event, zone = await signups.load_event(session, event_id)
+    own_station = None if principal.role in STAFF_ROLES else await _station_of(session, principal.person_id)
+    _check_sees_event(principal, event_id, event.station_id, own_station)
+    return event, zone
+
+
+def _check_sees_event(principal: Principal, event_id: int, station_id: int, own_station: int | None) -> None:
+    """Staff see the events of their stations, a volunteer those of their own (``own_station``)."""
     if principal.role in STAFF_ROLES:
-        visible = principal.can_access(event.station_id)
+        visible = principal.can_access(station_id)
     else:
-        own_station = await _station_of(session, principal.person_id)
-        visible = own_station is not None and own_station == event.station_id
+        visible = own_station is not None and own_station == station_id
     if not visible:
         raise not_found("活动", "event", event_id)
-    return event, zone
 
 
 async def _station_of(session: AsyncSession, person_id: int | None) -> int | None:
@@ -53,9 +60,14 @@ async def _station_of(session: AsyncSession, person_id: int | None) -> int | Non
 
 
 async def _authorize_for_person(session: AsyncSession, principal: Principal, person_id: int) -> SignupSource:
-    """Staff may act for people of their stations (others: 404); a volunteer only for themselves."""
+    station_id = await _station_of(session, person_id) if principal.role in STAFF_ROLES else None
+    return _source_for(principal, person_id, station_id)
+
+
+def _source_for(principal: Principal, person_id: int, station_id: int | None) -> SignupSource:
+    """Staff may act for people of their stations (others: 404); a volunteer only for themselves.
+    ``station_id`` is the person's (None: no such person); volunteers need not know it."""
     if principal.role in STAFF_ROLES:
-        station_id = await _station_of(session, person_id)
         if station_id is None or not principal.can_access(station_id):
             raise not_found("人员", "person", person_id)
         return SignupSource.organizer
@@ -66,17 +78,9 @@ async def _authorize_for_person(session: AsyncSession, principal: Principal, per
     return SignupSource.self
 
 
-async def _signup_out(session: AsyncSession, signup: Signup, event: Event, zone: str) -> SignupOut:
-    person = await session.get(Person, signup.person_id)
-    return _shape(
-        signup, event, zone, person.name if person else None, await waitlist_position(session, signup)
-    )
-
-
 def _shape(
-    signup: Signup, event: Event, zone: str, person_name: str | None, position: int | None
+    signup: Signup, role_name: str, zone: str, person_name: str | None, position: int | None
 ) -> SignupOut:
-    role_name = next(r.name for r in event.roles if r.id == signup.role_id)
     return SignupOut(
         id=signup.id,
         event_id=signup.event_id,
@@ -101,19 +105,34 @@ def _shape(
     summary="Sign a person up for a role (confirmed, or waitlisted when full)",
 )
 async def create_signup(
-    event_id: int, data: SignupCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    event_id: int, data: SignupCreate, session: SessionDep, clock: ClockDep, user_id: BearerUserIdDep
 ) -> SignupOut:
-    event, zone = await _event_for(session, principal, event_id)
-    source = await _authorize_for_person(session, principal, data.person_id)
-    signup = await signups.sign_up(
-        session,
-        clock,
-        event_id=event.id,
-        person_id=data.person_id,
-        role_id=role_id_by_name_or_id(event, data.role),
-        source=source,
+    # The account is read with the event and the person: no principal query of its own.
+    principal, target = await read_target_as(
+        session, user_id=user_id, event_id=event_id, person_id=data.person_id
     )
-    return await _signup_out(session, signup, event, zone)
+    annotate_request(station_id=target.event.station_id)
+    source = await _authorize_sign_up(session, principal, target)
+    placed = await signups.place(
+        session, clock, target, role_id=role_id_by_name_or_id(target.roles, data.role), source=source
+    )
+    signup, person = placed.signup, target.person
+    role_name = next(r.name for r in target.roles if r.id == signup.role_id)
+    return _shape(signup, role_name, target.zone, person.name if person else None, placed.position)
+
+
+async def _authorize_sign_up(
+    session: AsyncSession, principal: Principal, target: SignupTarget
+) -> SignupSource:
+    """``_event_for`` and ``_authorize_for_person`` on what ``read_target_as`` read: no query,
+    except the own station of a volunteer naming someone else (refused either way)."""
+    person_station = None if target.person is None else target.person.station_id
+    if principal.role in STAFF_ROLES or principal.person_id == target.person_id:
+        own_station = person_station
+    else:
+        own_station = await _station_of(session, principal.person_id)
+    _check_sees_event(principal, target.event.id, target.event.station_id, own_station)
+    return _source_for(principal, target.person_id, person_station)
 
 
 @router.delete(
@@ -151,7 +170,7 @@ async def list_signups(
         session,
         event_id=event.id,
         status=status_filter,
-        role_id=role_id_by_name_or_id(event, role_ref),
+        role_id=role_id_by_name_or_id(event.roles, role_ref),
         limit=limit,
         cursor=cursor,
     )
@@ -165,7 +184,10 @@ async def list_signups(
     positions = await waitlist_positions(
         session, [s.role_id for s in rows if s.status == SignupStatus.waitlisted]
     )
-    items = [_shape(s, event, zone, names.get(s.person_id), positions.get(s.id)) for s in rows]
+    role_names = {r.id: r.name for r in event.roles}
+    items = [
+        _shape(s, role_names[s.role_id], zone, names.get(s.person_id), positions.get(s.id)) for s in rows
+    ]
     return Page[SignupOut](items=items, next_cursor=next_cursor)
 
 
@@ -222,7 +244,7 @@ async def create_invitation(
         settings,
         event_id=event.id,
         person_id=data.person_id,
-        role_id=role_id_by_name_or_id(event, data.role),
+        role_id=role_id_by_name_or_id(event.roles, data.role),
         source=SignupSource.organizer,
     )
     assert signup.invitation_expires_at is not None

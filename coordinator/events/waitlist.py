@@ -2,13 +2,13 @@
 
 Locking (PostgreSQL; SQLite serializes whole transactions with ``BEGIN IMMEDIATE``):
 every path that changes a role's places takes the role row first (``SELECT … FOR UPDATE``, or
-for a new sign-up the ``UPDATE … RETURNING`` of ``claim_arrival``, which locks and numbers the
-arrival in one round trip), then the rows of the people it may confirm, in ascending id, in one
-statement. The role comes first because a promotion only learns whom it confirms by reading the
-waitlist under the role's lock. No transaction of ours waits for a role while holding a person,
-and people are always locked in id order, so these locks cannot deadlock. (The person's lock is
-what makes the clash and monthly checks exact: two sign-ups of one person, or a sign-up and a
-promotion of that person, take turns on it.)
+the ``UPDATE … RETURNING`` of ``claim_arrival`` and ``placing.claim_place``, which lock and number
+the arrival in one round trip), then the rows of the people it may confirm, in ascending id, in
+one statement. The role comes first because a promotion only learns whom it confirms by reading
+the waitlist under the role's lock. No transaction of ours waits for a role while holding a
+person, and people are always locked in id order, so these locks cannot deadlock. (The person's
+lock is what makes the clash and monthly checks exact: two sign-ups of one person, or a sign-up
+and a promotion of that person, take turns on it.)
 
 - ``EventRole.confirmed_count`` is changed only under the role's lock: it stays exact.
 - An invitation holds a place until it is answered or expires: places taken are
@@ -23,13 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Insert, Table, bindparam, func, insert, null, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.bus.models import OutboxEvent
-from coordinator.bus.outbox import RELAY_KICK_KEY, emit
+from coordinator.bus.outbox import emit
 from coordinator.clock import Clock
-from coordinator.db import on_commit
 from coordinator.events.models import Event, EventRole, Signup, SignupStatus
 from coordinator.events.signup_rules import commitment_problem, load_commitments
 from coordinator.people.models import Person
@@ -47,33 +45,24 @@ async def lock_role(session: AsyncSession, role_id: int) -> EventRole:
     return role
 
 
-async def claim_arrival(
-    session: AsyncSession, role_id: int, *, reserve_signup_id: bool = False
-) -> tuple[EventRole, int, int | None]:
+async def claim_arrival(session: AsyncSession, role_id: int) -> tuple[EventRole, int]:
     """Lock the role and take an arrival number in one statement (no separate lock round trip).
 
     Answers the role as it now is and the number, which becomes the ``waitlist_seq`` if the person
-    has to wait; a confirmed arrival leaves a gap in the numbers, harmless since positions are ranks.
-    With ``reserve_signup_id`` (PostgreSQL) also a new sign-up id, taken under the role's lock so
-    that a role's sign-up ids keep the order of arrival; the caller can then write the sign-up and
-    its outbox row in one statement."""
+    has to wait; a confirmed arrival leaves a gap in the numbers, harmless since positions are ranks."""
     statement = (
         update(EventRole)
         .where(EventRole.id == role_id)
         .values(next_waitlist_seq=EventRole.next_waitlist_seq + 1)
-        .returning(EventRole, _NEXT_SIGNUP_ID if reserve_signup_id else null())
+        .returning(EventRole)
     )
-    row = (
-        await session.execute(
+    role = (
+        await session.scalars(
             statement, execution_options={"synchronize_session": False, "populate_existing": True}
         )
     ).first()
-    assert row is not None, f"role {role_id} vanished"
-    role, signup_id = row
-    return role, role.next_waitlist_seq - 1, signup_id
-
-
-_NEXT_SIGNUP_ID = func.nextval(func.pg_get_serial_sequence("signups", "id"))
+    assert role is not None, f"role {role_id} vanished"
+    return role, role.next_waitlist_seq - 1
 
 
 async def lock_people(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, int | None]:
@@ -146,45 +135,6 @@ async def waitlist_positions(session: AsyncSession, role_ids: Sequence[int]) -> 
     return positions
 
 
-_ROLES: Table = EventRole.__table__  # type: ignore[assignment]  # mapped to a Table
-_SIGNUPS: Table = Signup.__table__  # type: ignore[assignment]
-_OUTBOX: Table = OutboxEvent.__table__  # type: ignore[assignment]
-SIGNUP_COLUMNS = tuple(column.key for column in _SIGNUPS.c if column.key != "id")
-
-
-def _write_statement(*, counted: bool) -> Insert:
-    """``WITH new_signup AS (INSERT INTO signups …)[, counted AS (UPDATE event_roles …)]
-    INSERT INTO outbox_events …``: parameters ``s_<column>`` and ``o_<column>``."""
-    new_signup = insert(_SIGNUPS).values(
-        {key: bindparam(f"s_{key}", type_=_SIGNUPS.c[key].type) for key in ("id", *SIGNUP_COLUMNS)}
-    )
-    statement = insert(_OUTBOX).values(
-        {key: bindparam(f"o_{key}", type_=_OUTBOX.c[key].type) for key in _OUTBOX_COLUMNS}
-    )
-    statement = statement.add_cte(new_signup.cte("new_signup"))
-    if counted:
-        count = (
-            update(_ROLES)
-            .where(_ROLES.c.id == bindparam("s_role_id"))
-            .values(confirmed_count=_ROLES.c.confirmed_count + 1)
-        )
-        statement = statement.add_cte(count.cte("counted"))
-    return statement
-
-
-_OUTBOX_COLUMNS = (
-    "event_type",
-    "aggregate_type",
-    "aggregate_id",
-    "station_id",
-    "payload",
-    "occurred_at",
-    "fanned_out",
-)
-_WRITE_COUNTED = _write_statement(counted=True)
-_WRITE_WAITING = _write_statement(counted=False)
-
-
 def signup_payload(signup: Signup, **extra: str | int | None) -> dict[str, str | int | None]:
     return {
         "signup_id": signup.id,
@@ -213,32 +163,6 @@ async def emit_signup(
         station_id=station_id,
         payload=signup_payload(signup, **extra),
     )
-
-
-async def write_signup(
-    session: AsyncSession, clock: Clock, signup: Signup, kind: str, station_id: int, *, counted: bool
-) -> None:
-    """PostgreSQL: the sign-up, the role's count (if ``counted``) and the outbox row ``emit`` would
-    write, in one statement (data-modifying CTEs): these writes happen under the role's lock, so
-    every round trip saved there is saved for every sign-up queued behind it. A duplicate live
-    sign-up raises the ``IntegrityError`` of the partial unique index, as a flush would."""
-    await session.flush()  # anything pending goes first, as ``emit`` does
-    payload = signup_payload(signup, source=signup.source)
-    outbox = {
-        "event_type": kind,
-        "aggregate_type": "signup",
-        "aggregate_id": signup.id,
-        "station_id": station_id,
-        "payload": payload,
-        "occurred_at": clock.now(),
-        "fanned_out": False,
-    }
-    values = {f"s_{key}": getattr(signup, key) for key in ("id", *SIGNUP_COLUMNS)}
-    values.update({f"o_{key}": value for key, value in outbox.items()})
-    await session.execute(_WRITE_COUNTED if counted else _WRITE_WAITING, values)
-    kick = session.sync_session.info.get(RELAY_KICK_KEY)
-    if kick is not None:
-        on_commit(session, kick)
 
 
 async def fill_free_places(

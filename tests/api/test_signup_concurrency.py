@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
+from typing import Any
 
 import httpx
 import pytest
@@ -16,7 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.clock import FixedClock
-from coordinator.events.models import Signup, SignupStatus
+from coordinator.errors import CoordinatorError
+from coordinator.events import signups
+from coordinator.events.models import Signup, SignupSource, SignupStatus
+from coordinator.events.signup_rules import Commitment, person_commitments
 from tests.api.signup_world import World, cancel, check_role_invariants, error_code, make_world, sign_up
 
 
@@ -115,3 +119,47 @@ async def test_one_person_signing_up_for_two_overlapping_events_at_once_gets_one
         assert {error_code(r) for r in responses if r.status_code == 409} == {"schedule_clash"}
         winner = first if responses[0].status_code == 201 else second
         assert (await cancel(client, world.organizer, winner.id, person.id)).status_code == 204
+
+
+async def test_a_clash_committed_between_the_checks_and_the_locks_is_still_refused(
+    app: FastAPI,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL reads the person's commitments before it locks the role and the person
+    (``events.placing``): a sign-up of the same person committed in that gap must still count."""
+    if app.state.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serializes whole transactions: nothing can commit in that gap")
+    morning = await world.event()
+    overlapping = await world.event()
+    person = await world.person()
+    interleaved: list[Signup] = []
+    reads: list[int] = []
+
+    async def read_then_let_another_request_commit(*args: Any) -> tuple[list[Commitment], str | None]:
+        found = await person_commitments(*args)
+        reads.append(len(found[0]))
+        if len(reads) == 1:  # the first read of the request under test; the other one's is next
+            async with sessionmaker() as other, other.begin():
+                interleaved.append(await _sign_up_directly(other, clock, overlapping.id, person.id))
+        return found
+
+    monkeypatch.setattr(signups, "person_commitments", read_then_let_another_request_commit)
+    with pytest.raises(CoordinatorError) as refused:
+        async with sessionmaker() as session, session.begin():
+            await _sign_up_directly(session, clock, morning.id, person.id)
+    assert refused.value.code == "schedule_clash"
+    assert reads == [0, 0, 1]  # checked on no commitment, then again once the write saw the other one
+    assert [s.status for s in interleaved] == [SignupStatus.confirmed]
+    assert await world.status_of(morning.id, person.id) == []
+    assert (await world.role(morning.roles[0].id)).confirmed_count == 0
+
+
+async def _sign_up_directly(
+    session: AsyncSession, clock: FixedClock, event_id: int, person_id: int
+) -> Signup:
+    return await signups.sign_up(
+        session, clock, event_id=event_id, person_id=person_id, role_id=None, source=SignupSource.organizer
+    )

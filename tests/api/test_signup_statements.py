@@ -1,7 +1,9 @@
 """A sign-up sends a fixed, small number of statements: they are counted, so a change that loads
-the event, the role or the person on its own again (or adds an ORM round trip under the role's
-lock) fails here. PostgreSQL writes the sign-up, the role's count and the outbox row in one
-statement; SQLite, which has no data-modifying CTEs, in one each."""
+the event, the role or the person on its own again (or adds a round trip under the role's lock)
+fails here. On PostgreSQL the role's lock is taken by the last statement but one: what the rules
+need is read before it, and the sign-up, the role's count and the outbox row are written by one
+statement after it (``events.placing``). SQLite, which has no data-modifying CTEs, writes them
+one by one."""
 
 from __future__ import annotations
 
@@ -36,33 +38,50 @@ async def _sign_up(
             signup = await sign_up(
                 session, clock, event_id=event_id, person_id=person_id, role_id=None, source=SignupSource.self
             )
-    return signup.status, verbs(statements)
+    return signup.status, statements
 
 
 def _is_postgres(app: FastAPI) -> bool:
     return bool(app.state.engine.dialect.name == "postgresql")
 
 
-async def test_a_sign_up_is_four_reads_and_locks_then_its_writes(
+async def test_a_sign_up_reads_without_locks_then_locks_and_writes_in_two_statements(
     app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock, world: World
 ) -> None:
     signup_event = await world.event(roles=[{"name": "志愿者", "count": 1}])
     first, second = await world.people(2)
-    # Event with station and roles; role lock + arrival number; person lock; commitments with the
-    # role's invitations (under both locks).
-    reads = ["SELECT", "UPDATE event_roles", "SELECT", "SELECT"]
+    # Event with station, roles and person; the person's commitments. Neither locks anything.
+    reads = ["SELECT", "SELECT"]
     status, statements = await _sign_up(app, sessionmaker, clock, signup_event.id, first.id)
     assert status == SignupStatus.confirmed
     if _is_postgres(app):
-        assert statements == [*reads, "WITH"]  # sign-up, role count and outbox row together
+        # The role's lock with its arrival number and the person's lock; then the sign-up, the
+        # role's count and the outbox row together.
+        assert verbs(statements) == [*reads, "WITH", "WITH"]
+        assert _locks_nothing(statements[:2])
+        assert "UPDATE event_roles" in statements[2]
+        assert "FOR UPDATE OF people" in statements[2]
     else:
-        assert statements == [*reads, "INSERT signups", "UPDATE event_roles", "INSERT outbox_events"]
+        # Role (lock, arrival number), person, the role's invitations (a place is free), writes.
+        locks = ["UPDATE event_roles", "SELECT", "SELECT"]
+        assert verbs(statements) == [
+            *reads,
+            *locks,
+            "INSERT signups",
+            "UPDATE event_roles",
+            "INSERT outbox_events",
+        ]
     status, statements = await _sign_up(app, sessionmaker, clock, signup_event.id, second.id)
     assert status == SignupStatus.waitlisted
     if _is_postgres(app):
-        assert statements == [*reads, "WITH"]
+        assert verbs(statements) == [*reads, "WITH", "WITH"]  # the second one also answers the position
     else:
-        assert statements == [*reads, "INSERT signups", "INSERT outbox_events"]
+        locks = ["UPDATE event_roles", "SELECT"]  # full: no need to count the invitations
+        assert verbs(statements) == [*reads, *locks, "INSERT signups", "INSERT outbox_events", "SELECT"]
+
+
+def _locks_nothing(statements: list[str]) -> bool:
+    return not any("FOR UPDATE" in s or "UPDATE " in s or "INSERT " in s for s in statements)
 
 
 async def test_the_count_does_not_grow_with_the_person_s_other_commitments(

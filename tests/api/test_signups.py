@@ -5,12 +5,15 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from coordinator.auth.models import User
 from coordinator.clock import FixedClock
 from coordinator.errors import CoordinatorError
-from coordinator.events.models import Event, EventStatus, Signup, SignupSource, SignupStatus
+from coordinator.events.models import Event, EventRole, EventStatus, Signup, SignupSource, SignupStatus
 from coordinator.events.signups import flush_new_signup
+from coordinator.events.signups import sign_up as sign_up_directly
 from tests.api.signup_world import World, cancel, error_code, make_world, sign_up, starts_in
 from tests.conftest import START
 
@@ -308,6 +311,22 @@ async def test_volunteer_signs_up_and_cancels_only_themselves(
     assert (hidden.status_code, error_code(hidden)) == (404, "event_not_found")
 
 
+async def test_a_disabled_account_is_refused_before_the_event_is_looked_up(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    event = await world.event()
+    me = await world.person()
+    headers = await world.volunteer_headers(me)
+    async with world.sessionmaker() as session, session.begin():
+        await session.execute(update(User).where(User.person_id == me.id).values(is_active=False))
+    for event_id in (event.id, 999_999):  # a missing event tells a disabled account nothing
+        refused = await sign_up(client, headers, event_id, me.id)
+        assert (refused.status_code, error_code(refused)) == (401, "account_disabled")
+    anonymous = await client.post(f"/api/v1/events/{event.id}/signups", json={"person_id": me.id})
+    assert (anonymous.status_code, error_code(anonymous)) == (401, "not_authenticated")
+    assert await world.status_of(event.id, me.id) == []
+
+
 async def test_cancel_without_a_live_sign_up_is_404(client: httpx.AsyncClient, world: World) -> None:
     event = await world.event()
     person = await world.person()
@@ -438,3 +457,18 @@ async def test_the_database_index_refuses_a_second_live_sign_up_that_skipped_the
             await flush_new_signup(session, row(SignupStatus.waitlisted, 1))
     assert refused.value.code == "already_signed_up"
     assert await world.status_of(event.id, person.id) == ["cancelled", "confirmed"]
+
+
+async def test_a_role_loaded_before_a_sign_up_shows_what_the_sign_up_stored(
+    world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+) -> None:
+    event = await world.event(roles=[{"name": "志愿者", "count": 1}])
+    first, second = await world.people(2)
+    async with sessionmaker() as session, session.begin():
+        role = await session.get(EventRole, event.roles[0].id)  # as the matcher loads its roles
+        for person in (first, second):
+            await sign_up_directly(
+                session, clock, event_id=event.id, person_id=person.id, role_id=None, source=SignupSource.self
+            )
+        assert role is not None
+        assert (role.confirmed_count, role.next_waitlist_seq) == (1, 3)
