@@ -277,30 +277,34 @@ class FakeTencent(_ScriptedProvider):
         received.signature_ok = True
         if headers["x-tc-action"] == PULL_STATUS:
             return self._pull_status(received.params)
-        scripted = self._next()
+        scripted = self._next()  # the request's answer, and the first number's status
         request_id = f"req-{next(self._ids)}"
         body = received.params
-        status = {
-            "SerialNo": f"serial-{next(self._ids)}",
-            "PhoneNumber": body["PhoneNumberSet"][0],
-            "Fee": 1,
-            "SessionContext": body.get("SessionContext", ""),
-            "Code": scripted.code or "Ok",
-            "Message": scripted.message or "send success",
-            "IsoCode": "CN",
-        }
-        if status["Code"] == "Ok" and scripted.status == 200:  # kept before a held-back answer
-            accepted_at = datetime.fromtimestamp(int(headers["x-tc-timestamp"]), UTC)
-            self.messages.append(
-                FakeMessage(status["PhoneNumber"], status["SessionContext"], accepted_at, status["SerialNo"])
-            )
+        accepted_at = datetime.fromtimestamp(int(headers["x-tc-timestamp"]), UTC)
+        statuses = []
+        for n, phone in enumerate(body["PhoneNumberSet"]):
+            number = scripted if n == 0 else self._next()  # each further number: the next answer
+            status = {
+                "SerialNo": f"serial-{next(self._ids)}",
+                "PhoneNumber": phone,
+                "Fee": 1,
+                "SessionContext": body.get("SessionContext", ""),
+                "Code": number.code or "Ok",
+                "Message": number.message or "send success",
+                "IsoCode": "CN",
+            }
+            statuses.append(status)
+            if status["Code"] == "Ok" and scripted.status == 200:  # kept before a held-back answer
+                self.messages.append(
+                    FakeMessage(phone, status["SessionContext"], accepted_at, status["SerialNo"])
+                )
         await self.pause(scripted.delay)
         if scripted.code is None and scripted.status != 200:
             return Response("upstream failure", status_code=scripted.status)
         if scripted.message == "request":
             error = {"Code": scripted.code, "Message": "request failed"}
             return json_answer({"Response": {"Error": error, "RequestId": request_id}})
-        return json_answer({"Response": {"SendStatusSet": [status], "RequestId": request_id}})
+        return json_answer({"Response": {"SendStatusSet": statuses, "RequestId": request_id}})
 
     def _pull_status(self, body: dict[str, Any]) -> Response:
         """The status reports of one number sent between BeginTime and EndTime (at most Limit)."""

@@ -1,5 +1,5 @@
-"""Reminders for many people go to Aliyun in SendBatchSms requests; receipts still find each
-person's row, also when the batch's answer never came."""
+"""Reminders for many people share provider requests (Aliyun SendBatchSms, Tencent SendSms with
+several numbers); receipts still find each person's row, also when the batch's answer never came."""
 
 from __future__ import annotations
 
@@ -14,8 +14,15 @@ from coordinator.clock import FixedClock
 from coordinator.notify.models import Notification
 from coordinator.notify.models import NotificationStatus as Status
 from coordinator.settings import Settings
-from tests.notify.fake_sms import FakeAliyun, Scripted
-from tests.notify.test_receipts import ALIYUN_RECEIPTS, aliyun_receipt, tick_through_aliyun
+from tests.notify.fake_sms import FakeAliyun, FakeTencent, Scripted
+from tests.notify.test_receipts import (
+    ALIYUN_RECEIPTS,
+    TENCENT_RECEIPTS,
+    aliyun_receipt,
+    aliyun_settings,
+    tencent_settings,
+    tick,
+)
 from tests.notify.world import NotifyWorld
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -27,8 +34,13 @@ async def world(app: FastAPI, clock: FixedClock) -> NotifyWorld:
     return await NotifyWorld.create(app, clock)
 
 
+def through_aliyun(settings: Settings, aliyun: tuple[FakeAliyun, str]) -> Settings:
+    fake, url = aliyun
+    return aliyun_settings(settings, url, fake)
+
+
 async def remind_everyone(
-    world: NotifyWorld, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
+    world: NotifyWorld, configured: Settings, http: httpx.AsyncClient
 ) -> list[Notification]:
     """Three people signed up for one activity, one of them also for another three hours later:
     a tick at the later reminder's due time sends all four day-before reminders."""
@@ -43,7 +55,7 @@ async def remind_everyone(
     await world.deliver_events()
     rows = await world.notifications(offset="P1D")
     world.clock.set(max(row.due_at for row in rows))
-    await tick_through_aliyun(world, settings, http, aliyun)
+    await tick(world, configured, http)
     return sorted(await world.notifications(offset="P1D"), key=lambda row: row.id)
 
 
@@ -51,7 +63,7 @@ async def test_due_reminders_share_requests_and_each_phone_once_per_request(
     world: NotifyWorld, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
 ) -> None:
     fake, _ = aliyun
-    rows = await remind_everyone(world, settings, http, aliyun)
+    rows = await remind_everyone(world, through_aliyun(settings, aliyun), http)
 
     assert [request.params["Action"] for request in fake.received] == ["SendBatchSms", "SendSms"]
     batch, alone = fake.received
@@ -74,7 +86,7 @@ async def test_receipts_for_a_batch_each_settle_their_own_row(
     http: httpx.AsyncClient,
     aliyun: tuple[FakeAliyun, str],
 ) -> None:
-    rows = await remind_everyone(world, settings, http, aliyun)
+    rows = await remind_everyone(world, through_aliyun(settings, aliyun), http)
     batched = [row for row in rows if row.batch_id is not None]
     failed, delivered = batched[0], batched[1:]
 
@@ -96,7 +108,7 @@ async def test_a_batch_left_unknown_is_settled_by_out_id_and_phone(
 ) -> None:
     fake, _ = aliyun
     fake.answer_next(Scripted(delay=2.0))  # the batch: longer than the client's read timeout
-    rows = await remind_everyone(world, settings, http, aliyun)
+    rows = await remind_everyone(world, through_aliyun(settings, aliyun), http)
     batched = [row for row in rows if row.batch_id is not None]
     assert {(row.status, row.provider_message_id) for row in batched} == {(Status.unknown, None)}
 
@@ -112,3 +124,36 @@ async def test_a_batch_left_unknown_is_settled_by_out_id_and_phone(
         "SendBatchSms",
         "SendSms",
     ]  # none resent
+
+
+async def test_tencent_takes_the_shared_text_once_for_many_numbers_and_each_has_its_serial(
+    world: NotifyWorld,
+    settings: Settings,
+    client: httpx.AsyncClient,
+    http: httpx.AsyncClient,
+    tencent: tuple[FakeTencent, str],
+) -> None:
+    fake, url = tencent
+    rows = await remind_everyone(world, tencent_settings(settings, url, fake), http)
+
+    # The first activity's three reminders read alike: one request; the other activity's alone.
+    assert sorted(len(request.params["PhoneNumberSet"]) for request in fake.received) == [1, PEOPLE]
+    assert all(request.signature_ok for request in fake.received)
+    batched = [row for row in rows if row.batch_id is not None]
+    assert len(batched) == PEOPLE
+    assert {row.status for row in rows} == {Status.sent}
+    assert len({row.provider_message_id for row in rows}) == len(rows)  # a SerialNo each
+
+    first = batched[1]
+    receipt = {
+        "sid": first.provider_message_id,
+        "mobile": first.payload["recipient"].removeprefix("+86"),
+        "nationcode": "86",
+        "report_status": "SUCCESS",
+        "errmsg": "DELIVRD",
+        "ext": str(first.batch_id),
+    }
+    answer = await client.post(TENCENT_RECEIPTS, json=[receipt])
+    assert answer.status_code == 200
+    after = {row.id: row.status for row in await world.notifications(offset="P1D")}
+    assert [row.id for row in rows if after[row.id] == Status.delivered] == [first.id]

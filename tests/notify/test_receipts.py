@@ -20,7 +20,7 @@ from coordinator.notify.models import DeliveryReceipt, Notification
 from coordinator.notify.models import NotificationStatus as Status
 from coordinator.settings import Settings
 from tests.factories import auth_headers, create_station, create_user
-from tests.notify.fake_sms import FakeAliyun, Scripted
+from tests.notify.fake_sms import FakeAliyun, FakeTencent, Scripted
 from tests.notify.scripted import add_due
 from tests.notify.world import NotifyWorld
 
@@ -47,6 +47,20 @@ def aliyun_settings(settings: Settings, url: str, fake: FakeAliyun) -> Settings:
     )
 
 
+def tencent_settings(settings: Settings, url: str, fake: FakeTencent) -> Settings:
+    return settings.model_copy(
+        update={
+            "sms_provider": "tencent",
+            "tencent_secret_id": fake.secret_id,
+            "tencent_secret_key": SecretStr(fake.secret_key),
+            "tencent_sms_sdk_app_id": "1400000001",
+            "tencent_sms_sign_name": "凯里社工站",
+            "tencent_sms_endpoint": url,
+            "tencent_sms_template_ids": {"reminder": "2000001"},
+        }
+    )
+
+
 async def send_through_aliyun(
     world: NotifyWorld, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
 ) -> Notification:
@@ -65,7 +79,11 @@ async def tick_through_aliyun(
 ) -> None:
     """One dispatcher tick with the real Aliyun channel pointed at the fake."""
     fake, url = aliyun
-    configured = aliyun_settings(settings, url, fake)
+    await tick(world, aliyun_settings(settings, url, fake), http)
+
+
+async def tick(world: NotifyWorld, configured: Settings, http: httpx.AsyncClient) -> None:
+    """One dispatcher tick with the channels ``configured`` names."""
     channels = build_channels(configured, http, world.sessionmaker, clock=world.clock)
     await dispatch_due(
         sessionmaker=world.sessionmaker,

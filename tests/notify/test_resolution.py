@@ -21,8 +21,13 @@ from coordinator.notify.resolution import NEVER_ACCEPTED, resolve_unknown
 from coordinator.settings import Settings
 from tests.notify.fake_sms import FakeAliyun, FakeTencent, Scripted
 from tests.notify.scripted import add_due
-from tests.notify.test_batch_delivery import remind_everyone
-from tests.notify.test_receipts import aliyun_settings, send_through_aliyun, tick_through_aliyun
+from tests.notify.test_batch_delivery import remind_everyone, through_aliyun
+from tests.notify.test_receipts import (
+    aliyun_settings,
+    send_through_aliyun,
+    tencent_settings,
+    tick_through_aliyun,
+)
 from tests.notify.world import NotifyWorld
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -34,20 +39,6 @@ LONG_AFTER = timedelta(hours=1, minutes=1)
 @pytest.fixture
 async def world(app: FastAPI, clock: FixedClock) -> NotifyWorld:
     return await NotifyWorld.create(app, clock)
-
-
-def tencent_settings(settings: Settings, url: str, fake: FakeTencent) -> Settings:
-    return settings.model_copy(
-        update={
-            "sms_provider": "tencent",
-            "tencent_secret_id": fake.secret_id,
-            "tencent_secret_key": SecretStr(fake.secret_key),
-            "tencent_sms_sdk_app_id": "1400000001",
-            "tencent_sms_sign_name": "凯里社工站",
-            "tencent_sms_endpoint": url,
-            "tencent_sms_template_ids": {"reminder": "2000001"},
-        }
-    )
 
 
 async def resolve(world: NotifyWorld, configured: Settings, http: httpx.AsyncClient) -> int:
@@ -75,7 +66,7 @@ async def test_a_batch_left_unknown_by_a_timeout_is_settled_row_by_row_by_the_qu
 ) -> None:
     fake, url = aliyun
     fake.answer_next(Scripted(delay=2.0))  # the batch: accepted, but answered after the timeout
-    rows = await remind_everyone(world, settings, http, aliyun)
+    rows = await remind_everyone(world, through_aliyun(settings, aliyun), http)
     batched = [row for row in rows if row.batch_id is not None]
     assert {row.status for row in batched} == {Status.unknown}
     delivered, failed, waiting = (row.payload["recipient"] for row in batched)

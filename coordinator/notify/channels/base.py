@@ -89,8 +89,14 @@ class Channel(abc.ABC):
         return None
 
 
+# Urgent messages go alone even when others share their template: providers deliver batches a
+# little later (Aliyun advises single sends for codes and alerts).
+SEND_ALONE = frozenset({"otp", "cancelled", "released"})
+
+
 class BatchingChannel(Channel):
-    """A channel whose provider takes many messages in one request (Aliyun SendBatchSms).
+    """A channel whose provider takes many messages in one request (Aliyun SendBatchSms,
+    Tencent SendSms with several numbers).
 
     The dispatcher groups claimed messages by ``batch_key`` into batches of at most ``max_batch``
     distinct recipients, so that (correlation id, phone) names one message in a receipt."""

@@ -26,6 +26,7 @@ from pydantic import SecretStr
 from coordinator.clock import Clock
 from coordinator.notify.channels.base import (
     DEFAULT_RETRY_AFTER,
+    SEND_ALONE,
     BatchingChannel,
     OutboundMessage,
     QueryFailed,
@@ -46,9 +47,6 @@ QUERY_PAGE_SIZE = 50
 # A phone gets a handful of messages a day (the daily cap): more pages than this is not ours.
 QUERY_MAX_PAGES = 4
 _SEND_STATES = {1: ReportState.waiting, 2: ReportState.failed, 3: ReportState.delivered}
-# Urgent messages go by SendSms even when others share their template: Aliyun delivers batches a
-# little later and advises single sends for codes and alerts.
-SEND_ALONE = frozenset({"otp", "cancelled", "released"})
 
 # Aliyun rejected the message and will not send it; retrying the same request cannot help.
 PERMANENT_CODES = frozenset(

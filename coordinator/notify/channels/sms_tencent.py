@@ -1,9 +1,10 @@
 """Tencent Cloud SMS (``SendSms`` and ``PullSmsSendStatusByPhoneNumber``, version 2021-01-11),
 signed with TC3-HMAC-SHA256.
 
-``SessionContext`` carries the notification id and comes back in the status callback and the
-pulled status reports. The request can succeed while the single number fails, so the per-number
-status decides.
+``SessionContext`` carries the notification id (for several numbers in one request, the
+``batch_id`` of their rows) and comes back in the status callback and the pulled status reports.
+One request takes up to 200 numbers with one text, so messages with equal parameters share it.
+The request can succeed while single numbers fail, so each number's status decides.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pydantic import SecretStr
 from coordinator.clock import Clock
 from coordinator.notify.channels.base import (
     DEFAULT_RETRY_AFTER,
+    SEND_ALONE,
+    BatchingChannel,
     OutboundMessage,
     QueryFailed,
     QueryingChannel,
@@ -117,8 +120,9 @@ def template_params(params: Mapping[str, str], order: Sequence[str] | None) -> l
     return [params.get(name, "") for name in order]
 
 
-class TencentSmsChannel(QueryingChannel):
+class TencentSmsChannel(BatchingChannel, QueryingChannel):
     name: ClassVar[str] = "sms_tencent"
+    max_batch: ClassVar[int] = 200  # SendSms takes at most 200 numbers
     lists_accepted: ClassVar[bool] = False  # the pull answers delivery reports only
     query_days: ClassVar[int] = 7
 
@@ -149,16 +153,22 @@ class TencentSmsChannel(QueryingChannel):
         # The signed host must be the Host header actually sent: take it from the endpoint.
         self._host = httpx.URL(self._endpoint).netloc.decode("ascii")
 
-    def request_body(self, message: OutboundMessage, template_id: str) -> bytes:
+    def request_body(
+        self, messages: Sequence[OutboundMessage], template_id: str, session_context: int
+    ) -> bytes:
+        """One SendSms for ``messages``: their numbers, and the parameters they all share."""
         body = {
-            "PhoneNumberSet": [message.recipient],
+            "PhoneNumberSet": [message.recipient for message in messages],
             "SmsSdkAppId": self._sdk_app_id,
             "SignName": self._sign_name,
             "TemplateId": template_id,
-            "TemplateParamSet": template_params(message.params, self._param_names.get(message.template_key)),
-            "SessionContext": str(message.notification_id),
+            "TemplateParamSet": self._template_params(messages[0]),
+            "SessionContext": str(session_context),
         }
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def _template_params(self, message: OutboundMessage) -> list[str]:
+        return template_params(message.params, self._param_names.get(message.template_key))
 
     def headers(self, payload: bytes, action: str = "SendSms") -> dict[str, str]:
         timestamp = int(self._clock.now().timestamp())
@@ -182,14 +192,32 @@ class TencentSmsChannel(QueryingChannel):
         template_id = self._template_ids.get(message.template_key)
         if template_id is None:
             return SendResult.permanent("template_not_configured", message.template_key)
-        payload = self.request_body(message, template_id)
+        [result] = await self._send([message], template_id, message.notification_id)
+        return result
+
+    def batch_key(self, message: OutboundMessage) -> str | None:
+        """One request carries one text: only messages whose parameters are equal share it (a
+        reminder names the activity, its time, place and organizer, not the volunteer)."""
+        template_id = self._template_ids.get(message.template_key)
+        if message.template_key in SEND_ALONE or template_id is None:
+            return None
+        return json.dumps([template_id, self._template_params(message)], ensure_ascii=False)
+
+    async def send_batch(self, messages: Sequence[OutboundMessage], correlation_id: int) -> list[SendResult]:
+        """Up to 200 numbers in one SendSms; each number's status in the answer is its result."""
+        return await self._send(messages, self._template_ids[messages[0].template_key], correlation_id)
+
+    async def _send(
+        self, messages: Sequence[OutboundMessage], template_id: str, session_context: int
+    ) -> list[SendResult]:
+        payload = self.request_body(messages, template_id, session_context)
         try:
             response = await self._http.post(
                 f"{self._endpoint}/", content=payload, headers=self.headers(payload)
             )
         except httpx.TransportError as exc:
-            return transport_failure(exc)
-        return _result(response)
+            return [transport_failure(exc)] * len(messages)
+        return _results(response, [message.recipient for message in messages])
 
     async def query_sent(self, phone: str, sent_from: datetime, sent_until: datetime) -> list[SentRecord]:
         """The status reports for ``phone`` since the first send: a report can come long after
@@ -235,20 +263,29 @@ def _pulled_record(report: Mapping[str, Any]) -> SentRecord:
     )
 
 
-def _result(response: httpx.Response) -> SendResult:
+def _results(response: httpx.Response, phones: Sequence[str]) -> list[SendResult]:
+    """Each number's outcome: a request-level failure is every number's; otherwise the number's
+    own status (the request can succeed while single numbers fail)."""
     failure = status_failure(response)
     if failure is not None:
-        return failure
+        return [failure] * len(phones)
     try:
         answer: Any = response.json()["Response"]
         error = answer.get("Error")
         if error is not None:
-            return result_for_code(str(error["Code"]), str(error.get("Message", "")), None)
-        status = answer["SendStatusSet"][0]
-        code, text = str(status["Code"]), str(status.get("Message", ""))
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            return [result_for_code(str(error["Code"]), str(error.get("Message", "")), None)] * len(phones)
+        by_phone = {str(status["PhoneNumber"]): status for status in answer["SendStatusSet"]}
+    except (ValueError, KeyError, TypeError, AttributeError):
         if response.is_success:
-            return SendResult.unknown("unreadable_response", response.text[:200])
-        return SendResult.permanent(f"http_{response.status_code}", response.text[:200])
+            return [SendResult.unknown("unreadable_response", response.text[:200])] * len(phones)
+        return [SendResult.permanent(f"http_{response.status_code}", response.text[:200])] * len(phones)
+    return [_number_result(by_phone.get(phone)) for phone in phones]
+
+
+def _number_result(status: Mapping[str, Any] | None) -> SendResult:
+    if status is None:  # accepted as a request, but this number's fate not said: it may have gone
+        return SendResult.unknown("no_status_for_number")
     serial_no = status.get("SerialNo")
-    return result_for_code(code, text, str(serial_no) if serial_no else None)
+    return result_for_code(
+        str(status.get("Code", "")), str(status.get("Message", "")), str(serial_no) if serial_no else None
+    )
