@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     relay_lease_seconds: float = Field(default=60.0, gt=0)
     relay_batch_size: int = Field(default=100, gt=0)
     series_interval_seconds: float = Field(default=3600.0, gt=0)
+    # The purge (``coordinator.retention``): handled domain events after a month, notifications
+    # in a final state after more than a year, checked every hour in small chunks.
+    outbox_retention_days: int = Field(default=30, gt=0)
+    notification_retention_days: int = Field(default=400, gt=0)
+    purge_interval_seconds: float = Field(default=3600.0, gt=0)
     series_horizon_days: int = Field(default=90, gt=0, le=730)
 
     # An invitation link is valid this long, and never past the event's start.

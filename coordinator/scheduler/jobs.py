@@ -20,6 +20,7 @@ from coordinator.events.invitations import expire_invitations
 from coordinator.events.materialize import materialize_all
 from coordinator.notify.dispatcher import dispatch_due
 from coordinator.notify.resolution import resolve_unknown
+from coordinator.retention import purge_old_rows
 from coordinator.settings import Settings
 
 JobFn = Callable[..., Awaitable[int]]
@@ -53,4 +54,5 @@ TICKS: list[Tick] = [
         "expire_invitations", 300.0, expire_invitations, interval_setting="invitation_expiry_interval_seconds"
     ),
     Tick("materialize_series", 3600.0, materialize_all, interval_setting="series_interval_seconds"),
+    Tick("purge_old_rows", 3600.0, purge_old_rows, interval_setting="purge_interval_seconds"),
 ]
