@@ -34,7 +34,7 @@ from coordinator.notify.channels import Channel, OutboundMessage, SendOutcome, S
 from coordinator.notify.channels.base import BatchingChannel
 from coordinator.notify.confirm_links import sendable_payload
 from coordinator.notify.metrics import NOTIFICATION_OUTCOMES
-from coordinator.notify.models import URGENT_REASONS, Notification, NotificationStatus
+from coordinator.notify.models import URGENT_REASONS, Notification, NotificationStatus, in_flight_status
 from coordinator.notify.outcomes import apply_result
 from coordinator.notify.planning import station_zone
 from coordinator.notify.receipts import TENCENT, apply_waiting_receipt
@@ -152,7 +152,7 @@ async def claim_due(
         await expire_leases(session, now)
         stmt = (
             select(Notification)
-            .where(Notification.status == Status.pending, Notification.next_attempt_at <= now)
+            .where(in_flight_status(Status.pending), Notification.next_attempt_at <= now)
             .order_by(Notification.next_attempt_at, Notification.id)
             .limit(settings.notify_batch_size)
         )
@@ -257,7 +257,7 @@ def message_of(row: Notification, settings: Settings | None = None) -> OutboundM
 async def expire_leases(session: AsyncSession, now: datetime) -> int:
     result = await session.execute(
         update(Notification)
-        .where(Notification.status == Status.sending, Notification.lease_until < now)
+        .where(in_flight_status(Status.sending), Notification.lease_until < now)
         .values(status=Status.unknown, last_error="lease_expired", lease_until=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -37,7 +37,7 @@ from coordinator.clock import Clock
 from coordinator.db import is_postgres, transaction
 from coordinator.notify.channels import Channel
 from coordinator.notify.channels.base import QueryFailed, QueryingChannel, ReportState, SentRecord
-from coordinator.notify.models import Notification, NotificationStatus
+from coordinator.notify.models import Notification, NotificationStatus, in_flight_status
 from coordinator.notify.outcomes import send_again
 from coordinator.notify.receipts import Receipt, record_receipts
 from coordinator.notify.runtime import channel_holder
@@ -93,7 +93,7 @@ async def claim_unknown(
         stmt = (
             select(Notification)
             .where(
-                Notification.status == Status.unknown,
+                in_flight_status(Status.unknown),
                 Notification.channel == "sms",
                 or_(Notification.provider == sms.name, Notification.provider.is_(None)),
                 Notification.next_attempt_at <= now,

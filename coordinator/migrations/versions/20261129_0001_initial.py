@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 21:08:39.891519
+Create Date: 2026-11-29 22:38:47.012488
 """
 from __future__ import annotations
 
@@ -470,7 +470,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.create_index('ix_notifications_batch', ['batch_id'], unique=False)
-        batch_op.create_index('ix_notifications_due', ['status', 'next_attempt_at', 'id'], unique=False)
+        batch_op.create_index('ix_notifications_due', ['status', 'next_attempt_at', 'id'], unique=False, postgresql_where=sa.text("status IN ('pending', 'sending', 'unknown')"), sqlite_where=sa.text("status IN ('pending', 'sending', 'unknown')"))
         batch_op.create_index('ix_notifications_event_person', ['event_id', 'person_id'], unique=False)
         batch_op.create_index('ix_notifications_person_sent', ['person_id', 'sent_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_notifications_plan_key'), ['plan_key'], unique=False)
@@ -613,7 +613,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_notifications_plan_key'))
         batch_op.drop_index('ix_notifications_person_sent')
         batch_op.drop_index('ix_notifications_event_person')
-        batch_op.drop_index('ix_notifications_due')
+        batch_op.drop_index('ix_notifications_due', postgresql_where=sa.text("status IN ('pending', 'sending', 'unknown')"), sqlite_where=sa.text("status IN ('pending', 'sending', 'unknown')"))
         batch_op.drop_index('ix_notifications_batch')
 
     op.drop_table('notifications')
