@@ -112,13 +112,13 @@ async def _load_world(conn: asyncpg.Connection, rng: random.Random) -> None:
             party = rng.random() < 0.2
             branch = f"第{s}党支部" if party else None
             people.append((pid, s, f"志愿者{pid}", f"+86138{pid:08d}", party, branch, rng.random() < 0.05,
-                           "[]", True, False, False, '["wechat", "sms", "email"]', "22:00", "08:00", 0, True,
-                           T0, T0))  # fmt: skip
+                           "[]", True, False, False, '["wechat", "sms", "email"]', "22:00", "08:00", 0, 0,
+                           True, T0, T0))  # fmt: skip
     await conn.copy_records_to_table("people", records=people, columns=[
         "id", "station_id", "name", "phone", "is_party_member", "party_branch", "is_social_worker",
         "availability", "consent_sms", "consent_wechat", "consent_email", "channel_order",
-        "quiet_hours_start", "quiet_hours_end", "calendar_token_version", "is_active", "created_at",
-        "updated_at"])  # fmt: skip
+        "quiet_hours_start", "quiet_hours_end", "calendar_token_version", "qr_token_version", "is_active",
+        "created_at", "updated_at"])  # fmt: skip
     residents = [((s - 1) * RESIDENTS_PER_STATION + r, s, f"居民{s}-{r}", False, False, True, T0, T0)
                  for s in range(1, STATIONS + 1) for r in range(1, RESIDENTS_PER_STATION + 1)]  # fmt: skip
     await conn.copy_records_to_table("residents", records=residents, columns=[

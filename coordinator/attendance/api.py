@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from coordinator.attendance import batch, checkin, review, roster, served, tokens
+from coordinator.attendance.person_codes import revoke_code
 from coordinator.attendance.qr import QrFormat, qr_answer, scan_url
 from coordinator.attendance.recording import load_event, require_open
 from coordinator.attendance.schemas import (
@@ -100,8 +101,35 @@ async def get_person_qr(
     fmt: FormatQuery = QrFormat.json,
 ) -> QrCodeOut | Response:
     person = await get_person(session=session, principal=principal, person_id=person_id)
-    token = tokens.person_token(settings.secret_key.get_secret_value(), person.id, now=clock.now())
-    return qr_answer(token, scan_url(settings, "scan", token), fmt, person_id=person.id)
+    return _person_qr(settings, clock, person.id, person.qr_token_version, fmt)
+
+
+@router.post(
+    "/people/{person_id}/qr/revoke",
+    response_model=QrCodeOut,
+    responses=_IMAGES,
+    summary="Revoke a person's QR code (lost phone, shared picture) and answer the new one",
+)
+async def post_person_qr_revoke(
+    person_id: int,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    fmt: FormatQuery = QrFormat.json,
+) -> QrCodeOut | Response:
+    """Staff of the person's station, or the volunteer themself; every earlier copy stops working."""
+    person = await get_person(session=session, principal=principal, person_id=person_id)
+    version = await revoke_code(session, person.id)
+    return _person_qr(settings, clock, person.id, version, fmt)
+
+
+def _person_qr(
+    settings: SettingsDep, clock: ClockDep, person_id: int, version: int, fmt: QrFormat
+) -> QrCodeOut | Response:
+    secret = settings.secret_key.get_secret_value()
+    token = tokens.person_token(secret, person_id, version=version, now=clock.now())
+    return qr_answer(token, scan_url(settings, "scan", token), fmt, person_id=person_id)
 
 
 @router.post("/events/{event_id}/scan", response_model=CheckinOut, summary="Scan a person's code (staff)")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.attendance import tokens
 from coordinator.attendance.models import ATTENDED_STATUSES, Attendance, AttendanceMethod, AttendanceStatus
+from coordinator.attendance.person_codes import person_by_code
 from coordinator.attendance.recording import (
     announce,
     claim,
@@ -184,11 +185,9 @@ async def organizer_scan(
     """An organizer scanned a person's own code at the door (``POST /events/{id}/scan``)."""
     event = await load_event(session, principal, event_id)
     now = clock.now()
-    person_id = tokens.person_id_of(_secret(settings), data.token, now=now)
+    person_id = (await person_by_code(session, _secret(settings), data.token, now=now)).id
     require_open(event)
     tokens.check_window(event, now)
-    if await session.get(Person, person_id) is None:
-        raise tokens.invalid_token()
     confirmed = await is_confirmed(session, event.id, person_id)
     if not confirmed and not data.walk_in:
         raise not_signed_up(person_id)

@@ -4,7 +4,9 @@
   before the start to the end, for scanners that show it offline. The server checks the window
   against the event's *current* times, so a printed code keeps working after a reschedule and
   never works outside the event.
-- A person token (purpose ``person``) names one person; an organizer scans it at the door.
+- A person token (purpose ``person``) names one person and the version of their code
+  (``Person.qr_token_version``, 0 for codes issued before versions); an organizer scans it at
+  the door. Revoking the code bumps the version, so every earlier copy stops working.
 A bad signature or a token of another purpose answers 400 ``invalid_token`` (not 401: the caller
 is logged in, it is the scanned code that is wrong).
 """
@@ -48,8 +50,8 @@ def checkin_token(secret: str, event: Event, *, now: datetime) -> str:
     return sign(secret, CHECKIN_PURPOSE, claims, now=now)
 
 
-def person_token(secret: str, person_id: int, *, now: datetime) -> str:
-    return sign(secret, PERSON_PURPOSE, {"pid": person_id}, now=now)
+def person_token(secret: str, person_id: int, *, version: int, now: datetime) -> str:
+    return sign(secret, PERSON_PURPOSE, {"pid": person_id, "ver": version}, now=now)
 
 
 def invalid_token() -> BadRequest:
@@ -76,8 +78,25 @@ def event_id_of(secret: str, token: str, *, now: datetime) -> int:
     return _int_claim(_claims(secret, CHECKIN_PURPOSE, token, now=now), "eid")
 
 
-def person_id_of(secret: str, token: str, *, now: datetime) -> int:
-    return _int_claim(_claims(secret, PERSON_PURPOSE, token, now=now), "pid")
+@dataclass(frozen=True)
+class PersonCode:
+    person_id: int
+    version: int
+
+
+def person_code_of(secret: str, token: str, *, now: datetime) -> PersonCode:
+    claims = _claims(secret, PERSON_PURPOSE, token, now=now)
+    version = _int_claim(claims, "ver") if "ver" in claims else 0
+    return PersonCode(person_id=_int_claim(claims, "pid"), version=version)
+
+
+def revoked_code() -> BadRequest:
+    return BadRequest(
+        "该二维码已作废，请出示新的个人二维码",
+        "This code was revoked: show your new personal code",
+        code="revoked_token",
+        field="token",
+    )
 
 
 def check_window(event: Event, instant: datetime) -> None:

@@ -81,6 +81,7 @@ class StationRows:
                     "quiet_hours_end": p.quiet_hours[1],
                     "max_events_per_month": p.max_events_per_month,
                     "calendar_token_version": 0,
+                    "qr_token_version": 0,
                     "is_active": True,
                     "created_at": joined,
                     "updated_at": joined,

@@ -52,6 +52,8 @@ class Person(IdMixin, Base):
     max_events_per_month: Mapped[int | None] = mapped_column(Integer)
     # Bumped to revoke every calendar-feed token issued for this person.
     calendar_token_version: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped to revoke the person's own check-in QR code (a lost phone, a shared screenshot).
+    qr_token_version: Mapped[int] = mapped_column(Integer, default=0)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime] = mapped_column(default=_same_as_created)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.attendance import checkin, tokens
+from coordinator.attendance.person_codes import person_by_code
 from coordinator.attendance.schemas import ScanIn
 from coordinator.deps import SessionDep
 from coordinator.events import invitations, service, signups
@@ -88,8 +89,8 @@ async def _scannable_events(
 @router.get("/web/scan", response_class=HTMLResponse)
 async def scan_page(request: Request, viewer: StaffDep, session: SessionDep, token: str = "") -> HTMLResponse:
     settings, clock = settings_of(request), clock_of(request)
-    person_id = tokens.person_id_of(settings.secret_key.get_secret_value(), token, now=clock.now())
-    person = await get_person(session=session, principal=viewer.principal, person_id=person_id)
+    scanned = await person_by_code(session, settings.secret_key.get_secret_value(), token, now=clock.now())
+    person = await get_person(session=session, principal=viewer.principal, person_id=scanned.id)
     events = await _scannable_events(session, request, person.station_id, viewer)
     return render(request, "scan.html", viewer, person=person, events=events, token=token)
 

@@ -216,6 +216,19 @@ async def test_person_code_in_a_batch_identifies_the_person(
     assert await attendance_of(sessionmaker, world.event, world.bob) is not None
 
 
+async def test_a_revoked_person_code_in_a_batch_is_rejected(
+    client: httpx.AsyncClient, world: AttendanceWorld, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    token = (await client.get(f"/api/v1/people/{world.bob.id}/qr", headers=world.organizer)).json()["token"]
+    revoked = await client.post(f"/api/v1/people/{world.bob.id}/qr/revoke", headers=world.organizer)
+    assert revoked.status_code == 200
+    results = await _upload(
+        client, world, _record(world, "t-1", "checkin", T1025, person_id=None, person_token=token)
+    )
+    assert (results[0]["outcome"], results[0]["code"]) == ("rejected", "revoked_token")
+    assert await attendance_of(sessionmaker, world.event, world.bob) is None
+
+
 async def test_upload_after_completion_turns_a_no_show_into_present(
     client: httpx.AsyncClient,
     world: AttendanceWorld,

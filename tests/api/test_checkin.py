@@ -226,6 +226,29 @@ async def test_person_code_is_shown_to_the_person_and_their_station_staff_only(
         assert response.status_code == 404
 
 
+async def test_a_revoked_person_code_stops_working_and_the_new_one_works(
+    client: httpx.AsyncClient, world: AttendanceWorld, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    url = f"/api/v1/events/{world.event.id}/scan"
+    lost = await _person_code(client, world.alice_login, world.alice.id)
+    revoked = await client.post(f"/api/v1/people/{world.alice.id}/qr/revoke", headers=world.alice_login)
+    assert revoked.status_code == 200, revoked.text
+    fresh: str = revoked.json()["token"]
+    assert fresh != lost
+    assert await _person_code(client, world.organizer, world.alice.id) != lost  # codes shown now are new
+
+    refused = await client.post(url, json={"token": lost}, headers=world.organizer)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (400, "revoked_token")
+    assert "已作废" in refused.json()["error"]["message"]
+    assert await count_rows(sessionmaker, Attendance) == 0
+    accepted = await client.post(url, json={"token": fresh}, headers=world.organizer)
+    assert (accepted.status_code, accepted.json()["action"]) == (200, "checked_in")
+    # Only the person or their station's staff may revoke it.
+    for headers in (world.bob_login, world.other_organizer):
+        response = await client.post(f"/api/v1/people/{world.alice.id}/qr/revoke", headers=headers)
+        assert response.status_code == 404
+
+
 async def test_organizer_scans_person_code_walk_ins_need_the_flag(
     client: httpx.AsyncClient, world: AttendanceWorld, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:

@@ -10,6 +10,7 @@ import pytest
 from coordinator.attendance import tokens
 from coordinator.errors import BadRequest, Conflict
 from coordinator.events.models import Event
+from coordinator.security import sign
 
 SECRET = "unit-test-secret-0123456789-abcdefghijklmnop"
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
@@ -42,14 +43,19 @@ def test_window_opens_an_hour_before_the_start_and_closes_at_the_end() -> None:
 
 
 def test_a_token_of_one_purpose_is_refused_for_the_other() -> None:
-    person = tokens.person_token(SECRET, 3, now=NOW)
+    person = tokens.person_token(SECRET, 3, version=2, now=NOW)
     checkin = tokens.checkin_token(SECRET, _event(), now=NOW)
-    assert tokens.person_id_of(SECRET, person, now=NOW) == 3
+    assert tokens.person_code_of(SECRET, person, now=NOW) == tokens.PersonCode(person_id=3, version=2)
     with pytest.raises(BadRequest) as caught:
         tokens.event_id_of(SECRET, person, now=NOW)
     assert caught.value.code == "invalid_token"
     with pytest.raises(BadRequest):
-        tokens.person_id_of(SECRET, checkin, now=NOW)
+        tokens.person_code_of(SECRET, checkin, now=NOW)
+
+
+def test_a_person_code_from_before_versions_is_version_0() -> None:
+    earlier = sign(SECRET, tokens.PERSON_PURPOSE, {"pid": 3}, now=NOW)
+    assert tokens.person_code_of(SECRET, earlier, now=NOW) == tokens.PersonCode(person_id=3, version=0)
 
 
 @pytest.mark.parametrize("eid", [True, "7", None, 7.0])

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 22:38:47.012488
+Create Date: 2026-11-29 22:56:54.028209
 """
 from __future__ import annotations
 
@@ -185,6 +185,7 @@ def upgrade() -> None:
     sa.Column('quiet_hours_end', sa.String(length=5), nullable=False),
     sa.Column('max_events_per_month', sa.Integer(), nullable=True),
     sa.Column('calendar_token_version', sa.Integer(), nullable=False),
+    sa.Column('qr_token_version', sa.Integer(), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('created_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', coordinator.db.UTCDateTime(timezone=True), nullable=False),
