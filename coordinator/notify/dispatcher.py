@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import cast
@@ -114,15 +114,14 @@ async def deliver_batch(channels: dict[str, Channel], batch: Batch, settings: Se
     channel = channels.get(first.channel)
     if len(batch) == 1 or not isinstance(channel, BatchingChannel) or first.batch_id is None:
         return [await deliver(channels, first.channel, first.message, settings)]
-    try:
-        async with asyncio.timeout(settings.notify_send_timeout_seconds):
-            return await channel.send_batch([claim.message for claim in batch], first.batch_id)
-    except TimeoutError:
-        result = SendResult.unknown("send_timeout", f"no answer in {settings.notify_send_timeout_seconds}s")
-    except Exception as exc:  # as in ``deliver``: the request may have left
-        log.exception("channel_send_failed", batch_id=first.batch_id, channel=first.channel)
-        result = SendResult.unknown("send_error", type(exc).__name__)
-    return [result] * len(batch)
+    messages, batch_id = [claim.message for claim in batch], first.batch_id
+    return await _bounded(
+        lambda: channel.send_batch(messages, batch_id),
+        len(batch),
+        settings,
+        batch_id=batch_id,
+        channel=first.channel,
+    )
 
 
 async def deliver(
@@ -131,14 +130,31 @@ async def deliver(
     channel = channels.get(channel_name)
     if channel is None:
         return SendResult.permanent("channel_not_configured", channel_name)
+
+    async def alone() -> list[SendResult]:
+        return [await channel.send(message)]
+
+    [result] = await _bounded(
+        alone, 1, settings, notification_id=message.notification_id, channel=channel_name
+    )
+    return result
+
+
+async def _bounded(
+    send: Callable[[], Awaitable[list[SendResult]]], count: int, settings: Settings, **context: object
+) -> list[SendResult]:
+    """One provider request within ``notify_send_timeout_seconds``. No answer, or a bug in the
+    channel, leaves its ``count`` messages ``unknown``: the request may have left, so they must not
+    be lost, nor sent again blindly."""
     try:
         async with asyncio.timeout(settings.notify_send_timeout_seconds):
-            return await channel.send(message)
+            return await send()
     except TimeoutError:
-        return SendResult.unknown("send_timeout", f"no answer in {settings.notify_send_timeout_seconds}s")
-    except Exception as exc:  # a bug in a channel must not lose the row: the request may have left
-        log.exception("channel_send_failed", notification_id=message.notification_id, channel=channel_name)
-        return SendResult.unknown("send_error", type(exc).__name__)
+        result = SendResult.unknown("send_timeout", f"no answer in {settings.notify_send_timeout_seconds}s")
+    except Exception as exc:
+        log.exception("channel_send_failed", **context)
+        result = SendResult.unknown("send_error", type(exc).__name__)
+    return [result] * count
 
 
 async def claim_due(

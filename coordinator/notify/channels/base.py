@@ -9,6 +9,7 @@ message: retrying blindly could send it twice, so it is resolved by receipt or q
 from __future__ import annotations
 
 import abc
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -147,6 +148,11 @@ class QueryingChannel(Channel):
     async def query_sent(self, phone: str, sent_from: datetime, sent_until: datetime) -> list[SentRecord]:
         """What the provider has of the messages to ``phone`` (E.164) whose requests left between
         the two instants; raises ``QueryFailed``."""
+
+
+def compact_json(value: object) -> str:
+    """JSON as the providers take it in parameters and bodies: Chinese kept, no spaces."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def clean_message(message: str | None) -> str | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -35,6 +34,7 @@ from coordinator.notify.channels.base import (
     SendOutcome,
     SendResult,
     SentRecord,
+    compact_json,
     status_failure,
     transport_failure,
 )
@@ -180,7 +180,7 @@ class AliyunSmsChannel(BatchingChannel, QueryingChannel):
                 "PhoneNumbers": aliyun_phone(message.recipient),
                 "SignName": self._sign_name,
                 "TemplateCode": template_code,
-                "TemplateParam": _json(message.params),
+                "TemplateParam": compact_json(message.params),
                 "OutId": str(message.notification_id),
             },
         )
@@ -191,10 +191,10 @@ class AliyunSmsChannel(BatchingChannel, QueryingChannel):
         return self._signed(
             "SendBatchSms",
             {
-                "PhoneNumberJson": _json([aliyun_phone(m.recipient) for m in messages]),
-                "SignNameJson": _json([self._sign_name] * len(messages)),
+                "PhoneNumberJson": compact_json([aliyun_phone(m.recipient) for m in messages]),
+                "SignNameJson": compact_json([self._sign_name] * len(messages)),
                 "TemplateCode": template_code,
-                "TemplateParamJson": _json([m.params for m in messages]),
+                "TemplateParamJson": compact_json([m.params for m in messages]),
                 "OutId": str(correlation_id),
             },
             method="POST",
@@ -312,10 +312,6 @@ def _sent_record(detail: Mapping[str, Any], phone: str) -> SentRecord:
         state=_SEND_STATES.get(int(detail.get("SendStatus") or 1), ReportState.waiting),
         error_code=str(detail.get("ErrCode") or "") or None,
     )
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _unreadable(response: httpx.Response) -> SendResult:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -30,6 +29,7 @@ from coordinator.notify.channels.base import (
     ReportState,
     SendResult,
     SentRecord,
+    compact_json,
     status_failure,
     transport_failure,
 )
@@ -165,7 +165,7 @@ class TencentSmsChannel(BatchingChannel, QueryingChannel):
             "TemplateParamSet": self._template_params(messages[0]),
             "SessionContext": str(session_context),
         }
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        return compact_json(body).encode()
 
     def _template_params(self, message: OutboundMessage) -> list[str]:
         return template_params(message.params, self._param_names.get(message.template_key))
@@ -201,7 +201,7 @@ class TencentSmsChannel(BatchingChannel, QueryingChannel):
         template_id = self._template_ids.get(message.template_key)
         if message.template_key in SEND_ALONE or template_id is None:
             return None
-        return json.dumps([template_id, self._template_params(message)], ensure_ascii=False)
+        return compact_json([template_id, self._template_params(message)])
 
     async def send_batch(self, messages: Sequence[OutboundMessage], correlation_id: int) -> list[SendResult]:
         """Up to 200 numbers in one SendSms; each number's status in the answer is its result."""
@@ -230,7 +230,7 @@ class TencentSmsChannel(BatchingChannel, QueryingChannel):
             "Offset": 0,
             "Limit": PULL_LIMIT,
         }
-        payload = json.dumps(body, separators=(",", ":")).encode()
+        payload = compact_json(body).encode()
         headers = self.headers(payload, "PullSmsSendStatusByPhoneNumber")
         try:
             response = await self._http.post(f"{self._endpoint}/", content=payload, headers=headers)
