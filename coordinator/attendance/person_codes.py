@@ -1,17 +1,17 @@
 """A person's own check-in code: who a scanned code names, and revoking it.
 
-Revoking bumps ``Person.qr_token_version`` in one atomic UPDATE (two concurrent revocations never
-share a version); a scanned code is honoured only at the person's current version."""
+Revoking bumps ``Person.qr_token_version`` (``people.records.bump_token_version``); a scanned
+code is honoured only at the person's current version."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.attendance import tokens
 from coordinator.people.models import Person
+from coordinator.people.records import bump_token_version
 
 
 async def person_by_code(session: AsyncSession, secret: str, token: str, *, now: datetime) -> Person:
@@ -28,12 +28,4 @@ async def person_by_code(session: AsyncSession, secret: str, token: str, *, now:
 
 async def revoke_code(session: AsyncSession, person_id: int) -> int:
     """Every code issued so far stops working; answers the new version to issue codes at."""
-    version = await session.scalar(
-        update(Person)
-        .where(Person.id == person_id)
-        .values(qr_token_version=Person.qr_token_version + 1)
-        .returning(Person.qr_token_version)
-        .execution_options(synchronize_session=False)
-    )
-    assert version is not None  # the caller has just read the person in this transaction
-    return version
+    return await bump_token_version(session, person_id, Person.qr_token_version)

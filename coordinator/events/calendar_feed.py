@@ -11,7 +11,7 @@ from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import Principal
@@ -22,6 +22,7 @@ from coordinator.events.ics import MEDIA_TYPE, render_calendar
 from coordinator.events.models import LIVE_SIGNUP_STATUSES, Event, EventStatus, Signup
 from coordinator.events.schemas import CalendarTokenOut
 from coordinator.people.models import Person
+from coordinator.people.records import bump_token_version
 from coordinator.people.service import get_person
 from coordinator.people.shaping import station_zones
 from coordinator.security import sign, verify
@@ -51,14 +52,7 @@ async def reissue_token(
 ) -> CalendarTokenOut:
     """Staff of the person's station (or the volunteer themself) get a new address; old ones stop."""
     await get_person(session=session, principal=principal, person_id=person_id)
-    version = await session.scalar(
-        update(Person)
-        .where(Person.id == person_id)
-        .values(calendar_token_version=Person.calendar_token_version + 1)
-        .returning(Person.calendar_token_version)
-        .execution_options(synchronize_session=False)
-    )
-    assert version is not None  # the person was just read in this transaction
+    version = await bump_token_version(session, person_id, Person.calendar_token_version)
     token = feed_token(settings, clock, person_id=person_id, version=version)
     url, webcal_url = feed_urls(settings, person_id, token)
     return CalendarTokenOut(token=token, url=url, webcal_url=webcal_url)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from coordinator.bus.outbox import emit
 from coordinator.clock import Clock
@@ -73,3 +75,20 @@ async def _announce(
         station_id=record.station_id,
         payload={f"{aggregate}_id": record.id, "station_id": record.station_id, **extra},
     )
+
+
+async def bump_token_version(
+    session: AsyncSession, person_id: int, column: InstrumentedAttribute[int]
+) -> int:
+    """Revoke every token issued at ``column``'s version (the calendar feed's, the personal QR
+    code's): one atomic UPDATE, so two concurrent revocations never share a version. Answers the
+    new version; the caller has read the person in this transaction."""
+    version = await session.scalar(
+        update(Person)
+        .where(Person.id == person_id)
+        .values({column: column + 1})
+        .returning(column)
+        .execution_options(synchronize_session=False)
+    )
+    assert version is not None
+    return int(version)
