@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
@@ -179,25 +179,22 @@ class ApplyOut(BaseModel):
     skipped: int
 
 
+_WEIGHTS_EXAMPLE: dict[str, Any] = {
+    "language": 3.0,
+    "extra_skills": 1.5,
+    "fairness_recent": 1.0,
+    "fairness_load": 2.0,
+    "party_quota": 4.0,
+    "reliability": 2.0,
+    "continuity": 3.0,
+    "party_member_share": 0.5,
+}
+
+
 class MatchingWeightsIn(BaseModel):
     """How much each preference counts (a place filled counts 10; 0 turns a preference off)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "language": 3.0,
-                    "extra_skills": 1.5,
-                    "fairness_recent": 1.0,
-                    "fairness_load": 2.0,
-                    "party_quota": 4.0,
-                    "reliability": 2.0,
-                    "continuity": 3.0,
-                    "party_member_share": 0.5,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_WEIGHTS_EXAMPLE]})
 
     language: Weight
     extra_skills: Weight
@@ -214,21 +211,7 @@ class MatchingWeightsIn(BaseModel):
 class MatchingWeightsOut(MatchingWeightsIn):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [
-                {
-                    "station_id": 1,
-                    "filled_place": 10.0,
-                    "is_default": False,
-                    "language": 3.0,
-                    "extra_skills": 1.5,
-                    "fairness_recent": 1.0,
-                    "fairness_load": 2.0,
-                    "party_quota": 4.0,
-                    "reliability": 2.0,
-                    "continuity": 3.0,
-                    "party_member_share": 0.5,
-                }
-            ]
+            "examples": [{"station_id": 1, "filled_place": 10.0, "is_default": False, **_WEIGHTS_EXAMPLE}]
         }
     )
 
