@@ -2,9 +2,9 @@
 
 Run: ``python bench/checkin.py [database_url]`` (default
 ``postgresql+asyncpg://postgres@127.0.0.1:5432/coord_bench_checkin``; the database is created if
-missing and its schema rebuilt). Both sides are measured the same way: in process through
-``httpx.ASGITransport``, the same concurrency, and the same ceiling of 30 database connections
-kept open (the application's pool; the baseline's asyncpg pool):
+missing and its schema rebuilt). Both sides are measured the same way: called in process as an
+ASGI server calls an app (no HTTP client in between), the same concurrency, and the same ceiling
+of 30 database connections kept open (the application's pool; the baseline's asyncpg pool):
 
 - service: ``POST /api/v1/checkins`` of the real app (bearer token, the signed code, the account
   and sign-up check, insert of the attendance row, its outbox row, the answer; the outbox relay

@@ -1,8 +1,9 @@
 """What the benchmarks that call the real app in process share.
 
 The app is ``coordinator.app.create_app`` on real settings (PostgreSQL, no scheduler, no
-per-request log lines) and a fixed clock; requests go through ``httpx.ASGITransport``, at most
-``concurrency`` at a time, each volunteer with the bearer token of their own login. Both sides of
+per-request log lines) and a fixed clock; each request is handed to it as an ASGI server hands
+one over (``post``: no HTTP client, whose own cost is not the app's), at most ``concurrency`` at a
+time, each volunteer with the bearer token of their own login. Both sides of
 a comparison take turns in rounds (the machine may be busy with other work) and each side's
 throughput is its requests over its summed time.
 """
@@ -10,15 +11,15 @@ throughput is its requests over its summed time.
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -106,21 +107,72 @@ def published_event(station_id: int, n: int, *, starts: datetime, places: int, n
     return event
 
 
-async def fire(
-    app: FastAPI, calls: Sequence[Call], *, concurrency: int, ok: int
-) -> tuple[Run, list[httpx.Response]]:
+@dataclass(frozen=True)
+class Answer:
+    status_code: int
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+async def post(app: FastAPI, path: str, body: dict[str, Any], headers: Headers) -> Answer:
+    """One POST handed to the app as an ASGI server hands it over: the scope, the body in one
+    message, and the answer's messages collected (no HTTP client in between)."""
+    payload = json.dumps(body).encode()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"bench"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(payload)).encode()),
+            *((name.lower().encode(), value.encode()) for name, value in headers.items()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("bench", 80),
+        "state": {},
+    }
+    sent = False
+    status = 0
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.Event().wait()  # the client never disconnects
+        sent = True
+        return {"type": "http.request", "body": payload, "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return Answer(status, b"".join(chunks))
+
+
+async def fire(app: FastAPI, calls: Sequence[Call], *, concurrency: int, ok: int) -> tuple[Run, list[Answer]]:
     """POST every call, ``concurrency`` at a time; a failure is an answer other than ``ok``."""
     gate = asyncio.Semaphore(concurrency)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
 
-        async def one(path: str, body: dict[str, Any], headers: Headers) -> httpx.Response:
-            async with gate:
-                return await client.post(path, json=body, headers=headers)
+    async def one(path: str, body: dict[str, Any], headers: Headers) -> Answer:
+        async with gate:
+            return await post(app, path, body, headers)
 
-        started = time.perf_counter()
-        responses = await asyncio.gather(*(one(*call) for call in calls))
-        seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    responses = await asyncio.gather(*(one(*call) for call in calls))
+    seconds = time.perf_counter() - started
     failures = sum(1 for response in responses if response.status_code != ok)
     return Run(len(calls), seconds, failures), list(responses)
 

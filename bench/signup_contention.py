@@ -5,8 +5,8 @@ Run: ``python bench/signup_contention.py [database_url]`` (default
 missing and its schema rebuilt). Both sides keep at most 30 requests in flight on 30 kept
 database connections (the application's pool; the baseline's asyncpg pool):
 
-- service: ``POST /api/v1/events/{id}/signups`` of the real app, in process through
-  ``httpx.ASGITransport`` (see ``in_process``): each volunteer signs themselves up with the bearer
+- service: ``POST /api/v1/events/{id}/signups`` of the real app, called in process as its ASGI
+  server would call it (see ``in_process``): each volunteer signs themselves up with the bearer
   token of their own login; every rule, the role and person locks, the outbox row, the answer
   with the waiting position;
 - baseline: a bare asyncpg loop doing only the role's row lock, the insert and the count update.
@@ -28,12 +28,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
-import httpx
 from fastapi import FastAPI
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from in_process import Run, Turns, add_volunteers, bearer, bench_app, fire, published_event, take_turns
+from in_process import (
+    Answer,
+    Run,
+    Turns,
+    add_volunteers,
+    bearer,
+    bench_app,
+    fire,
+    published_event,
+    take_turns,
+)
 
 import coordinator.models  # noqa: F401
 from coordinator.auth.models import User
@@ -74,7 +83,7 @@ async def _seed(url: str) -> Seed:
 
 async def _through_app(
     app: FastAPI, event_id: int, volunteers: list[tuple[int, User]]
-) -> tuple[Run, list[httpx.Response]]:
+) -> tuple[Run, list[Answer]]:
     calls = [
         (f"/api/v1/events/{event_id}/signups", {"person_id": person_id}, bearer(app, user))
         for person_id, user in volunteers
@@ -123,7 +132,7 @@ async def _stored(pool: asyncpg.Pool, event_id: int, role_id: int) -> Counter[st
     return Counter({**{row[0]: row[1] for row in rows}, "count": count})
 
 
-def _told(responses: list[httpx.Response]) -> tuple[Counter[str], list[int]]:
+def _told(responses: list[Answer]) -> tuple[Counter[str], list[int]]:
     """Statuses answered, and the waiting positions answered, sorted."""
     bodies = [r.json() for r in responses if r.status_code == 201]
     positions = sorted(b["position"] for b in bodies if b["status"] == "waitlisted")
@@ -136,7 +145,7 @@ async def main(url: str) -> int:
     (warm_app, _), (warm_bare, warm_role), (app_event, app_role), (bare_event, bare_role) = seed.events
     app = bench_app(url, NOW)
     pool = await asyncpg.create_pool(asyncpg_dsn(url), min_size=POOL, max_size=POOL)
-    answers: list[httpx.Response] = []
+    answers: list[Answer] = []
     size = REQUESTS // ROUNDS
 
     async def service(n: int) -> Run:
@@ -160,9 +169,7 @@ async def main(url: str) -> int:
     return _report(turns, answers, app_stored, bare_stored)
 
 
-def _report(
-    turns: Turns, answers: list[httpx.Response], app_stored: Counter[str], bare_stored: Counter[str]
-) -> int:
+def _report(turns: Turns, answers: list[Answer], app_stored: Counter[str], bare_stored: Counter[str]) -> int:
     """Prints the figures and the summary line; answers 0 if every count and position is exact."""
     told, positions = _told(answers)
     waiting = REQUESTS - PLACES

@@ -103,7 +103,13 @@ def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> No
         ],
     )
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # A record below the level is dropped before any processor runs (time stamp, request
+        # fields, masking), not after all of them, as the standard logger would.
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
