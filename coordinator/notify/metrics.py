@@ -31,6 +31,18 @@ RECEIPTS = Counter(
     registry=REGISTRY,
 )
 
+# What asking the provider about an ``unknown`` SMS showed, per row asked: "report" (settled by
+# the delivery report found), "waiting" (listed, no report yet), "not_listed" (not listed, too
+# young or at a provider whose silence proves nothing), "sent_again" (never accepted: pending
+# again or expired), "settled_meanwhile" (never accepted, but a receipt or another worker
+# settled it first), "query_failed" (no answer: asked again later).
+RESOLUTIONS = Counter(
+    "coordinator_unknown_resolutions_total",
+    "Unknown SMS asked about at the provider, by provider and what the query showed",
+    ["provider", "result"],
+    registry=REGISTRY,
+)
+
 
 def render() -> bytes:
     return generate_latest(REGISTRY)

@@ -26,6 +26,7 @@ The ``resolve_unknown_notifications`` tick, next to the dispatcher:
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,6 +38,7 @@ from coordinator.clock import Clock
 from coordinator.db import is_postgres, transaction
 from coordinator.notify.channels import Channel
 from coordinator.notify.channels.base import QueryFailed, QueryingChannel, ReportState, SentRecord
+from coordinator.notify.metrics import RESOLUTIONS
 from coordinator.notify.models import Notification, NotificationStatus, in_flight_status
 from coordinator.notify.outcomes import send_again
 from coordinator.notify.receipts import Receipt, record_receipts
@@ -160,19 +162,27 @@ async def apply_answers(
     )
     receipts: list[Receipt] = []
     never_accepted: list[Asked] = []
+    results: Counter[str] = Counter()
     for row in asked:
         records = answers.get(row.phone)
         if records is None:
+            results["query_failed"] += 1
             continue
         mine = [record for record in records if record.correlation_id == row.correlation_id]
         settled = _settled(mine)
         if settled is not None:
             receipts.append(_receipt(sms, row, settled))
+            results["report"] += 1
         elif not mine and sms.lists_accepted and now - row.sent_at >= missing_since:
             never_accepted.append(row)
+        else:
+            results["waiting" if mine else "not_listed"] += 1
     await record_receipts(session, clock, receipts)
     for row in never_accepted:
-        await _send_again_if_unchanged(session, row, now=now, settings=settings)
+        sent_again = await _send_again_if_unchanged(session, row, now=now, settings=settings)
+        results["sent_again" if sent_again else "settled_meanwhile"] += 1
+    for result, count in results.items():
+        RESOLUTIONS.labels(sms.name, result).inc(count)
 
 
 def _settled(records: list[SentRecord]) -> SentRecord | None:
@@ -197,8 +207,9 @@ def _receipt(sms: QueryingChannel, row: Asked, record: SentRecord) -> Receipt:
 
 async def _send_again_if_unchanged(
     session: AsyncSession, asked: Asked, *, now: datetime, settings: Settings
-) -> None:
-    """Only the attempt that was asked about: a receipt or another worker may have settled it."""
+) -> bool:
+    """Only the attempt that was asked about: a receipt or another worker may have settled it
+    (then False)."""
     stmt = select(Notification).where(
         Notification.id == asked.id,
         Notification.status == Status.unknown,
@@ -207,5 +218,7 @@ async def _send_again_if_unchanged(
     if is_postgres(session):
         stmt = stmt.with_for_update()
     row = await session.scalar(stmt)
-    if row is not None:
-        await send_again(session, row, now=now, settings=settings, reason=NEVER_ACCEPTED)
+    if row is None:
+        return False
+    await send_again(session, row, now=now, settings=settings, reason=NEVER_ACCEPTED)
+    return True

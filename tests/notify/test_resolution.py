@@ -15,8 +15,10 @@ from coordinator.clock import FixedClock
 from coordinator.db import transaction
 from coordinator.notify.channels import build_channels
 from coordinator.notify.dispatcher import dispatch_due
+from coordinator.notify.metrics import REGISTRY
 from coordinator.notify.models import DeliveryReceipt
 from coordinator.notify.models import NotificationStatus as Status
+from coordinator.notify.receipts import ALIYUN, TENCENT
 from coordinator.notify.resolution import NEVER_ACCEPTED, resolve_unknown
 from coordinator.settings import Settings
 from tests.notify.fake_sms import FakeAliyun, FakeTencent, Scripted
@@ -57,6 +59,23 @@ async def tick(world: NotifyWorld, configured: Settings, http: httpx.AsyncClient
     )
 
 
+def resolutions(provider: str) -> dict[str, float]:
+    """``coordinator_unknown_resolutions_total`` of ``provider``, by result (0 where never counted)."""
+    results = ("report", "waiting", "not_listed", "sent_again", "settled_meanwhile", "query_failed")
+    return {
+        result: REGISTRY.get_sample_value(
+            "coordinator_unknown_resolutions_total", {"provider": provider, "result": result}
+        )
+        or 0.0
+        for result in results
+    }
+
+
+def counted_since(before: dict[str, float], provider: str) -> dict[str, float]:
+    """The results counted since ``before``, leaving out those that did not move."""
+    return {result: n - before[result] for result, n in resolutions(provider).items() if n != before[result]}
+
+
 def later(world: NotifyWorld, delay: timedelta) -> None:
     world.clock.set(world.clock.now() + delay)
 
@@ -78,7 +97,9 @@ async def test_a_batch_left_unknown_by_a_timeout_is_settled_row_by_row_by_the_qu
     later(world, timedelta(minutes=1))
     assert await resolve(world, configured, http) == 0  # too young: its receipt may still come
     later(world, timedelta(minutes=2))
+    before = resolutions(ALIYUN)
     assert await resolve(world, configured, http) == len(batched)
+    assert counted_since(before, ALIYUN) == {"report": 2, "waiting": 1}
 
     after = {row.id: row for row in await world.notifications(offset="P1D")}
     assert [after[row.id].status for row in batched] == [Status.delivered, Status.failed, Status.unknown]
@@ -125,13 +146,17 @@ async def test_a_message_the_provider_never_had_goes_again_once(
     configured = aliyun_settings(settings, url, fake)
 
     later(world, timedelta(minutes=3))
+    before = resolutions(ALIYUN)
     assert await resolve(world, configured, http) == 1
     [young] = await world.notifications(id=row.id)
     assert young.status == Status.unknown  # not listed yet proves nothing so soon
+    assert counted_since(before, ALIYUN) == {"not_listed": 1}
 
     assert row.sent_at is not None
     world.clock.set(row.sent_at + LONG_AFTER)
+    before = resolutions(ALIYUN)
     assert await resolve(world, configured, http) == 1
+    assert counted_since(before, ALIYUN) == {"sent_again": 1}
     [again] = await world.notifications(id=row.id)
     assert (again.status, again.last_error) == (Status.pending, NEVER_ACCEPTED)
     assert again.next_attempt_at >= world.clock.now()
@@ -175,7 +200,9 @@ async def test_a_refused_query_changes_nothing(
     )
 
     later(world, LONG_AFTER)
+    before = resolutions(ALIYUN)
     assert await resolve(world, wrong_secret, http) == 1
+    assert counted_since(before, ALIYUN) == {"query_failed": 1}
 
     [after] = await world.notifications(id=row.id)
     assert after.status == Status.unknown  # no answer is not "never had it"
@@ -225,7 +252,9 @@ async def test_tencent_silence_never_sends_again(
     await tick(world, configured, http)
 
     later(world, 2 * LONG_AFTER)
+    before = resolutions(TENCENT)
     assert await resolve(world, configured, http) == 1
+    assert counted_since(before, TENCENT) == {"not_listed": 1}
 
     [row] = await world.notifications(plan_key="r:1")
     assert row.status == Status.unknown  # a pull lists reports only: no report proves nothing
