@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -60,18 +61,42 @@ def serve(
 ) -> None:
     """Serve the API and pages (and, unless --no-scheduler, the scheduler ticks)."""
     settings = Settings()
-    if settings.uses_default_secret and not settings.debug:
-        typer.secho(
-            "COORDINATOR_SECRET_KEY is the development default; set it (or COORDINATOR_DEBUG=1 locally).",
-            fg=typer.colors.YELLOW,
-            err=True,
-        )
+    _check_secret(settings, host=host)
     if no_scheduler:
         settings = settings.model_copy(update={"scheduler_enabled": False})
     configure_logging(settings)
     from coordinator.app import create_app
 
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, proxy_headers=True)
+
+
+def _check_secret(settings: Settings, *, host: str | None) -> None:
+    """The development secret is in the repository: anyone who can reach the server could sign
+    their own login tokens and confirm-or-release links with it. It is refused where the
+    service is shared (listening beyond this machine, or on PostgreSQL, the multi-instance
+    setup, which is served through a proxy); ``make run`` (SQLite, loopback) is only warned."""
+    if not settings.uses_default_secret or settings.debug:
+        return
+    message = "COORDINATOR_SECRET_KEY is the development default; set it (or COORDINATOR_DEBUG=1 locally)."
+    shared = (host is not None and not _is_loopback(host)) or settings.database_url.startswith("postgresql")
+    if not shared:
+        typer.secho(message, fg=typer.colors.YELLOW, err=True)
+        return
+    typer.secho(
+        f"拒绝使用开发用默认密钥运行 / Refusing to run with the development secret key: {message}",
+        fg=typer.colors.RED,
+        err=True,
+    )
+    raise typer.Exit(2)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
 
 
 @app.command()
@@ -85,6 +110,7 @@ def worker(
     from coordinator.scheduler.worker import run_worker
 
     settings = Settings()
+    _check_secret(settings, host=None)
     configure_logging(settings)
     run(run_worker(settings, metrics_port=metrics_port, metrics_host=metrics_host))
 

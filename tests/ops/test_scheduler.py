@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -155,3 +155,65 @@ def test_serve_starts_the_scheduler_unless_told_not_to(
 
     assert result.exit_code == 0, result.output
     assert served[0].state.settings.scheduler_enabled is scheduler_enabled
+
+
+@pytest.mark.parametrize(
+    ("host", "database", "exit_code"),
+    [
+        ("127.0.0.1", "sqlite+aiosqlite:///coordinator.db", 0),
+        ("localhost", "sqlite+aiosqlite:///coordinator.db", 0),
+        ("::1", "sqlite+aiosqlite:///coordinator.db", 0),
+        ("0.0.0.0", "sqlite+aiosqlite:///coordinator.db", 2),
+        ("10.0.0.5", "sqlite+aiosqlite:///coordinator.db", 2),
+        ("127.0.0.1", "postgresql+asyncpg://coordinator@db/coordinator", 2),  # behind a proxy
+    ],
+)
+def test_serve_refuses_the_development_secret_where_it_is_shared(
+    monkeypatch: pytest.MonkeyPatch, host: str, database: str, exit_code: int
+) -> None:
+    """The default secret is public: a shared service using it would let anyone sign tokens."""
+    served: list[Any] = []
+    monkeypatch.delenv("COORDINATOR_SECRET_KEY", raising=False)
+    monkeypatch.setenv("COORDINATOR_DEBUG", "0")
+    monkeypatch.setenv("COORDINATOR_DATABASE_URL", database)
+    monkeypatch.setattr("uvicorn.run", lambda app, **_: served.append(app))
+    monkeypatch.setattr(cli, "configure_logging", lambda settings: None)
+
+    result = CliRunner().invoke(cli.app, ["serve", "--host", host, "--no-scheduler"])
+
+    assert (result.exit_code, len(served)) == (exit_code, 1 - exit_code // 2), result.output
+    assert "COORDINATOR_SECRET_KEY" in result.output
+    if exit_code:
+        assert "Refusing to run" in result.output
+        assert "拒绝" in result.output
+
+
+def test_a_worker_on_postgresql_refuses_the_development_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[bool] = []
+
+    def run(coroutine: Coroutine[Any, Any, Any]) -> None:
+        coroutine.close()
+        started.append(True)
+
+    monkeypatch.delenv("COORDINATOR_SECRET_KEY", raising=False)
+    monkeypatch.setenv("COORDINATOR_DEBUG", "0")
+    monkeypatch.setenv("COORDINATOR_DATABASE_URL", "postgresql+asyncpg://coordinator@db/coordinator")
+    monkeypatch.setattr(cli, "run", run)
+
+    result = CliRunner().invoke(cli.app, ["worker"])
+
+    assert (result.exit_code, started) == (2, []), result.output
+    assert "Refusing to run" in result.output
+
+
+def test_serve_with_a_secret_of_its_own_listens_anywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[Any] = []
+    monkeypatch.setenv("COORDINATOR_SECRET_KEY", "a-secret-of-this-deployment-0123456789")
+    monkeypatch.setenv("COORDINATOR_DEBUG", "0")
+    monkeypatch.setattr("uvicorn.run", lambda app, **_: served.append(app))
+    monkeypatch.setattr(cli, "configure_logging", lambda settings: None)
+
+    result = CliRunner().invoke(cli.app, ["serve", "--host", "0.0.0.0", "--no-scheduler"])
+
+    assert (result.exit_code, len(served)) == (0, 1), result.output
+    assert "COORDINATOR_SECRET_KEY" not in result.output
