@@ -36,6 +36,7 @@ class SignupSource(StrEnum):
 # A sign-up in one of these holds (or waits for) a place: at most one per person per event.
 LIVE_SIGNUP_STATUSES = (SignupStatus.confirmed, SignupStatus.waitlisted, SignupStatus.invited)
 _LIVE_SQL = "status IN ('confirmed', 'waitlisted', 'invited')"
+_CURRENT_ROLE_SQL = "removed_at IS NULL"
 
 
 class CustomTheme(IdMixin, Base):
@@ -121,16 +122,34 @@ class Event(IdMixin, Base):
     cancelled_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
 
+    # The current roles: a removed role stays in the table (its sign-ups are history) but is no
+    # longer one of the event's roles anywhere.
     roles: Mapped[list[EventRole]] = relationship(
-        lazy="raise", cascade="all, delete-orphan", order_by="EventRole.position"
+        lazy="raise",
+        cascade="all, delete-orphan",
+        primaryjoin="and_(Event.id == EventRole.event_id, EventRole.removed_at.is_(None))",
+        order_by="EventRole.position",
     )
 
 
 class EventRole(IdMixin, Base):
-    """A role of an event and its places. Sign-ups lock this row to take a place."""
+    """A role of an event and its places. Sign-ups lock this row to take a place.
+
+    A removed role (``removed_at`` set, see ``events.roles``) is kept for the sign-ups that were
+    cancelled, declined or expired in it: stats, the people's history and their answers name it.
+    Nothing but that history reads it; its name may be used again by a new role of the event."""
 
     __tablename__ = "event_roles"
-    __table_args__ = (UniqueConstraint("event_id", "name"),)
+    __table_args__ = (
+        Index(
+            "uq_event_roles_current_name",
+            "event_id",
+            "name",
+            unique=True,
+            sqlite_where=text(_CURRENT_ROLE_SQL),
+            postgresql_where=text(_CURRENT_ROLE_SQL),
+        ),
+    )
 
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
@@ -143,6 +162,7 @@ class EventRole(IdMixin, Base):
     confirmed_count: Mapped[int] = mapped_column(Integer, default=0)
     # The next waitlist arrival number: positions are ranks among these, so they stay stable.
     next_waitlist_seq: Mapped[int] = mapped_column(Integer, default=1)
+    removed_at: Mapped[datetime | None]
 
 
 class Signup(IdMixin, Base):

@@ -31,6 +31,9 @@ invariant holds:
 - One live sign-up per person and event: the same check, and in any case the partial unique
   index ``uq_signups_live_person``.
 - The outbox row is written by 2, in the same transaction as the sign-up.
+- No live sign-up in a removed role: a removal (``roles.remove_role``) takes the role's lock
+  and counts the live sign-ups under it; 1 matches only a role not removed, checked once the
+  lock is free, so a sign-up either committed before the count or finds the role removed.
 
 SQLite does the same one statement at a time; its transactions are serialized (``BEGIN
 IMMEDIATE``), so what was read before the locks is already exact.
@@ -68,7 +71,7 @@ from coordinator.bus.outbox import RELAY_KICK_KEY
 from coordinator.clock import Clock
 from coordinator.db import UTCDateTime, is_postgres, on_commit
 from coordinator.events.models import Event, EventRole, Signup, SignupSource, SignupStatus
-from coordinator.events.signup_rules import already_signed_up, commitments_fingerprint
+from coordinator.events.signup_rules import already_signed_up, commitments_fingerprint, unknown_role
 from coordinator.events.waitlist import emit_signup, free_places, waitlist_position
 from coordinator.people.models import Person
 
@@ -101,9 +104,11 @@ class Placed:
     position: int | None  # in the role's waitlist (1 = next), when waiting
 
 
+# A removed role matches nothing, also when its removal committed while this waited for the lock
+# (PostgreSQL checks the WHERE again on the row as the removal left it).
 _CLAIM_ROLE = (
     update(_ROLES)
-    .where(_ROLES.c.id == bindparam("role_id"))
+    .where(_ROLES.c.id == bindparam("role_id"), _ROLES.c.removed_at.is_(None))
     .values(next_waitlist_seq=_ROLES.c.next_waitlist_seq + 1)
     .returning(*(_ROLES.c[key] for key in _ROLE_FIELDS))
 )
@@ -115,6 +120,9 @@ _CLAIM_PLACE = (
     .join_from(_CLAIMED, _PEOPLE, _PEOPLE.c.id == bindparam("person_id"))
     .with_for_update(of=_PEOPLE)
 )
+_IS_CURRENT_ROLE = select(_ROLES.c.id).where(
+    _ROLES.c.id == bindparam("role_id"), _ROLES.c.removed_at.is_(None)
+)
 _READ_PERSON = select(*(_PEOPLE.c[key].label(f"person_{key}") for key in _PERSON_FIELDS)).where(
     _PEOPLE.c.id == bindparam("person_id")
 )
@@ -122,15 +130,19 @@ _READ_PERSON = select(*(_PEOPLE.c[key].label(f"person_{key}") for key in _PERSON
 
 async def claim_place(session: AsyncSession, role_id: int, person_id: int) -> Claim | None:
     """Lock the role (taking an arrival number), then the person; None when there is no such
-    person (the number is then taken for nothing, which is harmless: positions are ranks)."""
+    person (the number is then taken for nothing, which is harmless: positions are ranks).
+    A role removed since the caller read the event's roles is refused as ``unknown_role``."""
     parameters = {"role_id": role_id, "person_id": person_id}
     if is_postgres(session):
         row = (await session.execute(_CLAIM_PLACE, parameters)).first()
+        if row is None and await session.scalar(_IS_CURRENT_ROLE, {"role_id": role_id}) is None:
+            raise unknown_role(role_id)
         found = row._mapping if row is not None else None
         role_fields = found
     else:
         claimed = (await session.execute(_CLAIM_ROLE, parameters)).first()
-        assert claimed is not None, f"role {role_id} vanished"
+        if claimed is None:
+            raise unknown_role(role_id)
         role_fields = claimed._mapping
         person_row = (await session.execute(_READ_PERSON, parameters)).first()
         found = person_row._mapping if person_row is not None else None

@@ -4,10 +4,13 @@ Routes (and the series materializer) authorize and load the event first; the fun
 apply the rules. Rescheduling and cancelling live in ``events.lifecycle``,
 the field rules in ``events.rules``.
 
-Locks: a change loads the event with ``for_update=True`` (PostgreSQL ``SELECT … FOR UPDATE`` on
-the event row; SQLite transactions begin IMMEDIATE, which serializes writers). Role counts are
-checked against ``confirmed_count`` under the role rows' own locks, the same locks a sign-up
-takes to claim a place, so a count can never be lowered below what a concurrent sign-up confirmed."""
+Locks: a change loads the event with ``for_update=True`` (PostgreSQL ``SELECT … FOR NO KEY
+UPDATE`` on the event row; SQLite transactions begin IMMEDIATE, which serializes writers). Role
+counts are checked against ``confirmed_count`` under the role rows' own locks, the same locks a
+sign-up takes to claim a place, so a count can never be lowered below what a concurrent sign-up
+confirmed. The event's lock is ``NO KEY``: a sign-up holding its role's lock inserts a row whose
+foreign key takes ``FOR KEY SHARE`` on the event, which ``FOR UPDATE`` would block while the
+edit waits for that role: a deadlock."""
 
 from __future__ import annotations
 
@@ -50,9 +53,11 @@ __all__ = [
     "check_roles",
     "check_times",
     "create_event",
+    "emit_updated",
     "get_event_for",
     "list_events",
     "may_see",
+    "note_change",
     "publish_event",
     "update_event",
     "waitlist_counts",
@@ -162,7 +167,8 @@ async def get_event_for(
     non-draft events of theirs; anything else answers 404 as if it did not exist."""
     stmt = select(Event).where(Event.id == event_id).options(selectinload(Event.roles))
     if for_update:
-        stmt = stmt.with_for_update(of=Event).execution_options(populate_existing=True)
+        # NO KEY: sign-ups' foreign-key checks on the event pass (see the module's docstring).
+        stmt = stmt.with_for_update(of=Event, key_share=True).execution_options(populate_existing=True)
     event = await session.scalar(stmt)
     if event is None or not may_see(principal, event):
         raise not_found("活动", "event", event_id)
@@ -237,15 +243,33 @@ async def update_event(
         changed |= places_changed
     if not changed:
         return event
-    now = clock.now()
+    note_change(event, changed, clock.now(), from_series=from_series)
+    await flush_or_raise(
+        session, Conflict("岗位名称重复", "Two roles would have the same name", code="duplicate_role")
+    )
+    await emit_updated(session, clock, event=event, changed=changed)
+    if grown and event.status == EventStatus.published:
+        # New places go to the waiting people first, in arrival order, as when a place is freed.
+        zone = (
+            await session.execute(select(Station.timezone).where(Station.id == event.station_id))
+        ).scalar_one()
+        for role in grown:
+            await fill_free_places(session, clock, event=event, role=role, zone=zone)
+    return event
+
+
+def note_change(event: Event, changed: set[str], now: datetime, *, from_series: bool = False) -> None:
+    """What every edit of an event does besides the change: the time, the calendar SEQUENCE for
+    changes people see, and an occurrence of a series edited on its own leaves the series."""
     event.updated_at = now
     if changed & VISIBLE_FIELDS:
         event.sequence += 1
     if event.series_id is not None and not from_series:
         event.detached = True
-    await flush_or_raise(
-        session, Conflict("岗位名称重复", "Two roles would have the same name", code="duplicate_role")
-    )
+
+
+async def emit_updated(session: AsyncSession, clock: Clock, *, event: Event, changed: set[str]) -> None:
+    """``EventUpdated`` naming the fields that changed, for every edit (notifications, stats)."""
     await emit(
         session,
         clock,
@@ -255,14 +279,6 @@ async def update_event(
         station_id=event.station_id,
         payload={**event_payload(event), "changed": sorted(changed)},
     )
-    if grown and event.status == EventStatus.published:
-        # New places go to the waiting people first, in arrival order, as when a place is freed.
-        zone = (
-            await session.execute(select(Station.timezone).where(Station.id == event.station_id))
-        ).scalar_one()
-        for role in grown:
-            await fill_free_places(session, clock, event=event, role=role, zone=zone)
-    return event
 
 
 async def _change_places(
@@ -288,7 +304,9 @@ async def _change_places(
         for i, patch in enumerate(data.roles):
             role = _find_role(event, patch, field=f"roles.{i}")
             if role is None:
-                event.roles.append(_role_row(len(event.roles), patch))
+                # After the last current role: removed roles keep their positions.
+                position = max((r.position for r in event.roles), default=-1) + 1
+                event.roles.append(_role_row(position, patch))
                 changed.add("roles")
                 continue
             if patch.count > role.count:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, Table, bindparam, select
+from sqlalchemy import Row, Table, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import Principal
@@ -46,6 +46,8 @@ class PersonRef(NamedTuple):
 
 # What a new sign-up reads of its event: what the rules, the writes and the answer use.
 _EVENT_FIELDS = ("id", "station_id", "status", "starts_at", "ends_at")
+# Removed roles are no role of the event (see ``roles``).
+_CURRENT_ROLES = and_(_ROLES.c.event_id == _EVENTS.c.id, _ROLES.c.removed_at.is_(None))
 _TARGET_COLUMNS = (
     *(_EVENTS.c[key].label(f"event_{key}") for key in _EVENT_FIELDS),
     _STATIONS.c.timezone,
@@ -58,7 +60,7 @@ _TARGET_COLUMNS = (
 _READ_TARGET = (
     select(*_TARGET_COLUMNS)
     .join_from(_EVENTS, _STATIONS, _STATIONS.c.id == _EVENTS.c.station_id)
-    .outerjoin(_ROLES, _ROLES.c.event_id == _EVENTS.c.id)
+    .outerjoin(_ROLES, _CURRENT_ROLES)
     .outerjoin(_PEOPLE, _PEOPLE.c.id == bindparam("person_id"))
     .where(_EVENTS.c.id == bindparam("event_id"))
     .order_by(_ROLES.c.position)
@@ -69,7 +71,7 @@ _READ_TARGET_AS = (
     account_select(*_TARGET_COLUMNS)
     .outerjoin(_EVENTS, _EVENTS.c.id == bindparam("event_id"))
     .outerjoin(_STATIONS, _STATIONS.c.id == _EVENTS.c.station_id)
-    .outerjoin(_ROLES, _ROLES.c.event_id == _EVENTS.c.id)
+    .outerjoin(_ROLES, _CURRENT_ROLES)
     .outerjoin(_PEOPLE, _PEOPLE.c.id == bindparam("person_id"))
     .order_by(_ROLES.c.position)
 )

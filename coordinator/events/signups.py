@@ -83,7 +83,8 @@ async def load_event(session: AsyncSession, event_id: int, *, for_update: bool =
         .options(joinedload(Event.roles))
     )
     if for_update:
-        stmt = stmt.with_for_update(of=Event).execution_options(populate_existing=True)
+        # NO KEY: sign-ups' foreign-key checks on the event pass (see ``service``'s docstring).
+        stmt = stmt.with_for_update(of=Event, key_share=True).execution_options(populate_existing=True)
     row = (await session.execute(stmt)).unique().one_or_none()
     if row is None:
         raise not_found("活动", "event", event_id)

@@ -1,5 +1,5 @@
-"""Routes of sign-ups, role counts and invitations. Staff act for the people of their stations;
-a volunteer may sign up and cancel only themselves. Invitation links need no login."""
+"""Routes of sign-ups, role counts and removal, and invitations. Staff act for the people of their
+stations; a volunteer may sign up and cancel only themselves. Invitation links need no login."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from coordinator.auth.principal import STAFF_ROLES, Principal
 from coordinator.clock import local_or_none
 from coordinator.deps import BearerUserIdDep, ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES, Forbidden, error_responses, not_found
-from coordinator.events import invitations, signups
+from coordinator.events import invitations, roles, service, signups
 from coordinator.events.models import Event, Signup, SignupSource, SignupStatus
 from coordinator.events.signup_rules import role_id_by_name_or_id
 from coordinator.events.signup_schemas import (
@@ -184,7 +184,7 @@ async def list_signups(
     positions = await waitlist_positions(
         session, [s.role_id for s in rows if s.status == SignupStatus.waitlisted]
     )
-    role_names = {r.id: r.name for r in event.roles}
+    role_names = await roles.role_names(session, event, (s.role_id for s in rows))
     items = [
         _shape(s, role_names[s.role_id], zone, names.get(s.person_id), positions.get(s.id)) for s in rows
     ]
@@ -219,6 +219,22 @@ async def update_role_count(
         promoted_signup_ids=[s.id for s in change.promoted],
         demoted_signup_ids=[s.id for s in change.demoted],
     )
+
+
+@router.delete(
+    "/events/{event_id}/roles/{role_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a role nobody holds or waits for (not the last; not once the event started)",
+)
+async def remove_role(
+    event_id: int, role_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> Response:
+    """Refused (409) while the role has confirmed, invited or waiting people: move or cancel them
+    first. Cancelled, declined and expired sign-ups of the role stay, as history."""
+    principal.require_staff()
+    event = await service.get_event_for(session, principal, event_id, for_update=True)
+    await roles.remove_role(session, clock, event=event, role_id=role_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(
@@ -270,7 +286,7 @@ async def _invitation_out(session: AsyncSession, signup: Signup) -> InvitationOu
         starts_at=event.starts_at.astimezone(ZoneInfo(zone)),
         ends_at=event.ends_at.astimezone(ZoneInfo(zone)),
         location=event.location,
-        role_name=next(r.name for r in event.roles if r.id == signup.role_id),
+        role_name=(await roles.role_names(session, event, [signup.role_id]))[signup.role_id],
         expires_at=local_or_none(signup.invitation_expires_at, ZoneInfo(zone)),
         position=await waitlist_position(session, signup),
     )

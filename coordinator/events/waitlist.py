@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.bus.outbox import emit
 from coordinator.clock import Clock
 from coordinator.events.models import Event, EventRole, Signup, SignupStatus
-from coordinator.events.signup_rules import commitment_problem, load_commitments
+from coordinator.events.signup_rules import commitment_problem, load_commitments, unknown_role
 from coordinator.people.models import Person
 
 
@@ -52,7 +52,7 @@ async def claim_arrival(session: AsyncSession, role_id: int) -> tuple[EventRole,
     has to wait; a confirmed arrival leaves a gap in the numbers, harmless since positions are ranks."""
     statement = (
         update(EventRole)
-        .where(EventRole.id == role_id)
+        .where(EventRole.id == role_id, EventRole.removed_at.is_(None))
         .values(next_waitlist_seq=EventRole.next_waitlist_seq + 1)
         .returning(EventRole)
     )
@@ -61,7 +61,8 @@ async def claim_arrival(session: AsyncSession, role_id: int) -> tuple[EventRole,
             statement, execution_options={"synchronize_session": False, "populate_existing": True}
         )
     ).first()
-    assert role is not None, f"role {role_id} vanished"
+    if role is None:  # removed since the caller read the event's roles (see ``roles``)
+        raise unknown_role(role_id)
     return role, role.next_waitlist_seq - 1
 
 

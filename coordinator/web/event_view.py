@@ -13,7 +13,7 @@ from coordinator.attendance import qr, tokens
 from coordinator.attendance.models import Attendance
 from coordinator.attendance.served import served_by
 from coordinator.clock import Clock
-from coordinator.events import service, signups
+from coordinator.events import roles, service, signups
 from coordinator.events.models import Event, EventStatus, Signup, SignupStatus
 from coordinator.events.themes import Theme, resolve_theme
 from coordinator.events.waitlist import waitlist_positions
@@ -93,7 +93,7 @@ async def load_event_view(
     positions = await waitlist_positions(
         session, [s.role_id for s in rows if s.status == SignupStatus.waitlisted]
     )
-    role_names = {role.id: role.name for role in event.roles}
+    role_names = await roles.role_names(session, event, (s.role_id for s in rows))
     view = EventView(
         event=event,
         zone=zone,

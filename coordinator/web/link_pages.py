@@ -16,7 +16,7 @@ from coordinator.attendance import checkin, tokens
 from coordinator.attendance.person_codes import person_by_code
 from coordinator.attendance.schemas import ScanIn
 from coordinator.deps import SessionDep
-from coordinator.events import invitations, service, signups
+from coordinator.events import invitations, roles, service, signups
 from coordinator.events.models import Event, EventStatus, Signup
 from coordinator.people.models import Person
 from coordinator.people.service import get_person
@@ -46,7 +46,7 @@ async def invitation_page(
         event=event,
         zone=ZoneInfo(zone),
         person_name=person.name if person else "",
-        role_name=next((r.name for r in event.roles if r.id == signup.role_id), ""),
+        role_name=(await roles.role_names(session, event, [signup.role_id])).get(signup.role_id, ""),
         token=token,
     )
 

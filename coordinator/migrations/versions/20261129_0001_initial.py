@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 22:56:54.028209
+Create Date: 2026-11-30 00:32:17.586177
 """
 from __future__ import annotations
 
@@ -428,13 +428,14 @@ def upgrade() -> None:
     sa.Column('party_members_only', sa.Boolean(), nullable=False),
     sa.Column('confirmed_count', sa.Integer(), nullable=False),
     sa.Column('next_waitlist_seq', sa.Integer(), nullable=False),
+    sa.Column('removed_at', coordinator.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_event_roles_event_id_events'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_event_roles')),
-    sa.UniqueConstraint('event_id', 'name', name=op.f('uq_event_roles_event_id_name'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_event_roles'))
     )
     with op.batch_alter_table('event_roles', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_event_roles_event_id'), ['event_id'], unique=False)
+        batch_op.create_index('uq_event_roles_current_name', ['event_id', 'name'], unique=True, sqlite_where=sa.text('removed_at IS NULL'), postgresql_where=sa.text('removed_at IS NULL'))
 
     op.create_table('notifications',
     sa.Column('idempotency_key', sa.String(length=200), nullable=False),
@@ -619,6 +620,7 @@ def downgrade() -> None:
 
     op.drop_table('notifications')
     with op.batch_alter_table('event_roles', schema=None) as batch_op:
+        batch_op.drop_index('uq_event_roles_current_name', sqlite_where=sa.text('removed_at IS NULL'), postgresql_where=sa.text('removed_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_event_roles_event_id'))
 
     op.drop_table('event_roles')
