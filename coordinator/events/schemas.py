@@ -170,7 +170,7 @@ class EventCreate(BaseModel):
     location: Location | None = None
     organization_id: int | None = None
     capacity: Places | None = None
-    roles: list[RoleIn] | None = Field(default=None, max_length=20)
+    roles: list[RoleIn] | None = Field(default=None, min_length=1, max_length=20)
     reminder_offsets: Offsets | None = None
     target_categories: list[Code] | None = Field(default=None, max_length=20)
 

@@ -66,7 +66,7 @@ class SeriesCreate(BaseModel):
     duration_minutes: Duration | None = None
     location: Location | None = None
     organization_id: int | None = None
-    roles: list[RoleIn] | None = Field(default=None, max_length=20)
+    roles: list[RoleIn] | None = Field(default=None, min_length=1, max_length=20)
     reminder_offsets: Offsets | None = None
     target_categories: list[Code] | None = Field(default=None, max_length=20)
     publish: bool = False
@@ -98,7 +98,7 @@ class SeriesUpdate(BaseModel):
     duration_minutes: Duration | None = None
     location: Location | None = None
     organization_id: int | None = None
-    roles: list[RoleIn] | None = Field(default=None, max_length=20)
+    roles: list[RoleIn] | None = Field(default=None, min_length=1, max_length=20)
     reminder_offsets: Offsets | None = None
     target_categories: list[Code] | None = Field(default=None, max_length=20)
     publish: bool | None = None

@@ -163,6 +163,7 @@ async def test_capacity_defaults_to_the_sum_of_role_counts(
             {"target_categories": ["rich"]}, "unknown_category", "target_categories", id="bad-category"
         ),
         pytest.param({"starts_at": "2026-12-12T14:00:00"}, "validation_error", "starts_at", id="naive-time"),
+        pytest.param({"roles": []}, "validation_error", "roles", id="no-roles"),
     ],
 )
 async def test_bad_event_is_refused_and_nothing_stored(

@@ -144,6 +144,7 @@ async def test_occurrences_keep_the_local_wall_clock_across_daylight_saving(
         ({"theme": "no_such_theme"}, "unknown_theme", "theme"),
         ({"roles": [{"name": "厨师", "count": 1, "skills": ["no_such_skill"]}]}, "unknown_skill", None),
         ({"start_time": "25:00"}, "validation_error", "start_time"),
+        ({"roles": []}, "validation_error", "roles"),
     ],
 )
 async def test_bad_series_is_refused_and_nothing_stored(
@@ -475,6 +476,7 @@ async def test_bad_edit_changes_nothing(
         ({"until": "2026-01-01"}, "until_before_start"),
         ({"festival": "halloween"}, "unknown_festival"),
         ({"title": None}, "validation_error"),
+        ({"roles": []}, "validation_error"),
     ]:
         response = await client.patch(f"/api/v1/series/{body['id']}", json=patch, headers=world.organizer)
         assert (response.status_code, response.json()["error"]["code"]) == (422, code)
