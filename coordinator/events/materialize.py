@@ -187,7 +187,10 @@ async def _future_occurrences(session: AsyncSession, series: EventSeries, now: d
             )
             .options(selectinload(Event.roles))
             .order_by(Event.starts_at, Event.id)
-            .with_for_update(of=Event)
+            # NO KEY, as every event edit (``service``'s docstring): a sign-up holding a role's
+            # lock passes its foreign-key check on the event. A draft dropped below takes the
+            # stronger lock as it is deleted; nobody signs up for a draft.
+            .with_for_update(of=Event, key_share=True)
         )
     )
 
