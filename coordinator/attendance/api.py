@@ -28,11 +28,13 @@ from coordinator.attendance.schemas import (
     ServedOut,
 )
 from coordinator.attendance.shaping import attendance_out, attendance_row_out, audit_out, one_attendance_out
+from coordinator.clock import Clock
 from coordinator.deps import BearerUserIdDep, ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES
 from coordinator.pagination import CursorQuery, LimitQuery, Page
 from coordinator.people.service import get_person
 from coordinator.people.shaping import station_zones
+from coordinator.settings import Settings
 
 router = APIRouter(tags=["attendance"], responses=ERROR_RESPONSES)
 
@@ -125,7 +127,7 @@ async def post_person_qr_revoke(
 
 
 def _person_qr(
-    settings: SettingsDep, clock: ClockDep, person_id: int, version: int, fmt: QrFormat
+    settings: Settings, clock: Clock, person_id: int, version: int, fmt: QrFormat
 ) -> QrCodeOut | Response:
     secret = settings.secret_key.get_secret_value()
     token = tokens.person_token(secret, person_id, version=version, now=clock.now())
