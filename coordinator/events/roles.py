@@ -68,8 +68,8 @@ async def remove_role(session: AsyncSession, clock: Clock, *, event: Event, role
     # delete the row (and with it the role's sign-ups).
     set_committed_value(event, "roles", [r for r in event.roles if r is not role])
     changed = {"roles"}
-    if follows_counts and event.capacity != sum(r.count for r in event.roles):
-        event.capacity = sum(r.count for r in event.roles)
+    if follows_counts and role.count:
+        event.capacity -= role.count
         changed.add("capacity")
     note_change(event, changed, now)
     await session.flush()
