@@ -4,12 +4,13 @@
 event and the person, then the person's commitments). Then, on PostgreSQL, two statements and
 the request's commit:
 
-1. ``claim_place``: the role's row (``UPDATE … RETURNING``: its lock and the arrival number),
-   then the person's row (``FOR UPDATE``), in one statement: the order of every path
-   (``waitlist``), so these locks cannot deadlock. The person's rules are checked on the rows
-   it answers and on the commitments read before it.
+1. ``claim_place``: the role's row (``FOR NO KEY UPDATE``, the lock an update of it takes; its
+   arrival number read under the lock), then the person's row (``FOR UPDATE``), in one
+   statement: the order of every path (``waitlist``), so these locks cannot deadlock. The
+   person's rules are checked on the rows it answers and on the commitments read before it.
 2. ``write_place``: one statement that decides confirmed or waiting, writes the sign-up, the
-   role's count and the outbox row, and answers the waiting position, but only if the person's
+   role's counts (its arrival number and confirmed count: the one new version of the role's row
+   per sign-up) and the outbox row, and answers the waiting position, but only if the person's
    commitments are still those the rules were checked on.
 3. The commit, with nothing but the answer's shaping between 2 and it.
 
@@ -70,6 +71,7 @@ from coordinator.bus.models import OutboxEvent
 from coordinator.bus.outbox import RELAY_KICK_KEY
 from coordinator.clock import Clock
 from coordinator.db import UTCDateTime, is_postgres, on_commit
+from coordinator.driver_sql import DriverStatement, Row
 from coordinator.events.models import Event, EventRole, Signup, SignupSource, SignupStatus
 from coordinator.events.signup_rules import already_signed_up, commitments_fingerprint, unknown_role
 from coordinator.events.waitlist import emit_signup, free_places, waitlist_position
@@ -106,23 +108,33 @@ class Placed:
 
 # A removed role matches nothing, also when its removal committed while this waited for the lock
 # (PostgreSQL checks the WHERE again on the row as the removal left it).
+_IS_CURRENT = (_ROLES.c.id == bindparam("role_id"), _ROLES.c.removed_at.is_(None))
+# SQLite: the arrival number taken as the role is claimed.
 _CLAIM_ROLE = (
     update(_ROLES)
-    .where(_ROLES.c.id == bindparam("role_id"), _ROLES.c.removed_at.is_(None))
+    .where(*_IS_CURRENT)
     .values(next_waitlist_seq=_ROLES.c.next_waitlist_seq + 1)
     .returning(*(_ROLES.c[key] for key in _ROLE_FIELDS))
 )
-_CLAIMED = _CLAIM_ROLE.cte("claimed")
-# The person's row is locked where the rows leave the join with the updated role: after the
+# PostgreSQL: a lock only (FOR NO KEY UPDATE, the mode an UPDATE of the row takes, so that
+# foreign-key checks pass), which makes no new version of the row; ``write_place`` makes the one
+# version per sign-up. Each version is one more for every read of this hot row to step over
+# while the transactions queued for it hold back its cleanup: with an UPDATE here (two versions
+# per sign-up) PostgreSQL spent 1.36 ms of CPU per sign-up at 30 in flight, with one 1.19 ms.
+_CLAIMED = (
+    select(*(_ROLES.c[key] for key in _ROLE_FIELDS))
+    .where(*_IS_CURRENT)
+    .with_for_update(key_share=True)
+    .cte("claimed")
+)
+# The person's row is locked where the rows leave the join with the locked role: after the
 # role's lock, which the join has to wait for.
-_CLAIM_PLACE = (
+_CLAIM_PLACE = DriverStatement(
     select(_CLAIMED, *(_PEOPLE.c[key].label(f"person_{key}") for key in _PERSON_FIELDS))
     .join_from(_CLAIMED, _PEOPLE, _PEOPLE.c.id == bindparam("person_id"))
     .with_for_update(of=_PEOPLE)
 )
-_IS_CURRENT_ROLE = select(_ROLES.c.id).where(
-    _ROLES.c.id == bindparam("role_id"), _ROLES.c.removed_at.is_(None)
-)
+_IS_CURRENT_ROLE = select(_ROLES.c.id).where(*_IS_CURRENT)
 _READ_PERSON = select(*(_PEOPLE.c[key].label(f"person_{key}") for key in _PERSON_FIELDS)).where(
     _PEOPLE.c.id == bindparam("person_id")
 )
@@ -133,12 +145,12 @@ async def claim_place(session: AsyncSession, role_id: int, person_id: int) -> Cl
     person (the number is then taken for nothing, which is harmless: positions are ranks).
     A role removed since the caller read the event's roles is refused as ``unknown_role``."""
     parameters = {"role_id": role_id, "person_id": person_id}
+    role_fields: Row | None
+    found: Row | None
     if is_postgres(session):
-        row = (await session.execute(_CLAIM_PLACE, parameters)).first()
-        if row is None and await session.scalar(_IS_CURRENT_ROLE, {"role_id": role_id}) is None:
+        found = role_fields = await _CLAIM_PLACE.first(session, parameters)
+        if found is None and await session.scalar(_IS_CURRENT_ROLE, {"role_id": role_id}) is None:
             raise unknown_role(role_id)
-        found = row._mapping if row is not None else None
-        role_fields = found
     else:
         claimed = (await session.execute(_CLAIM_ROLE, parameters)).first()
         if claimed is None:
@@ -150,6 +162,8 @@ async def claim_place(session: AsyncSession, role_id: int, person_id: int) -> Cl
         return None
     role = EventRole(**{key: role_fields[key] for key in _ROLE_FIELDS})
     person = Person(**{key: found[f"person_{key}"] for key in _PERSON_FIELDS})
+    if is_postgres(session):  # the number is taken by ``write_place``: the role as it will be
+        role.next_waitlist_seq += 1
     return Claim(role, person, role.next_waitlist_seq - 1)
 
 
@@ -203,12 +217,15 @@ def _place_statement() -> Select[int, str, int | None]:
         .returning(_SIGNUPS.c.id, _SIGNUPS.c.status, _SIGNUPS.c.waitlist_seq)
         .cte("new_signup")
     )
+    # The role's one new row version per sign-up: the arrival number taken, and the place if any.
     counted = (
         update(_ROLES)
-        .where(
-            _ROLES.c.id == role_id, select(new_signup.c.id).where(new_signup.c.status == confirmed).exists()
+        .where(_ROLES.c.id == role_id, select(new_signup.c.id).exists())
+        .values(
+            next_waitlist_seq=_ROLES.c.next_waitlist_seq + 1,
+            confirmed_count=_ROLES.c.confirmed_count
+            + select(func.count()).where(new_signup.c.status == confirmed).scalar_subquery(),
         )
-        .values(confirmed_count=_ROLES.c.confirmed_count + 1)
         .cte("counted")
     )
     payload = func.json_build_object(
@@ -248,7 +265,7 @@ def _place_statement() -> Select[int, str, int | None]:
     )
 
 
-_PLACE = _place_statement()
+_PLACE = DriverStatement(_place_statement())
 _INSERT_SIGNUP = insert(_SIGNUPS).returning(_SIGNUPS.c.id)
 _COUNT_CONFIRMED = (
     update(_ROLES)
@@ -286,7 +303,7 @@ async def write_place(
         "seen": seen,
     }
     try:
-        row = (await session.execute(_PLACE, parameters)).first()
+        row = await _PLACE.first(session, parameters)
     except IntegrityError as exc:
         refuse_duplicate(exc, event.id, claim.person.id)
         raise
@@ -295,10 +312,10 @@ async def write_place(
     kick = session.sync_session.info.get(RELAY_KICK_KEY)
     if kick is not None:
         on_commit(session, kick)
-    confirmed = SignupStatus(row.status) == SignupStatus.confirmed
+    confirmed = SignupStatus(row["status"]) == SignupStatus.confirmed
     _keep_loaded_role_current(session, claim, confirmed=confirmed)
     return Placed(
-        _detached(row.id, _signup_values(event, claim, source, now, confirmed=confirmed)), row.position
+        _detached(row["id"], _signup_values(event, claim, source, now, confirmed=confirmed)), row["position"]
     )
 
 

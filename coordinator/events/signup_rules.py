@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.db import is_postgres
+from coordinator.driver_sql import DriverStatement
 from coordinator.errors import Conflict, CoordinatorError, Invalid
 from coordinator.events.models import (
     LIVE_SIGNUP_STATUSES,
@@ -243,8 +244,8 @@ def commitments_fingerprint() -> ScalarSelect[str]:
     ).scalar_subquery()
 
 
-_PERSON_COMMITMENTS_SEEN = select(
-    _PERSON_COMMITMENTS.subquery("mine"), commitments_fingerprint().label("seen")
+_PERSON_COMMITMENTS_SEEN = DriverStatement(
+    select(_PERSON_COMMITMENTS.subquery("mine"), commitments_fingerprint().label("seen"))
 )
 
 
@@ -253,14 +254,22 @@ async def person_commitments(
 ) -> tuple[list[Commitment], str | None]:
     """The person's commitments (``parameters`` from ``commitment_parameters``), and on
     PostgreSQL their fingerprint (see ``placing``), in one round trip."""
-    fingerprinted = is_postgres(session)
-    statement = _PERSON_COMMITMENTS_SEEN if fingerprinted else _PERSON_COMMITMENTS
-    rows: list[Any] = list(await session.execute(statement, parameters))
     person_id = parameters["person_id"]
+    if not is_postgres(session):
+        rows: list[Any] = list(await session.execute(_PERSON_COMMITMENTS, parameters))
+        return [_commitment(person_id, *row[1:]) for row in rows], None
+    found = await _PERSON_COMMITMENTS_SEEN.fetch(session, parameters)
     commitments = [
-        Commitment(person_id, row[1], row[2], row[3], row[4], SignupStatus(row[5])) for row in rows
+        _commitment(person_id, row["event_id"], row["title"], row["starts_at"], row["ends_at"], row["status"])
+        for row in found
     ]
-    return commitments, rows[0][6] if fingerprinted and rows else None
+    return commitments, found[0]["seen"] if found else None
+
+
+def _commitment(
+    person_id: int, event_id: int, title: str, starts_at: datetime, ends_at: datetime, status: str
+) -> Commitment:
+    return Commitment(person_id, event_id, title, starts_at, ends_at, SignupStatus(status))
 
 
 def _commitments_and_invited_statement() -> Select[

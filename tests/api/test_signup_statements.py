@@ -59,8 +59,10 @@ async def test_a_sign_up_reads_without_locks_then_locks_and_writes_in_two_statem
         # role's count and the outbox row together.
         assert verbs(statements) == [*reads, "WITH", "WITH"]
         assert _locks_nothing(statements[:2])
-        assert "UPDATE event_roles" in statements[2]
+        assert "FOR NO KEY UPDATE)" in statements[2]  # the role's lock, in the CTE
         assert "FOR UPDATE OF people" in statements[2]
+        assert "UPDATE event_roles" not in statements[2]  # its row changes once, when written
+        assert "UPDATE event_roles" in statements[3]
     else:
         # Role (lock, arrival number), person, the role's invitations (a place is free), writes.
         locks = ["UPDATE event_roles", "SELECT", "SELECT"]
