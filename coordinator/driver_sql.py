@@ -24,12 +24,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, cast
+from weakref import WeakKeyDictionary
 
 import asyncpg
 from sqlalchemy import Select
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import SessionTransaction
 
 from coordinator.db import UTCDateTime
 
@@ -96,12 +98,24 @@ class DriverStatement:
         return rows[0] if rows else None
 
 
+# Per session transaction (which keeps one connection), its asyncpg connection once SQLAlchemy
+# has begun the transaction there: finding it again costs 20 µs, a third of a statement.
+_DRIVERS: WeakKeyDictionary[SessionTransaction, asyncpg.Connection] = WeakKeyDictionary()
+
+
 async def _driver_in_transaction(session: AsyncSession) -> asyncpg.Connection | None:
     """The session's asyncpg connection once SQLAlchemy has begun its transaction on it."""
+    transaction = session.sync_session.get_transaction()
+    if transaction is None:
+        return None
+    found = _DRIVERS.get(transaction)
+    if found is not None:
+        return found
     if session.get_bind().dialect.name != "postgresql":
         return None
     connection = await session.connection()
     driver = (await connection.get_raw_connection()).driver_connection
     if not isinstance(driver, asyncpg.Connection) or not driver.is_in_transaction():
         return None
+    _DRIVERS[transaction] = driver
     return driver
