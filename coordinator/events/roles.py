@@ -1,4 +1,11 @@
-"""Removing a role from an event, and the names of removed roles for the history that keeps them.
+"""A role's places: changing its count, removing it, and the names of removed roles for the
+history that keeps them.
+
+A role's count is changed like any edit of the event (``PATCH /events/{id}`` changes counts
+too): a capacity equal to the sum of the counts follows them, a set one stays and the counts must
+fit in it; the edit leaves a series it belongs to, and ``EventUpdated`` names what changed.
+Raising a count promotes waiting people; lowering it below the places held is refused unless
+``force``, which moves the latest confirmed to the head of the waitlist.
 
 A role goes only when nobody holds or waits for a place in it (no confirmed, invited or
 waitlisted sign-up): the organizer moves or cancels those people first, so nobody silently loses
@@ -16,17 +23,104 @@ and every way to a new sign-up (``signup_target``, ``placing.claim_place``,
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from coordinator.clock import Clock
-from coordinator.errors import Conflict, not_found
+from coordinator.errors import Conflict, Invalid, not_found
 from coordinator.events.lifecycle import ensure_changeable
-from coordinator.events.models import LIVE_SIGNUP_STATUSES, Event, EventRole, Signup, SignupStatus
+from coordinator.events.models import (
+    LIVE_SIGNUP_STATUSES,
+    Event,
+    EventRole,
+    EventStatus,
+    Signup,
+    SignupStatus,
+)
+from coordinator.events.rules import capacity_follows_counts, check_capacity
 from coordinator.events.service import emit_updated, note_change
-from coordinator.events.waitlist import lock_role
+from coordinator.events.signups import load_event
+from coordinator.events.waitlist import demote_latest_confirmed, fill_free_places, invited_count, lock_role
+
+MAX_ROLE_COUNT = 10_000
+
+
+@dataclass
+class RoleCountChange:
+    role: EventRole
+    promoted: list[Signup] = field(default_factory=list)
+    demoted: list[Signup] = field(default_factory=list)
+
+
+async def set_role_count(
+    session: AsyncSession, clock: Clock, *, role: EventRole, count: int, force: bool
+) -> RoleCountChange:
+    """Change a role's places (see the module's docstring).
+
+    Locks the event row (``FOR NO KEY UPDATE``, as every edit), then the role, then people."""
+    if not 0 <= count <= MAX_ROLE_COUNT:
+        raise Invalid(
+            f"名额须在 0 到 {MAX_ROLE_COUNT} 之间",
+            f"count must be between 0 and {MAX_ROLE_COUNT}",
+            code="invalid_count",
+            field="count",
+        )
+    event, zone = await load_event(session, role.event_id, for_update=True)
+    now = clock.now()
+    if event.status not in (EventStatus.draft, EventStatus.published) or event.starts_at <= now:
+        raise Conflict(
+            "活动已开始、已取消或已结束，不能修改名额",
+            f"Event {event.id} has started, is cancelled or completed: its places cannot change",
+            code="event_not_open",
+        )
+    follows = capacity_follows_counts(event.capacity, event.roles)
+    role = await lock_role(session, role.id)
+    invited = await invited_count(session, role.id)
+    if count < role.confirmed_count + invited:
+        _check_may_lower(role, count, invited, force)
+    changed = {"roles"} if count != role.count else set()
+    role.count = count
+    capacity = check_capacity(None if follows else event.capacity, event.roles, field="count")
+    change = RoleCountChange(role)
+    overflow = role.confirmed_count + invited - count
+    if overflow > 0:
+        change.demoted = await demote_latest_confirmed(
+            session, clock, event=event, role=role, how_many=overflow
+        )
+    if capacity != event.capacity:
+        event.capacity = capacity
+        changed.add("capacity")
+    if changed:
+        note_change(event, changed, now)
+    await session.flush()
+    if changed:
+        await emit_updated(session, clock, event=event, changed=changed)
+    change.promoted = await fill_free_places(session, clock, event=event, role=role, zone=zone)
+    return change
+
+
+def _check_may_lower(role: EventRole, count: int, invited: int, force: bool) -> None:
+    if count < invited:
+        raise Conflict(
+            f"名额不能少于待答复的邀请数（{invited}）",
+            f"count cannot be below the {invited} unanswered invitations of the role",
+            code="role_count_below_invited",
+            field="count",
+            details={"invited": invited},
+        )
+    if not force:
+        raise Conflict(
+            f"岗位已确认 {role.confirmed_count} 人、邀请 {invited} 人，名额不能改为 {count}；"
+            "如确需减少，请使用 force（最后确认的人将移入候补队首）",
+            f"The role has {role.confirmed_count} confirmed and {invited} invited; count {count} is below "
+            "that. Use force to move the latest confirmed to the head of the waitlist",
+            code="role_count_below_confirmed",
+            field="count",
+            details={"confirmed": role.confirmed_count, "invited": invited},
+        )
 
 
 async def remove_role(session: AsyncSession, clock: Clock, *, event: Event, role_id: int) -> None:
@@ -34,12 +128,12 @@ async def remove_role(session: AsyncSession, clock: Clock, *, event: Event, role
     edit: the event row's lock orders this after any other edit of its roles and capacity).
 
     The invariant "a removed role has no live sign-up" is kept by the role row's lock
-    (``waitlist.lock_role``, ``SELECT … FOR UPDATE``), the lock a sign-up takes to claim a place
-    (``placing.claim_place``) and holds until it commits. The live sign-ups are counted after
+    (``waitlist.lock_role``, ``SELECT … FOR UPDATE``), which conflicts with the one a sign-up takes
+    to claim a place (``placing.claim_place``) and holds until it commits. The live sign-ups are counted after
     taking it, so a sign-up that claimed the role first is counted (and the removal refused); a
-    sign-up that comes later finds the role removed once the lock is free (its ``UPDATE … WHERE
-    removed_at IS NULL`` matches nothing) and is refused as an unknown role. SQLite serializes
-    whole transactions, which gives the same answers.
+    sign-up that comes later finds the role removed once the lock is free (its ``… WHERE
+    removed_at IS NULL FOR NO KEY UPDATE`` matches nothing) and is refused as an unknown role.
+    SQLite serializes whole transactions, which gives the same answers.
 
     Like ``PATCH``: a capacity equal to the sum of the counts follows the new sum, a set one stays;
     ``EventUpdated`` names what changed."""
@@ -62,7 +156,7 @@ async def remove_role(session: AsyncSession, clock: Clock, *, event: Event, role
         )
     await lock_role(session, role.id)
     await _check_nobody_holds(session, role)
-    follows_counts = event.capacity == sum(r.count for r in event.roles)
+    follows_counts = capacity_follows_counts(event.capacity, event.roles)
     role.removed_at = now
     # Out of the collection without a change recorded on it: its delete-orphan cascade would
     # delete the row (and with it the role's sign-ups).

@@ -47,8 +47,11 @@ def check_categories(categories: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(categories))
 
 
-def check_capacity(capacity: int | None, roles: Sequence[RoleIn | EventRole]) -> int:
-    """The given capacity if the role counts fit in it; the sum of the counts if none is given."""
+def check_capacity(
+    capacity: int | None, roles: Sequence[RoleIn | EventRole], *, field: str = "capacity"
+) -> int:
+    """The given capacity if the role counts fit in it; the sum of the counts if none is given.
+    ``field`` is the one the caller changed."""
     places = sum(role.count for role in roles)
     if capacity is None:
         return places
@@ -57,9 +60,15 @@ def check_capacity(capacity: int | None, roles: Sequence[RoleIn | EventRole]) ->
             f"各岗位人数之和（{places}）超过活动容量（{capacity}）",
             f"The role counts add up to {places}, more than the capacity {capacity}",
             code="role_counts_exceed_capacity",
-            field="capacity",
+            field=field,
         )
     return capacity
+
+
+def capacity_follows_counts(capacity: int, roles: Sequence[EventRole]) -> bool:
+    """A capacity equal to the sum of the role counts follows them when they change (it was never
+    set, or set to just that); one set above it stays."""
+    return capacity == sum(role.count for role in roles)
 
 
 async def check_organization(session: AsyncSession, *, station_id: int, organization_id: int) -> None:

@@ -31,6 +31,7 @@ from coordinator.errors import Conflict, Invalid, not_found
 from coordinator.events.lifecycle import ensure_changeable, event_payload
 from coordinator.events.models import Event, EventRole, EventStatus, Signup, SignupStatus
 from coordinator.events.rules import (
+    capacity_follows_counts,
     check_capacity,
     check_categories,
     check_organization,
@@ -294,8 +295,7 @@ async def _change_places(
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    # A capacity that was just the sum of the counts follows them; a set one stays and must fit.
-    follows_counts = event.capacity == sum(role.count for role in event.roles)
+    follows_counts = capacity_follows_counts(event.capacity, event.roles)
     changed: set[str] = set()
     grown: list[EventRole] = []
     if data.roles is not None:

@@ -1,4 +1,4 @@
-"""Sign-ups: take a place or a waiting place in a role, cancel, list, change a role's count.
+"""Sign-ups: take a place or a waiting place in a role, cancel, list (a role's count: ``roles``).
 
 The rules live in ``signup_rules``, the places and the waitlist (and the lock order) in
 ``waitlist``; a new sign-up reads with ``signup_target`` and locks and writes with ``placing``.
@@ -7,7 +7,7 @@ Every function here runs inside the caller's transaction and only flushes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, Table, bindparam, select
@@ -17,12 +17,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from coordinator.clock import Clock
-from coordinator.errors import Conflict, Invalid, NotFound, not_found
+from coordinator.errors import NotFound, not_found
 from coordinator.events.models import (
     LIVE_SIGNUP_STATUSES,
     Event,
     EventRole,
-    EventStatus,
     Signup,
     SignupSource,
     SignupStatus,
@@ -42,17 +41,13 @@ from coordinator.events.signup_rules import (
 from coordinator.events.signup_target import SignupTarget, read_target
 from coordinator.events.waitlist import (
     claim_arrival,
-    demote_latest_confirmed,
     emit_signup,
     fill_free_places,
-    invited_count,
     lock_role,
 )
 from coordinator.pagination import paginate
 from coordinator.people.models import Person, PersonTerm
 from coordinator.stations.models import Station
-
-MAX_ROLE_COUNT = 10_000
 
 
 @dataclass(frozen=True)
@@ -65,13 +60,6 @@ class Admission:
     person: Person
     arrival: int  # the waitlist number, should the person have to wait
     invited: int = 0  # the role's unanswered invitations, counted under its lock
-
-
-@dataclass
-class RoleCountChange:
-    role: EventRole
-    promoted: list[Signup] = field(default_factory=list)
-    demoted: list[Signup] = field(default_factory=list)
 
 
 async def load_event(session: AsyncSession, event_id: int, *, for_update: bool = False) -> tuple[Event, str]:
@@ -288,67 +276,6 @@ def signup_not_found(event_id: int, person_id: int) -> NotFound:
         f"Person {person_id} has no live sign-up for event {event_id}",
         code="signup_not_found",
     )
-
-
-async def set_role_count(
-    session: AsyncSession, clock: Clock, *, role: EventRole, count: int, force: bool
-) -> RoleCountChange:
-    """Change a role's places. Raising it promotes waiting people; lowering it below the places
-    held is refused unless ``force``, which moves the latest confirmed to the head of the waitlist.
-
-    Locks the event row (its capacity is the sum of the role counts), then the role, then people."""
-    if not 0 <= count <= MAX_ROLE_COUNT:
-        raise Invalid(
-            f"名额须在 0 到 {MAX_ROLE_COUNT} 之间",
-            f"count must be between 0 and {MAX_ROLE_COUNT}",
-            code="invalid_count",
-            field="count",
-        )
-    event, zone = await load_event(session, role.event_id, for_update=True)
-    if event.status not in (EventStatus.draft, EventStatus.published) or event.starts_at <= clock.now():
-        raise Conflict(
-            "活动已开始、已取消或已结束，不能修改名额",
-            f"Event {event.id} has started, is cancelled or completed: its places cannot change",
-            code="event_not_open",
-        )
-    role = await lock_role(session, role.id)
-    invited = await invited_count(session, role.id)
-    change = RoleCountChange(role)
-    if count < role.confirmed_count + invited:
-        _check_may_lower(role, count, invited, force)
-        role.count = count
-        overflow = role.confirmed_count + invited - count
-        change.demoted = await demote_latest_confirmed(
-            session, clock, event=event, role=role, how_many=overflow
-        )
-    else:
-        role.count = count
-    event.capacity = sum(r.count for r in event.roles)
-    event.updated_at = clock.now()
-    await session.flush()
-    change.promoted = await fill_free_places(session, clock, event=event, role=role, zone=zone)
-    return change
-
-
-def _check_may_lower(role: EventRole, count: int, invited: int, force: bool) -> None:
-    if count < invited:
-        raise Conflict(
-            f"名额不能少于待答复的邀请数（{invited}）",
-            f"count cannot be below the {invited} unanswered invitations of the role",
-            code="role_count_below_invited",
-            field="count",
-            details={"invited": invited},
-        )
-    if not force:
-        raise Conflict(
-            f"岗位已确认 {role.confirmed_count} 人、邀请 {invited} 人，名额不能改为 {count}；"
-            "如确需减少，请使用 force（最后确认的人将移入候补队首）",
-            f"The role has {role.confirmed_count} confirmed and {invited} invited; count {count} is below "
-            "that. Use force to move the latest confirmed to the head of the waitlist",
-            code="role_count_below_confirmed",
-            field="count",
-            details={"confirmed": role.confirmed_count, "invited": invited},
-        )
 
 
 async def list_signups(

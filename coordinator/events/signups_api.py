@@ -209,7 +209,7 @@ async def update_role_count(
     role = next((r for r in event.roles if r.id == role_id), None)
     if role is None:
         raise not_found("岗位", "role", role_id)
-    change = await signups.set_role_count(session, clock, role=role, count=data.count, force=data.force)
+    change = await roles.set_role_count(session, clock, role=role, count=data.count, force=data.force)
     return RoleOut(
         id=change.role.id,
         event_id=change.role.event_id,

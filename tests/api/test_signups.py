@@ -381,7 +381,32 @@ async def test_raising_a_role_count_promotes_waiting_people_and_updates_capacity
     async with sessionmaker() as session:
         stored = await session.get(Event, event.id)
         assert stored is not None
-        assert stored.capacity == 4
+        assert stored.capacity == 4  # it was the sum of the counts: it follows them
+    [updated] = await world.domain_events("EventUpdated")
+    assert updated["changed"] == ["capacity", "roles"]
+
+
+async def test_a_set_capacity_stays_when_a_role_count_changes_and_the_counts_must_fit_in_it(
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    event = await world.event(roles=[{"name": "志愿者", "count": 2}, {"name": "主持", "count": 1}])
+    set_capacity = await client.patch(
+        f"/api/v1/events/{event.id}", json={"capacity": 10}, headers=world.organizer
+    )
+    assert set_capacity.status_code == 200, set_capacity.text
+    url = f"/api/v1/events/{event.id}/roles/{event.roles[0].id}"
+    raised = await client.patch(url, json={"count": 4}, headers=world.organizer)
+    assert raised.status_code == 200, raised.text
+    too_many = await client.patch(url, json={"count": 10}, headers=world.organizer)
+    assert (too_many.status_code, error_code(too_many)) == (422, "role_counts_exceed_capacity")
+    assert too_many.json()["error"]["field"] == "count"
+    async with sessionmaker() as session:
+        stored = await session.get(Event, event.id)
+        assert stored is not None
+        assert stored.capacity == 10
+    assert (await world.role(event.roles[0].id)).count == 4
+    updates = await world.domain_events("EventUpdated")
+    assert [u["changed"] for u in updates] == [["capacity"], ["roles"]]
 
 
 async def test_lowering_a_count_below_confirmed_is_409_unless_forced_which_moves_the_latest_to_the_head(
