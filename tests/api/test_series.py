@@ -527,3 +527,19 @@ async def test_stopping_cancels_future_occurrences_and_the_tick_leaves_it(
     clock.set(clock.now() + timedelta(days=60))
     assert await materialize_all(sessionmaker=sessionmaker, clock=clock, settings=settings) == 0
     assert await count_rows(sessionmaker, Event) == len(upcoming) + 1
+
+
+async def test_a_role_count_changed_on_one_occurrence_detaches_it(
+    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Like any edit of one occurrence: a later edit of the series leaves its places alone."""
+    body = await _create(client, world)
+    first, second = (o["event_id"] for o in body["upcoming"][:2])
+    async with sessionmaker() as session:
+        role_id = await _first_role_id(session, first)
+    changed = await client.patch(
+        f"/api/v1/events/{first}/roles/{role_id}", json={"count": 7}, headers=world.organizer
+    )
+    assert changed.status_code == 200, changed.text
+    occurrences = {e.id: e for e in await _occurrences(sessionmaker, body["id"])}
+    assert (occurrences[first].detached, occurrences[second].detached) == (True, False)
