@@ -2,9 +2,10 @@
 
 SQLAlchemy's way to a statement (the greenlet hop, the execution context, the cursor adapter,
 the result objects) costs about 65 µs of CPU on top of asyncpg's own 40 (measured on the
-sign-up's first read). A sign-up runs four statements, and when an activity opens, a sign-up's
-CPU is what limits how many an API process takes per second. ``DriverStatement`` compiles a
-Core statement once for PostgreSQL and runs it on the session's asyncpg connection:
+sign-up's first read). A sign-up runs four statements, and when an activity opens, the CPU each
+sign-up costs the host is what limits how many it takes per second (README, Benchmarks).
+``DriverStatement`` compiles a Core statement once for PostgreSQL and runs it on the session's
+asyncpg connection:
 
 - SQLAlchemy still owns the transaction: it begins it (lazily, with its first statement on the
   connection), commits and rolls back. Until it has begun one, and on SQLite, the statement goes
