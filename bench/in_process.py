@@ -30,6 +30,7 @@ from coordinator.auth.models import Role, User
 from coordinator.auth.service import issue_access_token
 from coordinator.clock import FixedClock
 from coordinator.events.models import Event, EventRole, EventStatus
+from coordinator.heap import freeze_startup_heap
 from coordinator.observability.logging import configure_logging
 from coordinator.people.models import Person
 from coordinator.settings import Settings
@@ -54,10 +55,13 @@ class Run:
 
 def bench_app(url: str, now: datetime) -> FastAPI:
     """The real app on ``url``, its clock stopped at ``now``; its lifespan is not started (no
-    relay or scheduler running beside the requests)."""
+    relay or scheduler running beside the requests). Like ``coordinator serve``, the heap built
+    so far is frozen (``coordinator.heap``)."""
     settings = Settings(database_url=url, secret_key=SECRET, scheduler_enabled=False, log_level="WARNING")
     configure_logging(settings)  # no per-request log lines
-    return create_app(settings, clock=FixedClock(now))
+    app = create_app(settings, clock=FixedClock(now))
+    freeze_startup_heap()
+    return app
 
 
 def bearer(app: FastAPI, user: User) -> Headers:

@@ -20,6 +20,7 @@ from coordinator.db import create_engine, create_sessionmaker, transaction
 from coordinator.demo.command import looks_like_production, print_demo_result, run_demo
 from coordinator.demo.loader import DEFAULT_SEED
 from coordinator.errors import CoordinatorError
+from coordinator.heap import freeze_startup_heap
 from coordinator.migrate import upgrade
 from coordinator.observability.logging import configure_logging
 from coordinator.people.import_cli import print_result, run_import
@@ -67,7 +68,9 @@ def serve(
     configure_logging(settings)
     from coordinator.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, proxy_headers=True)
+    served = create_app(settings)
+    freeze_startup_heap()
+    uvicorn.run(served, host=host, port=port, log_config=None, proxy_headers=True)
 
 
 def _check_secret(settings: Settings, *, host: str | None) -> None:
@@ -112,6 +115,7 @@ def worker(
     settings = Settings()
     _check_secret(settings, host=None)
     configure_logging(settings)
+    freeze_startup_heap()
     run(run_worker(settings, metrics_port=metrics_port, metrics_host=metrics_host))
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+import gc
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 import pytest
@@ -21,6 +22,13 @@ from coordinator.scheduler.runner import Scheduler
 from coordinator.scheduler.worker import Worker
 from coordinator.settings import Settings
 from tests.bus.conftest import emit_events
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen_heap() -> Iterator[None]:
+    """``serve`` and ``worker`` freeze the heap (``coordinator.heap``): not this test process's."""
+    yield
+    gc.unfreeze()
 
 
 async def eventually(condition: Callable[[], bool]) -> None:
@@ -217,3 +225,23 @@ def test_serve_with_a_secret_of_its_own_listens_anywhere(monkeypatch: pytest.Mon
 
     assert (result.exit_code, len(served)) == (0, 1), result.output
     assert "COORDINATOR_SECRET_KEY" not in result.output
+
+
+def test_serve_and_worker_freeze_the_heap_built_before_they_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Full collections then skip the start-up objects (``coordinator.heap``)."""
+    frozen_when_run: list[int] = []
+
+    def run(coroutine: Coroutine[Any, Any, Any]) -> None:
+        coroutine.close()
+        frozen_when_run.append(gc.get_freeze_count())
+
+    monkeypatch.setenv("COORDINATOR_DEBUG", "1")
+    monkeypatch.setattr("uvicorn.run", lambda app, **_: frozen_when_run.append(gc.get_freeze_count()))
+    monkeypatch.setattr(cli, "run", run)
+    monkeypatch.setattr(cli, "configure_logging", lambda settings: None)
+    for command in ("serve", "worker"):
+        gc.unfreeze()
+        result = CliRunner().invoke(cli.app, [command])
+        assert result.exit_code == 0, result.output
+    assert len(frozen_when_run) == 2
+    assert all(count > 10_000 for count in frozen_when_run)  # the modules, mappers, routes …
