@@ -1,13 +1,13 @@
 """A new sign-up's place in its role: the locks, the decision, the writes and the position.
 
-``signups.place`` reads what the rules of ``signup_rules`` need without taking any lock (the
-event and the person, then the person's commitments). Then, on PostgreSQL, two statements and
-the request's commit:
+``signups.place`` reads the event and the person without taking any lock. Then, on PostgreSQL,
+two statements and the request's commit:
 
 1. ``claim_place``: the role's row (``FOR NO KEY UPDATE``, the lock an update of it takes; its
    arrival number read under the lock), then the person's row (``FOR UPDATE``), in one
-   statement: the order of every path (``waitlist``), so these locks cannot deadlock. The
-   person's rules are checked on the rows it answers and on the commitments read before it.
+   statement: the order of every path (``waitlist``), so these locks cannot deadlock. The same
+   statement reads the person's commitments, with its snapshot: as they were before the locks.
+   The person's rules are checked on the rows it answers.
 2. ``write_place``: one statement that decides confirmed or waiting, writes the sign-up, the
    role's counts (its arrival number and confirmed count: the one new version of the role's row
    per sign-up) and the outbox row, and answers the waiting position, but only if the person's
@@ -59,6 +59,7 @@ from sqlalchemy import (
     literal,
     null,
     select,
+    true,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -71,9 +72,17 @@ from coordinator.bus.models import OutboxEvent
 from coordinator.bus.outbox import RELAY_KICK_KEY
 from coordinator.clock import Clock
 from coordinator.db import UTCDateTime, is_postgres, on_commit
-from coordinator.driver_sql import DriverStatement, Row
+from coordinator.driver_sql import DriverStatement
 from coordinator.events.models import Event, EventRole, Signup, SignupSource, SignupStatus
-from coordinator.events.signup_rules import already_signed_up, commitments_fingerprint, unknown_role
+from coordinator.events.signup_rules import (
+    Commitment,
+    already_signed_up,
+    commitments_fingerprint,
+    commitments_of,
+    fingerprinted_commitments,
+    person_commitments,
+    unknown_role,
+)
 from coordinator.events.waitlist import emit_signup, free_places, waitlist_position
 from coordinator.people.models import Person
 
@@ -93,11 +102,14 @@ _PERSON_FIELDS = ("id", "station_id", "is_active", "is_party_member", "max_event
 @dataclass(frozen=True)
 class Claim:
     """A new sign-up's hold on its role and person, both locked, as ``claim_place`` read them
-    (plain instances outside the session, with only what the rules read)."""
+    (plain instances outside the session, with only what the rules read), and the person's
+    commitments with their fingerprint, read before the locks (``person_commitments``)."""
 
     role: EventRole
     person: Person
     arrival: int  # the waitlist number, should the person have to wait
+    commitments: list[Commitment]
+    seen: str | None
 
 
 @dataclass(frozen=True)
@@ -128,10 +140,14 @@ _CLAIMED = (
     .cte("claimed")
 )
 # The person's row is locked where the rows leave the join with the locked role: after the
-# role's lock, which the join has to wait for.
+# role's lock, which the join has to wait for. The person's commitments come along, one row each
+# (or one row without any), read with the statement's snapshot: from before the locks, like a
+# statement of their own before it, and checked again under them by ``write_place``.
+_COMMITMENTS = fingerprinted_commitments()
 _CLAIM_PLACE = DriverStatement(
-    select(_CLAIMED, *(_PEOPLE.c[key].label(f"person_{key}") for key in _PERSON_FIELDS))
+    select(_CLAIMED, *(_PEOPLE.c[key].label(f"person_{key}") for key in _PERSON_FIELDS), _COMMITMENTS)
     .join_from(_CLAIMED, _PEOPLE, _PEOPLE.c.id == bindparam("person_id"))
+    .outerjoin(_COMMITMENTS, true())
     .with_for_update(of=_PEOPLE)
 )
 _IS_CURRENT_ROLE = select(_ROLES.c.id).where(*_IS_CURRENT)
@@ -140,31 +156,37 @@ _READ_PERSON = select(*(_PEOPLE.c[key].label(f"person_{key}") for key in _PERSON
 )
 
 
-async def claim_place(session: AsyncSession, role_id: int, person_id: int) -> Claim | None:
-    """Lock the role (taking an arrival number), then the person; None when there is no such
-    person (the number is then taken for nothing, which is harmless: positions are ranks).
-    A role removed since the caller read the event's roles is refused as ``unknown_role``."""
-    parameters = {"role_id": role_id, "person_id": person_id}
-    role_fields: Row | None
-    found: Row | None
+async def claim_place(
+    session: AsyncSession, role_id: int, person_id: int, commitment_parameters: dict[str, Any]
+) -> Claim | None:
+    """Lock the role (taking an arrival number), then the person, and read the person's
+    commitments (``commitment_parameters``); None when there is no such person (on SQLite the
+    number is then taken for nothing, which is harmless: positions are ranks). A role removed
+    since the caller read the event's roles is refused as ``unknown_role``."""
+    parameters = {**commitment_parameters, "role_id": role_id}
     if is_postgres(session):
-        found = role_fields = await _CLAIM_PLACE.first(session, parameters)
-        if found is None and await session.scalar(_IS_CURRENT_ROLE, {"role_id": role_id}) is None:
+        rows = await _CLAIM_PLACE.fetch(session, parameters)
+        if not rows and await session.scalar(_IS_CURRENT_ROLE, {"role_id": role_id}) is None:
             raise unknown_role(role_id)
+        if not rows:
+            return None
+        found = role_fields = rows[0]
+        commitments, seen = commitments_of(person_id, rows)
     else:
+        commitments, seen = await person_commitments(session, commitment_parameters)
         claimed = (await session.execute(_CLAIM_ROLE, parameters)).first()
         if claimed is None:
             raise unknown_role(role_id)
         role_fields = claimed._mapping
         person_row = (await session.execute(_READ_PERSON, parameters)).first()
-        found = person_row._mapping if person_row is not None else None
-    if found is None or role_fields is None:
-        return None
+        if person_row is None:
+            return None
+        found = person_row._mapping
     role = EventRole(**{key: role_fields[key] for key in _ROLE_FIELDS})
     person = Person(**{key: found[f"person_{key}"] for key in _PERSON_FIELDS})
     if is_postgres(session):  # the number is taken by ``write_place``: the role as it will be
         role.next_waitlist_seq += 1
-    return Claim(role, person, role.next_waitlist_seq - 1)
+    return Claim(role, person, role.next_waitlist_seq - 1, commitments, seen)
 
 
 _NEW_SIGNUP_COLUMNS = (

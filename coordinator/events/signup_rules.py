@@ -15,12 +15,23 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ScalarSelect, Select, and_, bindparam, func, literal_column, or_, select, true
+from sqlalchemy import (
+    ScalarSelect,
+    Select,
+    Subquery,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.db import is_postgres
-from coordinator.driver_sql import DriverStatement
+from coordinator.driver_sql import DriverStatement, Row
 from coordinator.errors import Conflict, CoordinatorError, Invalid
 from coordinator.events.models import (
     LIVE_SIGNUP_STATUSES,
@@ -244,9 +255,18 @@ def commitments_fingerprint() -> ScalarSelect[str]:
     ).scalar_subquery()
 
 
-_PERSON_COMMITMENTS_SEEN = DriverStatement(
-    select(_PERSON_COMMITMENTS.subquery("mine"), commitments_fingerprint().label("seen"))
-)
+def fingerprinted_commitments() -> Subquery:
+    """PostgreSQL: the rows of ``_PERSON_COMMITMENTS`` (parameters of ``commitment_parameters``),
+    their columns named ``commitment_…``, each with the fingerprint of them all as ``seen``; for
+    a statement that reads them along with other rows (``placing.claim_place``)."""
+    mine = _PERSON_COMMITMENTS.subquery("mine")
+    return select(
+        *(column.label(f"commitment_{column.key}") for column in mine.c),
+        commitments_fingerprint().label("seen"),
+    ).subquery("commitments")
+
+
+_PERSON_COMMITMENTS_SEEN = DriverStatement(select(fingerprinted_commitments()))
 
 
 async def person_commitments(
@@ -254,16 +274,29 @@ async def person_commitments(
 ) -> tuple[list[Commitment], str | None]:
     """The person's commitments (``parameters`` from ``commitment_parameters``), and on
     PostgreSQL their fingerprint (see ``placing``), in one round trip."""
-    person_id = parameters["person_id"]
     if not is_postgres(session):
         rows: list[Any] = list(await session.execute(_PERSON_COMMITMENTS, parameters))
+        person_id = parameters["person_id"]
         return [_commitment(person_id, *row[1:]) for row in rows], None
-    found = await _PERSON_COMMITMENTS_SEEN.fetch(session, parameters)
+    return commitments_of(parameters["person_id"], await _PERSON_COMMITMENTS_SEEN.fetch(session, parameters))
+
+
+def commitments_of(person_id: int, rows: Sequence[Row]) -> tuple[list[Commitment], str | None]:
+    """The commitments and their fingerprint in rows of ``fingerprinted_commitments``; rows
+    whose ``commitment_id`` is NULL (an outer join's, when there are none) carry none."""
     commitments = [
-        _commitment(person_id, row["event_id"], row["title"], row["starts_at"], row["ends_at"], row["status"])
-        for row in found
+        _commitment(
+            person_id,
+            row["commitment_event_id"],
+            row["commitment_title"],
+            row["commitment_starts_at"],
+            row["commitment_ends_at"],
+            row["commitment_status"],
+        )
+        for row in rows
+        if row["commitment_id"] is not None
     ]
-    return commitments, found[0]["seen"] if found else None
+    return commitments, rows[0]["seen"] if rows else None
 
 
 def _commitment(

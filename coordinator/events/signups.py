@@ -162,24 +162,24 @@ async def place(
 ) -> Placed:
     """A confirmed place if the role has one free, else a waiting place at the end of its queue.
 
-    After ``read_target``: the person's commitments (no lock), then ``placing.claim_place`` and
-    ``placing.write_place``, which say how the locks keep every rule true at the commit. Four
-    statements on PostgreSQL in all; SQLite writes one by one (``test_signup_statements``)."""
+    After ``read_target``: ``placing.claim_place`` (the locks, and the person's commitments as
+    they were before them) and ``placing.write_place``, which say how the locks keep every rule
+    true at the commit. Three statements on PostgreSQL in all; SQLite writes one by one
+    (``test_signup_statements``)."""
     event, zone = target.event, target.zone
     check_event_open(event, clock.now())
     chosen = pick_role(target.roles, role_id)
     if target.person is None:
         raise not_found("人员", "person", target.person_id)
     parameters = commitment_parameters(target.person_id, event, zone)
-    commitments, seen = await person_commitments(session, parameters)
-    claim = await claim_place(session, chosen, target.person_id)
+    claim = await claim_place(session, chosen, target.person_id, parameters)
     if claim is None:
         raise not_found("人员", "person", target.person_id)
     if claim.role.skills or claim.role.languages:
         await _load_terms(session, claim.person)
     check_person_fits(event, claim.role, claim.person)
     placement = _Placement(target, claim, source, parameters)
-    placed = await _check_and_write(session, clock, placement, commitments, seen)
+    placed = await _check_and_write(session, clock, placement, claim.commitments, claim.seen)
     while placed is None:
         # The commitments changed since they were read: a sign-up of the person committed before
         # their lock was ours, or (even under it) a cancellation or a reschedule, which do not

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.clock import FixedClock
@@ -128,33 +128,51 @@ async def test_a_clash_committed_between_the_checks_and_the_locks_is_still_refus
     world: World,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """PostgreSQL reads the person's commitments before it locks the role and the person
-    (``events.placing``): a sign-up of the same person committed in that gap must still count."""
+    """PostgreSQL reads the person's commitments with the statement that locks the role and the
+    person, so with a snapshot from before those locks (``events.placing``): a sign-up of the same
+    person that commits while this one waits for the person's lock must still count."""
     if app.state.engine.dialect.name != "postgresql":
         pytest.skip("SQLite serializes whole transactions: nothing can commit in that gap")
     morning = await world.event()
     overlapping = await world.event()
     person = await world.person()
-    interleaved: list[Signup] = []
     reads: list[int] = []
 
-    async def read_then_let_another_request_commit(*args: Any) -> tuple[list[Commitment], str | None]:
+    async def counted_read(*args: Any) -> tuple[list[Commitment], str | None]:
         found = await person_commitments(*args)
         reads.append(len(found[0]))
-        if len(reads) == 1:  # the first read of the request under test; the other one's is next
-            async with sessionmaker() as other, other.begin():
-                interleaved.append(await _sign_up_directly(other, clock, overlapping.id, person.id))
         return found
 
-    monkeypatch.setattr(signups, "person_commitments", read_then_let_another_request_commit)
-    with pytest.raises(CoordinatorError) as refused:
+    monkeypatch.setattr(signups, "person_commitments", counted_read)
+
+    async def sign_up_for_the_morning() -> None:
         async with sessionmaker() as session, session.begin():
             await _sign_up_directly(session, clock, morning.id, person.id)
+
+    async with sessionmaker() as other, other.begin():
+        interleaved = await _sign_up_directly(other, clock, overlapping.id, person.id)  # holds the person
+        under_test = asyncio.create_task(sign_up_for_the_morning())
+        await _until_a_statement_waits_for_a_lock(sessionmaker)
+    with pytest.raises(CoordinatorError) as refused:
+        await under_test
     assert refused.value.code == "schedule_clash"
-    assert reads == [0, 0, 1]  # checked on no commitment, then again once the write saw the other one
-    assert [s.status for s in interleaved] == [SignupStatus.confirmed]
+    assert reads == [1]  # the claim saw no commitment; the write did, so they were read again
+    assert interleaved.status == SignupStatus.confirmed
     assert await world.status_of(morning.id, person.id) == []
     assert (await world.role(morning.roles[0].id)).confirmed_count == 0
+
+
+async def _until_a_statement_waits_for_a_lock(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    async with asyncio.timeout(10):
+        while True:
+            async with sessionmaker() as session:
+                if await session.scalar(text(waiting)):
+                    return
+            await asyncio.sleep(0.01)
 
 
 async def _sign_up_directly(

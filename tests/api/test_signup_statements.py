@@ -1,8 +1,8 @@
 """A sign-up sends a fixed, small number of statements: they are counted, so a change that loads
 the event, the role or the person on its own again (or adds a round trip under the role's lock)
-fails here. On PostgreSQL the role's lock is taken by the last statement but one: what the rules
-need is read before it, and the sign-up, the role's count and the outbox row are written by one
-statement after it (``events.placing``). SQLite, which has no data-modifying CTEs, writes them
+fails here. On PostgreSQL the role's lock is taken by the last statement but one, which also
+reads the person's commitments, and the sign-up, the role's counts and the outbox row are written
+by one statement after it (``events.placing``). SQLite, which has no data-modifying CTEs, writes them
 one by one."""
 
 from __future__ import annotations
@@ -50,19 +50,21 @@ async def test_a_sign_up_reads_without_locks_then_locks_and_writes_in_two_statem
 ) -> None:
     signup_event = await world.event(roles=[{"name": "志愿者", "count": 1}])
     first, second = await world.people(2)
-    # Event with station, roles and person; the person's commitments. Neither locks anything.
+    # SQLite: event with station, roles and person; the person's commitments. Neither locks anything.
     reads = ["SELECT", "SELECT"]
     status, statements = await _sign_up(app, sessionmaker, clock, signup_event.id, first.id)
     assert status == SignupStatus.confirmed
     if _is_postgres(app):
-        # The role's lock with its arrival number and the person's lock; then the sign-up, the
-        # role's count and the outbox row together.
-        assert verbs(statements) == [*reads, "WITH", "WITH"]
-        assert _locks_nothing(statements[:2])
-        assert "FOR NO KEY UPDATE)" in statements[2]  # the role's lock, in the CTE
-        assert "FOR UPDATE OF people" in statements[2]
-        assert "UPDATE event_roles" not in statements[2]  # its row changes once, when written
-        assert "UPDATE event_roles" in statements[3]
+        # Event with station, roles and person (no lock); the role's lock with its arrival number,
+        # the person's lock and the person's commitments; then the sign-up, the role's counts and
+        # the outbox row together.
+        assert verbs(statements) == ["SELECT", "WITH", "WITH"]
+        assert _locks_nothing(statements[:1])
+        assert "FOR NO KEY UPDATE)" in statements[1]  # the role's lock, in the CTE
+        assert "FOR UPDATE OF people" in statements[1]
+        assert "string_agg" in statements[1]  # the commitments' fingerprint
+        assert "UPDATE event_roles" not in statements[1]  # its row changes once, when written
+        assert "UPDATE event_roles" in statements[2]
     else:
         # Role (lock, arrival number), person, the role's invitations (a place is free), writes.
         locks = ["UPDATE event_roles", "SELECT", "SELECT"]
@@ -76,7 +78,7 @@ async def test_a_sign_up_reads_without_locks_then_locks_and_writes_in_two_statem
     status, statements = await _sign_up(app, sessionmaker, clock, signup_event.id, second.id)
     assert status == SignupStatus.waitlisted
     if _is_postgres(app):
-        assert verbs(statements) == [*reads, "WITH", "WITH"]  # the second one also answers the position
+        assert verbs(statements) == ["SELECT", "WITH", "WITH"]  # the second one also answers the position
     else:
         locks = ["UPDATE event_roles", "SELECT"]  # full: no need to count the invitations
         assert verbs(statements) == [*reads, *locks, "INSERT signups", "INSERT outbox_events", "SELECT"]
