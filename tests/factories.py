@@ -193,7 +193,8 @@ async def create_signup(
     **fields: Any,
 ) -> Signup:
     """A sign-up of ``person`` to ``event`` (its first role unless told), keeping the role's
-    ``confirmed_count`` equal to its confirmed sign-ups. ``event.roles`` must be loaded."""
+    ``confirmed_count`` and ``waitlisted_count`` equal to its confirmed and waiting sign-ups.
+    ``event.roles`` must be loaded."""
     role = role or event.roles[0]
     signup = Signup(
         **{
@@ -210,6 +211,8 @@ async def create_signup(
     )
     if status is SignupStatus.confirmed:
         role.confirmed_count += 1
+    elif status is SignupStatus.waitlisted:
+        role.waitlisted_count += 1
     session.add(signup)
     await session.flush()
     return signup

@@ -159,6 +159,7 @@ async def test_demo_signups_obey_every_signup_rule(sessionmaker: Maker, clock: F
             waiting[s.role_id].append(s.waitlist_seq or 0)
     for role in roles.values():
         assert role.confirmed_count == confirmed[role.id] <= role.count
+        assert role.waitlisted_count == len(waiting[role.id])
         assert sorted(waiting[role.id]) == list(range(1, role.next_waitlist_seq))
     assert len({(s.event_id, s.person_id) for s in live}) == len(live)  # one live sign-up each
     spans: defaultdict[int, list[tuple[datetime, datetime]]] = defaultdict(list)

@@ -230,6 +230,7 @@ class StationRows:
                         "event_id": event_id,
                         "position": r_index,
                         "confirmed_count": tally.confirmed if tally else 0,
+                        "waitlisted_count": tally.waitlisted if tally else 0,
                         "next_waitlist_seq": tally.next_waitlist_seq if tally else 1,
                     }
                 )

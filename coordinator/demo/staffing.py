@@ -48,6 +48,7 @@ class SignupPlan:
 @dataclass
 class RoleTally:
     confirmed: int = 0
+    waitlisted: int = 0
     next_waitlist_seq: int = 1
 
 
@@ -160,6 +161,7 @@ def _add(
     elif status is SignupStatus.waitlisted:
         plan.waitlist_seq = tally.next_waitlist_seq
         tally.next_waitlist_seq += 1
+        tally.waitlisted += 1
     else:
         plan.cancelled_at = (created_at + (latest - created_at) / 2).replace(microsecond=0)
     staffing.signups.append(plan)

@@ -188,6 +188,7 @@ async def accept(session: AsyncSession, clock: Clock, settings: Settings, token:
         signup.status = SignupStatus.waitlisted
         signup.waitlist_seq = role.next_waitlist_seq
         role.next_waitlist_seq += 1
+        role.waitlisted_count += 1
     await session.flush()
     await _emit_answer(session, clock, signup, event.station_id, "accepted")
     kind = "SignupConfirmed" if has_place else "SignupWaitlisted"

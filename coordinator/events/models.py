@@ -160,6 +160,9 @@ class EventRole(IdMixin, Base):
     party_members_only: Mapped[bool] = mapped_column(Boolean, default=False)
     # Kept equal to the number of confirmed sign-ups, under the role row's lock.
     confirmed_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Kept equal to the number of waitlisted sign-ups, under the same lock: a new arrival's
+    # position is this plus one (counting the waiting rows walked the whole queue, under the lock).
+    waitlisted_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The next waitlist arrival number: positions are ranks among these, so they stay stable.
     next_waitlist_seq: Mapped[int] = mapped_column(Integer, default=1)
     removed_at: Mapped[datetime | None]

@@ -9,9 +9,9 @@ two statements and the request's commit:
    statement reads the person's commitments, with its snapshot: as they were before the locks.
    The person's rules are checked on the rows it answers.
 2. ``write_place``: one statement that decides confirmed or waiting, writes the sign-up, the
-   role's counts (its arrival number and confirmed count: the one new version of the role's row
-   per sign-up) and the outbox row, and answers the waiting position, but only if the person's
-   commitments are still those the rules were checked on.
+   role's counts (its arrival number, and its confirmed or waiting count: the one new version of
+   the role's row per sign-up) and the outbox row, but only if the person's commitments are
+   still those the rules were checked on.
 3. The commit, with nothing but the answer's shaping between 2 and it.
 
 The role's lock is held from the end of 1 to 3: the round trip of 2 and the commit. Why each
@@ -22,7 +22,9 @@ invariant holds:
   has every change made before under that lock (every change of those is), and none comes
   until the commit.
 - The waitlist keeps arrival order: the arrival number (1) and the sign-up's id (2) are both
-  taken under the role's lock.
+  taken under the role's lock. The position answered is the role's waiting count as 1 read it,
+  plus one: every path that adds to or takes from a waitlist changes that count under the same
+  lock (``waitlist``), so it is exact while the lock is held.
 - No clash, monthly maximum respected: whoever adds a commitment of a person (a sign-up, an
   invitation, its acceptance, a promotion, the matcher) holds the person's lock until it
   commits. 2 starts once 1 holds it, so if the commitments 2 reads equal those checked (their
@@ -83,7 +85,7 @@ from coordinator.events.signup_rules import (
     person_commitments,
     unknown_role,
 )
-from coordinator.events.waitlist import emit_signup, free_places, waitlist_position
+from coordinator.events.waitlist import emit_signup, free_places
 from coordinator.people.models import Person
 
 _ROLES: Table = EventRole.__table__  # type: ignore[assignment]  # mapped to a Table
@@ -93,7 +95,7 @@ _OUTBOX: Table = OutboxEvent.__table__  # type: ignore[assignment]
 
 # What the rules read of the role (``check_person_fits``; SQLite: ``free_places``) and of the person.
 _ROLE_FIELDS = (
-    *("id", "name", "count", "confirmed_count", "next_waitlist_seq"),
+    *("id", "name", "count", "confirmed_count", "waitlisted_count", "next_waitlist_seq"),
     *("skills", "languages", "party_members_only"),
 )
 _PERSON_FIELDS = ("id", "station_id", "is_active", "is_party_member", "max_events_per_month")
@@ -199,8 +201,8 @@ _NEW_OUTBOX_COLUMNS = (
 )
 
 
-def _place_statement() -> Select[int, str, int | None]:
-    """``write_place`` on PostgreSQL, built once: data-modifying CTEs, then the position.
+def _place_statement() -> Select[int, str]:
+    """``write_place`` on PostgreSQL, built once: data-modifying CTEs answering the new sign-up.
 
     The confirmed-or-waiting rule is ``waitlist.free_places`` (places left when the confirmed
     and the invited are counted), here in SQL so that it reads the role and its invitations
@@ -239,7 +241,8 @@ def _place_statement() -> Select[int, str, int | None]:
         .returning(_SIGNUPS.c.id, _SIGNUPS.c.status, _SIGNUPS.c.waitlist_seq)
         .cte("new_signup")
     )
-    # The role's one new row version per sign-up: the arrival number taken, and the place if any.
+    # The role's one new row version per sign-up: the arrival number taken, and the count of
+    # the confirmed or of the waiting one more.
     counted = (
         update(_ROLES)
         .where(_ROLES.c.id == role_id, select(new_signup.c.id).exists())
@@ -247,6 +250,8 @@ def _place_statement() -> Select[int, str, int | None]:
             next_waitlist_seq=_ROLES.c.next_waitlist_seq + 1,
             confirmed_count=_ROLES.c.confirmed_count
             + select(func.count()).where(new_signup.c.status == confirmed).scalar_subquery(),
+            waitlisted_count=_ROLES.c.waitlisted_count
+            + select(func.count()).where(new_signup.c.status == waiting).scalar_subquery(),
         )
         .cte("counted")
     )
@@ -271,20 +276,7 @@ def _place_statement() -> Select[int, str, int | None]:
         )
         .cte("announced")
     )
-    # The new row is not visible to its own statement: everyone counted here waits ahead of it.
-    ahead = (
-        select(func.count())
-        .where(
-            _SIGNUPS.c.role_id == role_id,
-            _SIGNUPS.c.status == SignupStatus.waitlisted,
-            _SIGNUPS.c.waitlist_seq < new_signup.c.waitlist_seq,
-        )
-        .scalar_subquery()
-    )
-    position = case((new_signup.c.status == waiting, ahead + 1), else_=null())
-    return select(new_signup.c.id, new_signup.c.status, position.label("position")).add_cte(
-        counted, announced
-    )
+    return select(new_signup.c.id, new_signup.c.status).add_cte(counted, announced)
 
 
 _PLACE = DriverStatement(_place_statement())
@@ -293,6 +285,11 @@ _COUNT_CONFIRMED = (
     update(_ROLES)
     .where(_ROLES.c.id == bindparam("role_id"))
     .values(confirmed_count=_ROLES.c.confirmed_count + 1)
+)
+_COUNT_WAITING = (
+    update(_ROLES)
+    .where(_ROLES.c.id == bindparam("role_id"))
+    .values(waitlisted_count=_ROLES.c.waitlisted_count + 1)
 )
 
 
@@ -336,9 +333,8 @@ async def write_place(
         on_commit(session, kick)
     confirmed = SignupStatus(row["status"]) == SignupStatus.confirmed
     _keep_loaded_role_current(session, claim, confirmed=confirmed)
-    return Placed(
-        _detached(row["id"], _signup_values(event, claim, source, now, confirmed=confirmed)), row["position"]
-    )
+    signup = _detached(row["id"], _signup_values(event, claim, source, now, confirmed=confirmed))
+    return Placed(signup, _position(claim, confirmed=confirmed))
 
 
 async def _write_one_by_one(
@@ -352,12 +348,17 @@ async def _write_one_by_one(
         refuse_duplicate(exc, event.id, claim.person.id)
         raise
     signup = _detached(signup_id, values)
-    if confirmed:
-        await session.execute(_COUNT_CONFIRMED, {"role_id": claim.role.id})
+    await session.execute(_COUNT_CONFIRMED if confirmed else _COUNT_WAITING, {"role_id": claim.role.id})
     _keep_loaded_role_current(session, claim, confirmed=confirmed)
     kind = "SignupConfirmed" if confirmed else "SignupWaitlisted"
     await emit_signup(session, clock, kind, signup, event.station_id, source=source)
-    return Placed(signup, await waitlist_position(session, signup))
+    return Placed(signup, _position(claim, confirmed=confirmed))
+
+
+def _position(claim: Claim, *, confirmed: bool) -> int | None:
+    """Last in the queue: behind everyone waiting when the role was locked (its count is exact
+    under the lock, and nobody joins the queue while it is held)."""
+    return None if confirmed else claim.role.waitlisted_count + 1
 
 
 def _keep_loaded_role_current(session: AsyncSession, claim: Claim, *, confirmed: bool) -> None:
@@ -368,6 +369,7 @@ def _keep_loaded_role_current(session: AsyncSession, claim: Claim, *, confirmed:
     if loaded is not None:
         set_committed_value(loaded, "next_waitlist_seq", claim.role.next_waitlist_seq)
         set_committed_value(loaded, "confirmed_count", claim.role.confirmed_count + confirmed)
+        set_committed_value(loaded, "waitlisted_count", claim.role.waitlisted_count + (not confirmed))
 
 
 def _signup_values(

@@ -258,6 +258,8 @@ async def release_place(
     now = clock.now()
     if signup.status == SignupStatus.confirmed:
         role.confirmed_count -= 1
+    elif signup.status == SignupStatus.waitlisted:
+        role.waitlisted_count -= 1
     signup.status = status
     signup.waitlist_seq = None
     signup.cancelled_at = signup.updated_at = now

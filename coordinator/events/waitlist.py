@@ -10,7 +10,8 @@ person, and people are always locked in id order, so these locks cannot deadlock
 lock is what makes the clash and monthly checks exact: two sign-ups of one person, or a sign-up
 and a promotion of that person, take turns on it.)
 
-- ``EventRole.confirmed_count`` is changed only under the role's lock: it stays exact.
+- ``EventRole.confirmed_count`` and ``waitlisted_count`` are changed only under the role's lock:
+  they stay exact.
 - An invitation holds a place until it is answered or expires: places taken are
   ``confirmed_count`` plus the role's ``invited`` sign-ups (counted under the same lock).
 - A waiting person's ``waitlist_seq`` comes from ``EventRole.next_waitlist_seq``; the position is
@@ -189,6 +190,7 @@ async def fill_free_places(
         signup.waitlist_seq = None
         signup.confirmed_at = signup.updated_at = now
         role.confirmed_count += 1
+        role.waitlisted_count -= 1
         promoted.append(signup)
     await session.flush()
     for signup in promoted:
@@ -229,6 +231,7 @@ async def demote_latest_confirmed(
         signup.confirmed_at = None
         signup.updated_at = now
         role.confirmed_count -= 1
+        role.waitlisted_count += 1
     await session.flush()
     for signup in latest:
         await emit_signup(

@@ -130,7 +130,7 @@ async def check_role_invariants(world: World, role_id: int) -> None:
     )
     live = [s for s in rows if s.status in (SignupStatus.confirmed, SignupStatus.waitlisted)]
     assert len(confirmed) == min(role.count, len(live))
-    assert role.confirmed_count == len(confirmed)
+    assert (role.confirmed_count, role.waitlisted_count) == (len(confirmed), len(waiting))
     seqs = [s.waitlist_seq for s in waiting]
     assert len(set(seqs)) == len(seqs)
     assert [s.id for s in waiting] == sorted(s.id for s in waiting)  # arrival order kept

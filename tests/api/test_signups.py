@@ -14,7 +14,15 @@ from coordinator.errors import CoordinatorError
 from coordinator.events.models import Event, EventRole, EventStatus, Signup, SignupSource, SignupStatus
 from coordinator.events.signups import flush_new_signup
 from coordinator.events.signups import sign_up as sign_up_directly
-from tests.api.signup_world import World, cancel, error_code, make_world, sign_up, starts_in
+from tests.api.signup_world import (
+    World,
+    cancel,
+    check_role_invariants,
+    error_code,
+    make_world,
+    sign_up,
+    starts_in,
+)
 from tests.conftest import START
 
 ROLES_TWO = [{"name": "党员志愿者", "count": 2}, {"name": "志愿者", "count": 3}]
@@ -439,6 +447,40 @@ async def test_lowering_a_count_below_confirmed_is_409_unless_forced_which_moves
     # Raising it again brings them back in waitlist order.
     back = await client.patch(url, json={"count": 2}, headers=world.organizer)
     assert back.json()["promoted_signup_ids"] == [listing["items"][1]["id"]]
+
+
+async def test_the_waiting_count_follows_every_way_into_and_out_of_the_queue(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A new arrival's position is the role's waiting count plus one: each path that changes the
+    queue keeps that count (and ``check_role_invariants`` compares it with the rows)."""
+    event = await world.event(roles=[{"name": "志愿者", "count": 2}])
+    role_id = event.roles[0].id
+    people = await world.people(7)
+    url = f"/api/v1/events/{event.id}/roles/{role_id}"
+
+    async def join(index: int) -> int | None:
+        response = await sign_up(client, world.organizer, event.id, people[index].id)
+        assert response.status_code == 201, response.text
+        position: int | None = response.json()["position"]
+        return position
+
+    assert [await join(i) for i in range(4)] == [None, None, 1, 2]
+    await check_role_invariants(world, role_id)
+    assert (await cancel(client, world.organizer, event.id, people[2].id)).status_code == 204  # waiting
+    await check_role_invariants(world, role_id)
+    assert await join(4) == 2
+    assert (await cancel(client, world.organizer, event.id, people[0].id)).status_code == 204  # promotes
+    await check_role_invariants(world, role_id)
+    assert await join(5) == 2
+    lowered = await client.patch(url, json={"count": 1, "force": True}, headers=world.organizer)
+    assert len(lowered.json()["demoted_signup_ids"]) == 1
+    await check_role_invariants(world, role_id)
+    assert await join(6) == 4
+    raised = await client.patch(url, json={"count": 4}, headers=world.organizer)
+    assert len(raised.json()["promoted_signup_ids"]) == 3
+    await check_role_invariants(world, role_id)
+    assert (await world.role(role_id)).waitlisted_count == 1
 
 
 async def test_role_count_patch_rejects_bad_counts_unknown_roles_and_volunteers(

@@ -427,6 +427,7 @@ def upgrade() -> None:
     sa.Column('languages', sa.JSON(), nullable=False),
     sa.Column('party_members_only', sa.Boolean(), nullable=False),
     sa.Column('confirmed_count', sa.Integer(), nullable=False),
+    sa.Column('waitlisted_count', sa.Integer(), server_default='0', nullable=False),
     sa.Column('next_waitlist_seq', sa.Integer(), nullable=False),
     sa.Column('removed_at', coordinator.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Integer(), nullable=False),
