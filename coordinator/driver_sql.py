@@ -2,7 +2,7 @@
 
 SQLAlchemy's way to a statement (the greenlet hop, the execution context, the cursor adapter,
 the result objects) costs about 65 µs of CPU on top of asyncpg's own 40 (measured on the
-sign-up's first read). A sign-up runs four statements, and when an activity opens, the CPU each
+sign-up's first read). A sign-up runs three statements, and when an activity opens, the CPU each
 sign-up costs the host is what limits how many it takes per second (README, Benchmarks).
 ``DriverStatement`` compiles a Core statement once for PostgreSQL and runs it on the session's
 asyncpg connection:
