@@ -1,21 +1,23 @@
 """Places and the waitlist of one role: locks, free places, promotion, demotion, positions.
 
 Locking (PostgreSQL; SQLite serializes whole transactions with ``BEGIN IMMEDIATE``):
-every path that changes a role's places takes the role row first (``SELECT … FOR UPDATE``, or
-the ``UPDATE … RETURNING`` of ``claim_arrival`` and ``placing.claim_place``, which lock and number
-the arrival in one round trip), then the rows of the people it may confirm, in ascending id, in
-one statement. The role comes first because a promotion only learns whom it confirms by reading
-the waitlist under the role's lock. No transaction of ours waits for a role while holding a
-person, and people are always locked in id order, so these locks cannot deadlock. (The person's
-lock is what makes the clash and monthly checks exact: two sign-ups of one person, or a sign-up
-and a promotion of that person, take turns on it.)
+every path that changes a role's places takes the role row first (``SELECT … FOR UPDATE``, the
+``UPDATE … RETURNING`` of ``claim_arrival``, which locks and numbers the arrival in one round
+trip, or the ``FOR NO KEY UPDATE`` of ``placing.claim_place``, which conflicts with both), then
+the rows of the people it may confirm, in ascending id, in one statement. The role comes first
+because a promotion only learns whom it confirms by reading the waitlist under the role's lock.
+No transaction of ours waits for a role while holding a person, and people are always locked in
+id order, so these locks cannot deadlock. (The person's lock is what makes the clash and monthly
+checks exact: two sign-ups of one person, or a sign-up and a promotion of that person, take
+turns on it.)
 
 - ``EventRole.confirmed_count`` and ``waitlisted_count`` are changed only under the role's lock:
   they stay exact.
 - An invitation holds a place until it is answered or expires: places taken are
   ``confirmed_count`` plus the role's ``invited`` sign-ups (counted under the same lock).
 - A waiting person's ``waitlist_seq`` comes from ``EventRole.next_waitlist_seq``; the position is
-  the rank among the role's waiting sign-ups, so it only ever moves up.
+  the rank among the role's waiting sign-ups, so it only ever moves up (a new arrival's is the
+  role's ``waitlisted_count`` plus one).
 - A promotion skips waiting people who now clash with another confirmed event or have reached
   their monthly maximum: they keep their place in the queue and are considered again next time.
 """
