@@ -23,8 +23,7 @@ router = APIRouter(tags=["events"], responses=ERROR_RESPONSES)
 
 async def _answer(session: AsyncSession, event: Event) -> EventOut:
     zones = await station_zones(session, [event.station_id])
-    waitlisted = await service.waitlist_counts(session, [event.id])
-    return event_out(event, zones[event.station_id], waitlisted)
+    return event_out(event, zones[event.station_id])
 
 
 async def _event_to_change(session: AsyncSession, principal: Principal, event_id: int) -> Event:
@@ -69,8 +68,7 @@ async def list_events(
         session, principal, filters=filters, limit=limit, cursor=cursor
     )
     zones = await station_zones(session, (e.station_id for e in rows))
-    waitlisted = await service.waitlist_counts(session, [e.id for e in rows])
-    return Page(items=[event_out(e, zones[e.station_id], waitlisted) for e in rows], next_cursor=next_cursor)
+    return Page(items=[event_out(e, zones[e.station_id]) for e in rows], next_cursor=next_cursor)
 
 
 # Declared before "/events/{event_id}" so that "7.ics" is not read as an event id.

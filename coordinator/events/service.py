@@ -14,12 +14,11 @@ edit waits for that role: a deadlock."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -29,7 +28,7 @@ from coordinator.clock import Clock
 from coordinator.db import flush_or_raise
 from coordinator.errors import Conflict, Invalid, not_found
 from coordinator.events.lifecycle import ensure_changeable, event_payload
-from coordinator.events.models import Event, EventRole, EventStatus, Signup, SignupStatus
+from coordinator.events.models import Event, EventRole, EventStatus
 from coordinator.events.rules import (
     capacity_follows_counts,
     check_capacity,
@@ -61,7 +60,6 @@ __all__ = [
     "note_change",
     "publish_event",
     "update_event",
-    "waitlist_counts",
 ]
 
 # Fields that appear in people's calendars: changing them bumps the iCalendar SEQUENCE.
@@ -200,18 +198,6 @@ async def list_events(
     if filters.starts_to is not None:
         stmt = stmt.where(Event.starts_at < filters.starts_to)
     return await paginate(session, stmt, keys=[Event.starts_at, Event.id], limit=limit, cursor=cursor)
-
-
-async def waitlist_counts(session: AsyncSession, event_ids: Sequence[int]) -> dict[int, int]:
-    """Waiting sign-ups per role id of the given events."""
-    if not event_ids:
-        return {}
-    rows = await session.execute(
-        select(Signup.role_id, func.count())
-        .where(Signup.event_id.in_(sorted(set(event_ids))), Signup.status == SignupStatus.waitlisted)
-        .group_by(Signup.role_id)
-    )
-    return {role_id: int(count) for role_id, count in rows}
 
 
 async def update_event(

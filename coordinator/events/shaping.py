@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from coordinator.clock import local_or_none
@@ -11,8 +10,7 @@ from coordinator.events.models import Event
 from coordinator.events.schemas import EventOut, RoleOut
 
 
-def event_out(event: Event, zone: ZoneInfo, waitlisted: Mapping[int, int]) -> EventOut:
-    """``waitlisted`` maps role ids to their waiting sign-ups (``service.waitlist_counts``)."""
+def event_out(event: Event, zone: ZoneInfo) -> EventOut:
     starts_at = event.starts_at.astimezone(zone)
 
     return EventOut(
@@ -35,7 +33,7 @@ def event_out(event: Event, zone: ZoneInfo, waitlisted: Mapping[int, int]) -> Ev
                 name=role.name,
                 count=role.count,
                 confirmed=role.confirmed_count,
-                waitlisted=waitlisted.get(role.id, 0),
+                waitlisted=role.waitlisted_count,
                 skills=role.skills,
                 languages=role.languages,
                 party_members_only=role.party_members_only,

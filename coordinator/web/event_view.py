@@ -49,7 +49,6 @@ class EventView:
     event: Event
     zone: ZoneInfo
     theme: Theme
-    waitlisted: dict[int, int]
     lines: list[SignupLine]
     people: list[Person] = field(default_factory=list)
     residents: list[Resident] = field(default_factory=list)
@@ -98,7 +97,6 @@ async def load_event_view(
         event=event,
         zone=zone,
         theme=await resolve_theme(session, station_id=event.station_id, code=event.theme),
-        waitlisted=await service.waitlist_counts(session, [event.id]),
         lines=[
             SignupLine(s, names.get(s.person_id, "?"), role_names.get(s.role_id, "?"), positions.get(s.id))
             for s in rows
