@@ -166,11 +166,12 @@ async def claim_place(
     number is then taken for nothing, which is harmless: positions are ranks). A role removed
     since the caller read the event's roles is refused as ``unknown_role``."""
     parameters = {**commitment_parameters, "role_id": role_id}
-    if is_postgres(session):
+    postgres = is_postgres(session)
+    if postgres:
         rows = await _CLAIM_PLACE.fetch(session, parameters)
-        if not rows and await session.scalar(_IS_CURRENT_ROLE, {"role_id": role_id}) is None:
-            raise unknown_role(role_id)
         if not rows:
+            if await session.scalar(_IS_CURRENT_ROLE, {"role_id": role_id}) is None:
+                raise unknown_role(role_id)
             return None
         found = role_fields = rows[0]
         commitments, seen = commitments_of(person_id, rows)
@@ -186,7 +187,7 @@ async def claim_place(
         found = person_row._mapping
     role = EventRole(**{key: role_fields[key] for key in _ROLE_FIELDS})
     person = Person(**{key: found[f"person_{key}"] for key in _PERSON_FIELDS})
-    if is_postgres(session):  # the number is taken by ``write_place``: the role as it will be
+    if postgres:  # the number is taken by ``write_place``: the role as it will be
         role.next_waitlist_seq += 1
     return Claim(role, person, role.next_waitlist_seq - 1, commitments, seen)
 
