@@ -7,9 +7,14 @@ sign-up costs the host is what limits how many it takes per second (README, Benc
 ``DriverStatement`` compiles a Core statement once for PostgreSQL and runs it on the session's
 asyncpg connection:
 
-- SQLAlchemy still owns the transaction: it begins it (lazily, with its first statement on the
-  connection), commits and rolls back. Until it has begun one, and on SQLite, the statement goes
-  through the session like any other; so the first statement of a request always does.
+- SQLAlchemy still owns the transaction: it commits and rolls back. It begins it lazily, with
+  the first statement sent through it; a ``DriverStatement`` that writes and comes first has the
+  session's connection adapter begin it (``_begin_now``), the same ``BEGIN`` it would have sent,
+  so the first statement of a request needs no trip through SQLAlchemy either. One that only
+  reads (``begins=False``) runs inside the transaction if there is one, else on its own: a
+  request that never writes through the session then sends no ``BEGIN`` and no ``COMMIT`` at all
+  (``placing``'s procedure commits by itself). On SQLite the statement goes through the session
+  like any other.
 - Rows are read by column name: asyncpg ``Record``s, or SQLAlchemy ``RowMapping``s.
 - Errors are SQLAlchemy's (``IntegrityError`` for a violated constraint, ``DBAPIError`` for the
   rest of the server's refusals), with the driver's error as ``orig``: callers handle one kind.
@@ -28,7 +33,7 @@ from typing import Any, Protocol, cast
 from weakref import WeakKeyDictionary
 
 import asyncpg
-from sqlalchemy import Select
+from sqlalchemy import Select, TextualSelect
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,10 +54,12 @@ _DECODED_BY_ASYNCPG: tuple[type, ...] = (UTCDateTime,)
 
 
 class DriverStatement:
-    """A Core ``select`` (CTEs that write included) compiled once for asyncpg."""
+    """A Core ``select`` (CTEs that write included), or a ``text(…).columns(…)``, compiled once
+    for asyncpg. ``begins``: the session's transaction is begun first if it is not yet."""
 
-    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]] | TextualSelect, *, begins: bool = True) -> None:
         self.statement = statement
+        self.begins = begins
         compiled = statement.compile(dialect=_DIALECT)
         self.sql = compiled.string
         # Per position: the parameter's name, or (None, the statement's own literal, processed).
@@ -79,10 +86,13 @@ class DriverStatement:
         ]
 
     async def fetch(self, session: AsyncSession, parameters: Mapping[str, Any]) -> list[Row]:
-        """Every row, on the driver when SQLAlchemy has begun the transaction (else as usual)."""
-        driver = await _driver_in_transaction(session)
-        if driver is None:
+        """Every row, on the driver (on SQLite, through the session)."""
+        on = await _driver(session)
+        if on is None:
             return list((await session.execute(self.statement, dict(parameters))).mappings())
+        driver, adapter = on
+        if self.begins and not driver.is_in_transaction():
+            await _begin_now(adapter)
         return await self.fetch_on(driver, self.arguments(parameters))
 
     async def fetch_on(self, driver: asyncpg.Connection, arguments: Sequence[Any]) -> list[Row]:
@@ -99,24 +109,41 @@ class DriverStatement:
         return rows[0] if rows else None
 
 
-# Per session transaction (which keeps one connection), its asyncpg connection once SQLAlchemy
-# has begun the transaction there: finding it again costs 20 µs, a third of a statement.
-_DRIVERS: WeakKeyDictionary[SessionTransaction, asyncpg.Connection] = WeakKeyDictionary()
+# Per session transaction (which keeps one connection): its asyncpg connection and SQLAlchemy's
+# adapter of it. Finding them again costs 20 µs, a third of a statement.
+_DRIVERS: WeakKeyDictionary[SessionTransaction, tuple[asyncpg.Connection, Any]] = WeakKeyDictionary()
 
 
-async def _driver_in_transaction(session: AsyncSession) -> asyncpg.Connection | None:
-    """The session's asyncpg connection once SQLAlchemy has begun its transaction on it."""
+async def in_transaction(session: AsyncSession) -> bool:
+    """Whether the session's connection has a transaction open (SQLite: always, ``BEGIN
+    IMMEDIATE`` comes with its first statement)."""
+    on = await _driver(session)
+    return on is None or on[0].is_in_transaction()
+
+
+async def _driver(session: AsyncSession) -> tuple[asyncpg.Connection, Any] | None:
+    """The session's asyncpg connection and its adapter; None on SQLite."""
     transaction = session.sync_session.get_transaction()
-    if transaction is None:
-        return None
-    found = _DRIVERS.get(transaction)
+    found = _DRIVERS.get(transaction) if transaction is not None else None
     if found is not None:
         return found
     if session.get_bind().dialect.name != "postgresql":
         return None
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
-    if not isinstance(driver, asyncpg.Connection) or not driver.is_in_transaction():
-        return None
-    _DRIVERS[transaction] = driver
-    return driver
+    connection = await session.connection()  # the session's transaction takes a connection
+    pooled = await connection.get_raw_connection()
+    driver = pooled.driver_connection
+    if not isinstance(driver, asyncpg.Connection):
+        raise TypeError(f"not an asyncpg connection: {driver!r}")
+    found = (driver, pooled.dbapi_connection)
+    taken = session.sync_session.get_transaction()
+    if taken is not None:  # always: ``session.connection()`` began one
+        _DRIVERS[taken] = found
+    return found
+
+
+async def _begin_now(adapter: Any) -> None:
+    """Have SQLAlchemy's asyncpg adapter send its ``BEGIN`` now rather than with its first
+    statement (it has no public call for that): it then commits or rolls back this transaction
+    with the session's, exactly as if it had begun it itself. ``test_driver_sql`` fails if a
+    version of SQLAlchemy changes this."""
+    await adapter._start_transaction()

@@ -1,6 +1,6 @@
-"""``DriverStatement``: the same rows and errors on the asyncpg connection as through the session,
-only inside a transaction SQLAlchemy has begun, and never for a column that needs SQLAlchemy's
-result processing."""
+"""``DriverStatement``: the same rows and errors on the asyncpg connection as through the session;
+a write always inside the session's transaction (begun for it if need be), a read outside one if
+none is open; never a column that needs SQLAlchemy's result processing."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.clock import FixedClock
-from coordinator.driver_sql import DriverStatement, Row
+from coordinator.driver_sql import DriverStatement, Row, in_transaction
 from coordinator.events.models import Event, EventRole, Signup, SignupStatus
 from tests.api.signup_world import World, make_world
 from tests.factories import create_signup
@@ -98,6 +98,33 @@ async def test_its_writes_are_the_session_s_and_roll_back_with_it(
 
     with pytest.raises(_Undo):
         await _copy_then_undo(sessionmaker, ended.id, first=first)
+    assert await count_rows(sessionmaker, Signup) == before
+
+
+async def test_a_read_begins_nothing_and_a_later_write_begins_the_session_s_transaction(
+    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock, world: World
+) -> None:
+    _skip_unless_postgres(app)
+    event = await world.event()
+    person = await world.person()
+    async with sessionmaker() as session, session.begin():
+        merged = await session.merge(event, load=True)
+        ended = await create_signup(session, clock, merged, person, status=SignupStatus.cancelled)
+    before = await count_rows(sessionmaker, Signup)
+    read_only = DriverStatement(_ROLES_STARTING_AFTER.statement, begins=False)
+    began: list[bool] = []
+
+    async def read_then_write() -> None:
+        async with sessionmaker() as session, session.begin():
+            await read_only.fetch(session, {"after": clock.now()})
+            began.append(await in_transaction(session))
+            await _COPY_SIGNUP.fetch(session, {"signup_id": ended.id})
+            began.append(await in_transaction(session))
+            raise _Undo
+
+    with pytest.raises(_Undo):
+        await read_then_write()
+    assert began == [False, True]  # no BEGIN for the read; the write's rolled back with the session
     assert await count_rows(sessionmaker, Signup) == before
 
 

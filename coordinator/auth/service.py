@@ -4,13 +4,14 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, select
+from sqlalchemy import ColumnElement, Select, Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.models import Role, User, UserStation
 from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.db import flush_or_raise
+from coordinator.driver_sql import Row
 from coordinator.errors import Conflict, Forbidden, Invalid, Unauthorized
 from coordinator.security import hash_password, sign, verify, verify_password
 from coordinator.settings import Settings
@@ -78,15 +79,17 @@ def account_select(*columns: ColumnElement[Any]) -> Select[Any]:
 _ACCOUNT = account_select()
 
 
-def principal_of(user_id: int, rows: Sequence[Row[Any]]) -> Principal:
+def principal_of(user_id: int, rows: Sequence[Row]) -> Principal:
     """The caller, from the rows of ``account_select``; refuses a missing or disabled account."""
-    if not rows or not rows[0].account_active:
+    if not rows or not rows[0]["account_active"]:
         raise account_disabled()
     return Principal(
         user_id=user_id,
-        role=Role(rows[0].account_role),
-        station_ids=frozenset(row.account_station_id for row in rows if row.account_station_id is not None),
-        person_id=rows[0].account_person_id,
+        role=Role(rows[0]["account_role"]),
+        station_ids=frozenset(
+            row["account_station_id"] for row in rows if row["account_station_id"] is not None
+        ),
+        person_id=rows[0]["account_person_id"],
     )
 
 
@@ -94,7 +97,7 @@ async def principal_from_token(
     *, session: AsyncSession, settings: Settings, clock: Clock, token: str
 ) -> Principal:
     user_id = user_id_from_token(settings=settings, clock=clock, token=token)
-    return principal_of(user_id, (await session.execute(_ACCOUNT, {"user_id": user_id})).all())
+    return principal_of(user_id, (await session.execute(_ACCOUNT, {"user_id": user_id})).mappings().all())
 
 
 async def load_principal(*, session: AsyncSession, user: User) -> Principal:

@@ -1,45 +1,52 @@
-"""A new sign-up's place in its role: the locks, the decision, the writes and the position.
+"""A new sign-up's place in its role: the checks, the locks, the writes and the position.
 
-``signups.place`` reads the event and the person without taking any lock. Then, on PostgreSQL,
-two statements and the request's commit:
+``signups.place`` reads the event and the person (``signup_target``) without any lock. Then, on
+PostgreSQL, one more read and one call:
 
-1. ``claim_place``: the role's row (``FOR NO KEY UPDATE``, the lock an update of it takes; its
-   arrival number read under the lock), then the person's row (``FOR UPDATE``), in one
-   statement: the order of every path (``waitlist``), so these locks cannot deadlock. The same
-   statement reads the person's commitments, with its snapshot: as they were before the locks.
-   The person's rules are checked on the rows it answers.
-2. ``write_place``: one statement that decides confirmed or waiting, writes the sign-up, the
-   role's counts (its arrival number, and its confirmed or waiting count: the one new version of
-   the role's row per sign-up) and the outbox row, but only if the person's commitments are
-   still those the rules were checked on.
-3. The commit, with nothing but the answer's shaping between 2 and it.
+1. ``read_place``: the role, the person and the person's commitments, without locks, and
+   ``signup_rules_seen``: one string of everything the person's rules read (the role's
+   requirements; the person's station, state, Party membership, monthly maximum and terms; the
+   commitments). The rules are checked in Python on these rows.
+2. ``write_place``: ``CALL place_signup`` (migration 0002). The procedure locks the role
+   (``FOR NO KEY UPDATE``) and then the person (``FOR UPDATE``), the order of every path
+   (``waitlist``), so these locks cannot deadlock. Under both it computes the rules' string again
+   and goes on only if it equals the one the rules were checked on. It decides confirmed or
+   waiting, writes the sign-up, the role's counts (its arrival number, and its confirmed or
+   waiting count: one new version of the role's row) and the outbox row. When the sign-up is its
+   caller's whole unit of work (``commit_at_once``: the API's ``POST /signups``, whose reads
+   before go outside any transaction) and no transaction is open, the procedure commits it at
+   once. Otherwise (the matcher, the pages: a sign-up among other writes) it writes into the
+   caller's transaction, and the locks last until the caller commits.
 
-The role's lock is held from the end of 1 to 3: the round trip of 2 and the commit. Why each
-invariant holds:
+For the API's sign-up, the role's lock, which every sign-up for the role queues for, is held only
+while the server runs the procedure's few statements and its commit: never across a round trip
+to this process, whose event loop is busy with the other requests of the rush. (Holding it across
+two round trips, as two statements and the request's commit did, made a sign-up at 30 in flight
+take 2.4 ms of the lock instead of well under one.) Why each invariant holds:
 
-- Confirmed never exceeds the count: 2 decides from the role's count, its confirmed count and
-  its invitations, all read by 2 itself. 2 starts once 1 holds the role's lock, so its snapshot
-  has every change made before under that lock (every change of those is), and none comes
-  until the commit.
-- The waitlist keeps arrival order: the arrival number (1) and the sign-up's id (2) are both
-  taken under the role's lock. The position answered is the role's waiting count as 1 read it,
-  plus one: every path that adds to or takes from a waitlist changes that count under the same
-  lock (``waitlist``), so it is exact while the lock is held.
-- No clash, monthly maximum respected: whoever adds a commitment of a person (a sign-up, an
-  invitation, its acceptance, a promotion, the matcher) holds the person's lock until it
-  commits. 2 starts once 1 holds it, so if the commitments 2 reads equal those checked (their
-  ``commitments_fingerprint``), the checks hold at the commit. If not (a sign-up of the person
-  committed before 1 had the lock, or a cancellation or reschedule, which take no person lock),
-  2 writes nothing: they are read again, checked again, and 2 runs again.
+- Confirmed never exceeds the count: the procedure decides from the role's row as locked (the
+  newest version: a row lock waits for the holder and then reads what it committed) and from
+  its invitations, counted by a statement that starts after the lock is held.
+- The waitlist keeps arrival order: the arrival number and the sign-up's id are both taken under
+  the role's lock. The position answered is the role's waiting count, as locked, plus one: every
+  path that adds to or takes from a waitlist changes that count under the same lock
+  (``waitlist``), so it is exact while the lock is held.
+- No clash, monthly maximum respected, requirements met: whoever adds a commitment of a person (a
+  sign-up, an invitation, its acceptance, a promotion, the matcher) holds the person's lock until
+  it commits, and so does whoever changes the person; the role's requirements change under its
+  lock. The procedure reads the rules' string after taking both locks, so if it equals the one
+  checked, the checks hold at the commit. If not (any of those committed since step 1; or a
+  cancellation or reschedule, which take no person lock), it writes nothing and answers
+  ``stale``: everything is read and checked again and the call made again.
 - One live sign-up per person and event: the same check, and in any case the partial unique
   index ``uq_signups_live_person``.
-- The outbox row is written by 2, in the same transaction as the sign-up.
-- No live sign-up in a removed role: a removal (``roles.remove_role``) takes the role's lock
-  and counts the live sign-ups under it; 1 matches only a role not removed, checked once the
-  lock is free, so a sign-up either committed before the count or finds the role removed.
+- The outbox row is written by the procedure, in the same transaction as the sign-up.
+- No live sign-up in a removed role: a removal (``roles.remove_role``) takes the role's lock and
+  counts the live sign-ups under it; the procedure locks only a role not removed, checked once
+  the lock is free, so a sign-up either committed before the count or finds the role removed.
 
-SQLite does the same one statement at a time; its transactions are serialized (``BEGIN
-IMMEDIATE``), so what was read before the locks is already exact.
+SQLite has no procedures: it locks and writes one statement at a time. Its transactions are
+serialized (``BEGIN IMMEDIATE``), so what it reads is already exact.
 """
 
 from __future__ import annotations
@@ -48,40 +55,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Integer,
-    Select,
-    String,
-    Table,
-    bindparam,
-    case,
-    false,
-    func,
-    insert,
-    literal,
-    null,
-    select,
-    true,
-    update,
-)
+from sqlalchemy import Boolean, Integer, String, Table, bindparam, column, func, select, text, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from coordinator.bus.models import OutboxEvent
 from coordinator.bus.outbox import RELAY_KICK_KEY
 from coordinator.clock import Clock
-from coordinator.db import UTCDateTime, is_postgres, on_commit
-from coordinator.driver_sql import DriverStatement
+from coordinator.db import UTCDateTime, is_postgres, on_commit, plain_instance
+from coordinator.driver_sql import DriverStatement, in_transaction
+from coordinator.errors import not_found
 from coordinator.events.models import Event, EventRole, Signup, SignupSource, SignupStatus
 from coordinator.events.signup_rules import (
     Commitment,
     already_signed_up,
-    commitments_fingerprint,
+    commitment_rows,
     commitments_of,
-    fingerprinted_commitments,
     person_commitments,
     unknown_role,
 )
@@ -91,7 +82,6 @@ from coordinator.people.models import Person
 _ROLES: Table = EventRole.__table__  # type: ignore[assignment]  # mapped to a Table
 _PEOPLE: Table = Person.__table__  # type: ignore[assignment]
 _SIGNUPS: Table = Signup.__table__  # type: ignore[assignment]
-_OUTBOX: Table = OutboxEvent.__table__  # type: ignore[assignment]
 
 # What the rules read of the role (``check_person_fits``; SQLite: ``free_places``) and of the person.
 _ROLE_FIELDS = (
@@ -102,16 +92,17 @@ _PERSON_FIELDS = ("id", "station_id", "is_active", "is_party_member", "max_event
 
 
 @dataclass(frozen=True)
-class Claim:
-    """A new sign-up's hold on its role and person, both locked, as ``claim_place`` read them
-    (plain instances outside the session, with only what the rules read), and the person's
-    commitments with their fingerprint, read before the locks (``person_commitments``)."""
+class PlaceReading:
+    """What the rules of a new sign-up check, as ``read_place`` found it: the role and the person
+    (plain instances outside the session, with only what the rules read) and the person's
+    commitments. On PostgreSQL read before any lock, with ``seen``, the rules' string; on SQLite
+    with the role and the person locked, and ``arrival``, the waitlist number taken."""
 
     role: EventRole
     person: Person
-    arrival: int  # the waitlist number, should the person have to wait
     commitments: list[Commitment]
-    seen: str | None
+    seen: str | None = None
+    arrival: int | None = None
 
 
 @dataclass(frozen=True)
@@ -120,168 +111,106 @@ class Placed:
     position: int | None  # in the role's waitlist (1 = next), when waiting
 
 
-# A removed role matches nothing, also when its removal committed while this waited for the lock
-# (PostgreSQL checks the WHERE again on the row as the removal left it).
+# A removed role matches nothing (on SQLite, also when its removal committed while this waited).
 _IS_CURRENT = (_ROLES.c.id == bindparam("role_id"), _ROLES.c.removed_at.is_(None))
-# SQLite: the arrival number taken as the role is claimed.
+_IS_CURRENT_ROLE = select(_ROLES.c.id).where(*_IS_CURRENT)
+
+
+def _read_place_statement() -> DriverStatement:
+    """PostgreSQL, no lock: the role, the person, one row per commitment of the person (or one
+    row without any), and the rules' string (``signup_rules_seen``, migration 0002), all with the
+    statement's one snapshot."""
+    role = select(*(_ROLES.c[key] for key in _ROLE_FIELDS)).where(*_IS_CURRENT).subquery("role")
+    commitments = commitment_rows()
+    seen = func.signup_rules_seen(
+        bindparam("role_id", type_=Integer),
+        bindparam("person_id", type_=Integer),
+        bindparam("for_event_id", type_=Integer),
+        bindparam("window_start", type_=UTCDateTime()),
+        bindparam("window_end", type_=UTCDateTime()),
+        type_=String,
+    )
+    return DriverStatement(
+        select(
+            role,
+            *(_PEOPLE.c[key].label(f"person_{key}") for key in _PERSON_FIELDS),
+            commitments,
+            seen.label("seen"),
+        )
+        .join_from(role, _PEOPLE, _PEOPLE.c.id == bindparam("person_id"))
+        .outerjoin(commitments, true()),
+        begins=False,
+    )
+
+
+_READ_PLACE = _read_place_statement()
+# SQLite: the role locked (its database lock: ``BEGIN IMMEDIATE``) and its arrival number taken.
 _CLAIM_ROLE = (
     update(_ROLES)
     .where(*_IS_CURRENT)
     .values(next_waitlist_seq=_ROLES.c.next_waitlist_seq + 1)
     .returning(*(_ROLES.c[key] for key in _ROLE_FIELDS))
 )
-# PostgreSQL: a lock only (FOR NO KEY UPDATE, the mode an UPDATE of the row takes, so that
-# foreign-key checks pass), which makes no new version of the row; ``write_place`` makes the one
-# version per sign-up. Each version is one more for every read of this hot row to step over
-# while the transactions queued for it hold back its cleanup: with an UPDATE here (two versions
-# per sign-up) PostgreSQL spent 1.36 ms of CPU per sign-up at 30 in flight, with one 1.19 ms.
-_CLAIMED = (
-    select(*(_ROLES.c[key] for key in _ROLE_FIELDS))
-    .where(*_IS_CURRENT)
-    .with_for_update(key_share=True)
-    .cte("claimed")
-)
-# The person's row is locked where the rows leave the join with the locked role: after the
-# role's lock, which the join has to wait for. The person's commitments come along, one row each
-# (or one row without any), read with the statement's snapshot: from before the locks, like a
-# statement of their own before it, and checked again under them by ``write_place``.
-_COMMITMENTS = fingerprinted_commitments()
-_CLAIM_PLACE = DriverStatement(
-    select(_CLAIMED, *(_PEOPLE.c[key].label(f"person_{key}") for key in _PERSON_FIELDS), _COMMITMENTS)
-    .join_from(_CLAIMED, _PEOPLE, _PEOPLE.c.id == bindparam("person_id"))
-    .outerjoin(_COMMITMENTS, true())
-    .with_for_update(of=_PEOPLE)
-)
-_IS_CURRENT_ROLE = select(_ROLES.c.id).where(*_IS_CURRENT)
 _READ_PERSON = select(*(_PEOPLE.c[key].label(f"person_{key}") for key in _PERSON_FIELDS)).where(
     _PEOPLE.c.id == bindparam("person_id")
 )
 
 
-async def claim_place(
+async def read_place(
     session: AsyncSession, role_id: int, person_id: int, commitment_parameters: dict[str, Any]
-) -> Claim | None:
-    """Lock the role (taking an arrival number), then the person, and read the person's
-    commitments (``commitment_parameters``); None when there is no such person (on SQLite the
-    number is then taken for nothing, which is harmless: positions are ranks). A role removed
-    since the caller read the event's roles is refused as ``unknown_role``."""
+) -> PlaceReading | None:
+    """The role, the person and the person's commitments (``commitment_parameters``); None when
+    there is no such person. A role removed since the caller read the event's roles is refused as
+    ``unknown_role``. On SQLite the role is locked and an arrival number taken (for nothing when
+    the person is missing, which is harmless: positions are ranks)."""
     parameters = {**commitment_parameters, "role_id": role_id}
-    postgres = is_postgres(session)
-    if postgres:
-        rows = await _CLAIM_PLACE.fetch(session, parameters)
+    if is_postgres(session):
+        rows = await _READ_PLACE.fetch(session, parameters)
         if not rows:
             if await session.scalar(_IS_CURRENT_ROLE, {"role_id": role_id}) is None:
                 raise unknown_role(role_id)
             return None
-        found = role_fields = rows[0]
-        commitments, seen = commitments_of(person_id, rows)
-    else:
-        commitments, seen = await person_commitments(session, commitment_parameters)
-        claimed = (await session.execute(_CLAIM_ROLE, parameters)).first()
-        if claimed is None:
-            raise unknown_role(role_id)
-        role_fields = claimed._mapping
-        person_row = (await session.execute(_READ_PERSON, parameters)).first()
-        if person_row is None:
-            return None
-        found = person_row._mapping
-    role = EventRole(**{key: role_fields[key] for key in _ROLE_FIELDS})
-    person = Person(**{key: found[f"person_{key}"] for key in _PERSON_FIELDS})
-    if postgres:  # the number is taken by ``write_place``: the role as it will be
-        role.next_waitlist_seq += 1
-    return Claim(role, person, role.next_waitlist_seq - 1, commitments, seen)
+        first = rows[0]
+        return PlaceReading(
+            plain_instance(EventRole, {key: first[key] for key in _ROLE_FIELDS}),
+            plain_instance(Person, {key: first[f"person_{key}"] for key in _PERSON_FIELDS}),
+            commitments_of(person_id, rows),
+            seen=first["seen"],
+        )
+    commitments = await person_commitments(session, commitment_parameters)
+    claimed = (await session.execute(_CLAIM_ROLE, parameters)).first()
+    if claimed is None:
+        raise unknown_role(role_id)
+    person_row = (await session.execute(_READ_PERSON, parameters)).first()
+    if person_row is None:
+        return None
+    role = plain_instance(EventRole, {key: claimed._mapping[key] for key in _ROLE_FIELDS})
+    person = plain_instance(Person, {key: person_row._mapping[f"person_{key}"] for key in _PERSON_FIELDS})
+    return PlaceReading(role, person, commitments, arrival=role.next_waitlist_seq - 1)
 
 
-_NEW_SIGNUP_COLUMNS = (
-    *("event_id", "role_id", "person_id", "status", "source", "waitlist_seq"),
-    *("created_at", "updated_at", "confirmed_at"),
+# PostgreSQL: the procedure of migration 0002, with ``commit`` when the sign-up is committed at
+# once (then sent with no transaction open), else in the caller's transaction, begun for it.
+_CALL_PLACE = (
+    text(
+        "CALL place_signup(:role_id, :person_id, :for_event_id, :station_id, :source, :now,"
+        " :window_start, :window_end, :seen, :commit)"
+    )
+    .bindparams(
+        *(bindparam(key, type_=Integer) for key in ("role_id", "person_id", "for_event_id", "station_id")),
+        *(bindparam(key, type_=UTCDateTime()) for key in ("now", "window_start", "window_end")),
+        *(bindparam(key, type_=String) for key in ("source", "seen")),
+        bindparam("commit", type_=Boolean),
+    )
+    .columns(
+        *(column(key, String) for key in ("placed_outcome", "placed_status")),
+        *(column(key, Integer) for key in ("placed_id", "placed_seq", "placed_position")),
+        *(column(key, Integer) for key in ("role_confirmed", "role_waitlisted", "role_next_seq")),
+    )
 )
-_NEW_OUTBOX_COLUMNS = (
-    *("event_type", "aggregate_type", "aggregate_id", "station_id", "payload"),
-    *("occurred_at", "fanned_out"),
-)
-
-
-def _place_statement() -> Select[int, str]:
-    """``write_place`` on PostgreSQL, built once: data-modifying CTEs answering the new sign-up.
-
-    The confirmed-or-waiting rule is ``waitlist.free_places`` (places left when the confirmed
-    and the invited are counted), here in SQL so that it reads the role and its invitations
-    with this statement's snapshot, taken under the role's lock."""
-    role_id = bindparam("role_id", type_=Integer)
-    now = bindparam("now", type_=UTCDateTime())
-    source = bindparam("source", type_=String)
-    confirmed, waiting = literal(SignupStatus.confirmed.value), literal(SignupStatus.waitlisted.value)
-    invited = (
-        select(func.count())
-        .where(_SIGNUPS.c.role_id == role_id, _SIGNUPS.c.status == SignupStatus.invited)
-        .scalar_subquery()
-    )
-    unchanged = commitments_fingerprint().is_not_distinct_from(bindparam("seen", type_=String))
-    decided = (
-        select((_ROLES.c.count - _ROLES.c.confirmed_count - invited > 0).label("has_place"))
-        .where(_ROLES.c.id == role_id, unchanged)
-        .cte("decided")
-    )
-    new_signup = (
-        insert(_SIGNUPS)
-        .from_select(
-            _NEW_SIGNUP_COLUMNS,
-            select(
-                bindparam("for_event_id", type_=Integer),
-                role_id,
-                bindparam("person_id", type_=Integer),
-                case((decided.c.has_place, confirmed), else_=waiting),
-                source,
-                case((decided.c.has_place, null()), else_=bindparam("arrival", type_=Integer)),
-                now,
-                now,
-                case((decided.c.has_place, now), else_=null()),
-            ),
-        )
-        .returning(_SIGNUPS.c.id, _SIGNUPS.c.status, _SIGNUPS.c.waitlist_seq)
-        .cte("new_signup")
-    )
-    # The role's one new row version per sign-up: the arrival number taken, and the count of
-    # the confirmed or of the waiting one more.
-    counted = (
-        update(_ROLES)
-        .where(_ROLES.c.id == role_id, select(new_signup.c.id).exists())
-        .values(
-            next_waitlist_seq=_ROLES.c.next_waitlist_seq + 1,
-            confirmed_count=_ROLES.c.confirmed_count
-            + select(func.count()).where(new_signup.c.status == confirmed).scalar_subquery(),
-            waitlisted_count=_ROLES.c.waitlisted_count
-            + select(func.count()).where(new_signup.c.status == waiting).scalar_subquery(),
-        )
-        .cte("counted")
-    )
-    payload = func.json_build_object(
-        *("signup_id", new_signup.c.id, "event_id", bindparam("for_event_id", type_=Integer)),
-        *("role_id", role_id, "person_id", bindparam("person_id", type_=Integer)),
-        *("status", new_signup.c.status, "source", source),
-    )
-    announced = (
-        insert(_OUTBOX)
-        .from_select(
-            _NEW_OUTBOX_COLUMNS,
-            select(
-                case((new_signup.c.status == confirmed, "SignupConfirmed"), else_="SignupWaitlisted"),
-                literal("signup"),
-                new_signup.c.id,
-                bindparam("station_id", type_=Integer),
-                payload,
-                now,
-                false(),
-            ),
-        )
-        .cte("announced")
-    )
-    return select(new_signup.c.id, new_signup.c.status).add_cte(counted, announced)
-
-
-_PLACE = DriverStatement(_place_statement())
-_INSERT_SIGNUP = insert(_SIGNUPS).returning(_SIGNUPS.c.id)
+_PLACE_AT_ONCE = DriverStatement(_CALL_PLACE, begins=False)
+_PLACE_IN_TRANSACTION = DriverStatement(_CALL_PLACE)
+_INSERT_SIGNUP = _SIGNUPS.insert().returning(_SIGNUPS.c.id)
 _COUNT_CONFIRMED = (
     update(_ROLES)
     .where(_ROLES.c.id == bindparam("role_id"))
@@ -299,90 +228,119 @@ async def write_place(
     clock: Clock,
     *,
     event: Event,
-    claim: Claim,
+    reading: PlaceReading,
     source: SignupSource,
     commitment_parameters: dict[str, Any],
-    seen: str | None,
+    commit_at_once: bool = False,
 ) -> Placed | None:
     """Confirmed if the role has a free place, else waiting at the end of its queue: the sign-up,
-    the role's count and the outbox row. None (nothing written) when, on PostgreSQL, the person's
-    commitments no longer have the fingerprint ``seen`` the rules were checked on.
+    the role's counts and the outbox row. None (nothing written) when, on PostgreSQL, what the
+    rules read is no longer what ``reading`` holds.
 
-    ``commitment_parameters`` are those ``person_commitments`` read with (the person, the event,
-    the window)."""
+    ``commitment_parameters`` are those ``read_place`` read with (the person, the event, the
+    window). ``commit_at_once``: the sign-up is the caller's whole unit of work; on PostgreSQL,
+    with no transaction open, it is committed here."""
     now = clock.now()
     if not is_postgres(session):
-        return await _write_one_by_one(session, clock, event=event, claim=claim, source=source, now=now)
+        return await _write_one_by_one(session, clock, event=event, reading=reading, source=source, now=now)
+    at_once = commit_at_once and not await in_transaction(session)
     parameters = {
         **commitment_parameters,
-        "role_id": claim.role.id,
+        "role_id": reading.role.id,
         "station_id": event.station_id,
         "source": source,
-        "arrival": claim.arrival,
         "now": now,
-        "seen": seen,
+        "seen": reading.seen,
+        "commit": at_once,
     }
+    call = _PLACE_AT_ONCE if at_once else _PLACE_IN_TRANSACTION
     try:
-        row = await _PLACE.first(session, parameters)
+        row = (await call.fetch(session, parameters))[0]
     except IntegrityError as exc:
-        refuse_duplicate(exc, event.id, claim.person.id)
+        refuse_duplicate(exc, event.id, reading.person.id)
         raise
-    if row is None:
+    outcome = row["placed_outcome"]
+    if outcome == "stale":
         return None
+    if outcome == "no_role":
+        raise unknown_role(reading.role.id)
+    if outcome == "no_person":
+        raise not_found("人员", "person", reading.person.id)
     kick = session.sync_session.info.get(RELAY_KICK_KEY)
     if kick is not None:
-        on_commit(session, kick)
-    confirmed = SignupStatus(row["status"]) == SignupStatus.confirmed
-    _keep_loaded_role_current(session, claim, confirmed=confirmed)
-    signup = _detached(row["id"], _signup_values(event, claim, source, now, confirmed=confirmed))
-    return Placed(signup, _position(claim, confirmed=confirmed))
+        on_commit(session, kick)  # the session's commit; after the procedure's own, if it made one
+    _keep_loaded_role_current(
+        session, reading.role.id, row["role_confirmed"], row["role_waitlisted"], row["role_next_seq"]
+    )
+    status = SignupStatus(row["placed_status"])
+    values = _signup_values(event, reading, source, now, status=status, waitlist_seq=row["placed_seq"])
+    return Placed(_detached(row["placed_id"], values), row["placed_position"])
 
 
 async def _write_one_by_one(
-    session: AsyncSession, clock: Clock, *, event: Event, claim: Claim, source: SignupSource, now: datetime
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    event: Event,
+    reading: PlaceReading,
+    source: SignupSource,
+    now: datetime,
 ) -> Placed:
-    confirmed = await free_places(session, claim.role) > 0
-    values = _signup_values(event, claim, source, now, confirmed=confirmed)
+    role = reading.role
+    confirmed = await free_places(session, role) > 0
+    status = SignupStatus.confirmed if confirmed else SignupStatus.waitlisted
+    values = _signup_values(event, reading, source, now, status=status, waitlist_seq=reading.arrival)
     try:
         signup_id = (await session.execute(_INSERT_SIGNUP, values)).scalar_one()
     except IntegrityError as exc:
-        refuse_duplicate(exc, event.id, claim.person.id)
+        refuse_duplicate(exc, event.id, reading.person.id)
         raise
     signup = _detached(signup_id, values)
-    await session.execute(_COUNT_CONFIRMED if confirmed else _COUNT_WAITING, {"role_id": claim.role.id})
-    _keep_loaded_role_current(session, claim, confirmed=confirmed)
+    await session.execute(_COUNT_CONFIRMED if confirmed else _COUNT_WAITING, {"role_id": role.id})
+    _keep_loaded_role_current(
+        session,
+        role.id,
+        role.confirmed_count + confirmed,
+        role.waitlisted_count + (not confirmed),
+        role.next_waitlist_seq,
+    )
     kind = "SignupConfirmed" if confirmed else "SignupWaitlisted"
     await emit_signup(session, clock, kind, signup, event.station_id, source=source)
-    return Placed(signup, _position(claim, confirmed=confirmed))
+    # Last in the queue: behind everyone waiting when the role was locked (its count is exact
+    # under the lock, and nobody joins the queue while it is held).
+    return Placed(signup, None if confirmed else role.waitlisted_count + 1)
 
 
-def _position(claim: Claim, *, confirmed: bool) -> int | None:
-    """Last in the queue: behind everyone waiting when the role was locked (its count is exact
-    under the lock, and nobody joins the queue while it is held)."""
-    return None if confirmed else claim.role.waitlisted_count + 1
-
-
-def _keep_loaded_role_current(session: AsyncSession, claim: Claim, *, confirmed: bool) -> None:
+def _keep_loaded_role_current(
+    session: AsyncSession, role_id: int, confirmed_count: int, waitlisted_count: int, next_waitlist_seq: int
+) -> None:
     """The caller may have loaded the role into the session before (the matcher, the volunteer
     pages): keep it as now stored, since these writes go around the session."""
     loaded_objects = session.sync_session.identity_map
-    loaded = loaded_objects.get(identity_key(EventRole, claim.role.id)) if loaded_objects else None
+    loaded = loaded_objects.get(identity_key(EventRole, role_id)) if loaded_objects else None
     if loaded is not None:
-        set_committed_value(loaded, "next_waitlist_seq", claim.role.next_waitlist_seq)
-        set_committed_value(loaded, "confirmed_count", claim.role.confirmed_count + confirmed)
-        set_committed_value(loaded, "waitlisted_count", claim.role.waitlisted_count + (not confirmed))
+        set_committed_value(loaded, "next_waitlist_seq", next_waitlist_seq)
+        set_committed_value(loaded, "confirmed_count", confirmed_count)
+        set_committed_value(loaded, "waitlisted_count", waitlisted_count)
 
 
 def _signup_values(
-    event: Event, claim: Claim, source: SignupSource, now: datetime, *, confirmed: bool
+    event: Event,
+    reading: PlaceReading,
+    source: SignupSource,
+    now: datetime,
+    *,
+    status: SignupStatus,
+    waitlist_seq: int | None,
 ) -> dict[str, Any]:
+    confirmed = status == SignupStatus.confirmed
     return {
         "event_id": event.id,
-        "role_id": claim.role.id,
-        "person_id": claim.person.id,
-        "status": SignupStatus.confirmed if confirmed else SignupStatus.waitlisted,
+        "role_id": reading.role.id,
+        "person_id": reading.person.id,
+        "status": status,
         "source": source,
-        "waitlist_seq": None if confirmed else claim.arrival,
+        "waitlist_seq": None if confirmed else waitlist_seq,
         "invitation_expires_at": None,
         "created_at": now,
         "updated_at": now,
@@ -392,7 +350,7 @@ def _signup_values(
 
 
 def _detached(signup_id: int, values: dict[str, Any]) -> Signup:
-    signup = Signup(id=signup_id, **values)
+    signup = plain_instance(Signup, {"id": signup_id, **values})
     make_transient_to_detached(signup)
     return signup
 

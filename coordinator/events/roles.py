@@ -16,7 +16,7 @@ The row stays, marked ``removed_at``, rather than being deleted: ``signups.role_
 delete, and the role's cancelled, declined and expired sign-ups are history that others read
 (stats by role name the role a person attended in from their sign-ups, confirm-or-release answers
 hang on the sign-up, people see their past sign-ups). ``Event.roles`` holds only current roles,
-and every way to a new sign-up (``signup_target``, ``placing.claim_place``,
+and every way to a new sign-up (``signup_target``, ``placing``'s read and its procedure,
 ``waitlist.claim_arrival``) skips removed ones, so they are not a role of the event anywhere.
 """
 
@@ -129,7 +129,8 @@ async def remove_role(session: AsyncSession, clock: Clock, *, event: Event, role
 
     The invariant "a removed role has no live sign-up" is kept by the role row's lock
     (``waitlist.lock_role``, ``SELECT … FOR UPDATE``), which conflicts with the one a sign-up takes
-    to claim a place (``placing.claim_place``) and holds until it commits. The live sign-ups are counted after
+    to write its place (the procedure of ``placing``) and holds until it commits. The live
+    sign-ups are counted after
     taking it, so a sign-up that claimed the role first is counted (and the removal refused); a
     sign-up that comes later finds the role removed once the lock is free (its ``… WHERE
     removed_at IS NULL FOR NO KEY UPDATE`` matches nothing) and is refused as an unknown role.

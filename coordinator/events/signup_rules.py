@@ -16,22 +16,18 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    ScalarSelect,
     Select,
     Subquery,
     and_,
     bindparam,
     func,
-    literal_column,
     or_,
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.db import is_postgres
-from coordinator.driver_sql import DriverStatement, Row
+from coordinator.driver_sql import Row
 from coordinator.errors import Conflict, CoordinatorError, Invalid
 from coordinator.events.models import (
     LIVE_SIGNUP_STATUSES,
@@ -244,47 +240,25 @@ def commitment_parameters(person_id: int, event: Event, zone: str) -> dict[str, 
     }
 
 
-def commitments_fingerprint() -> ScalarSelect[str]:
-    """PostgreSQL: the rows of ``_PERSON_COMMITMENTS`` (what the rules read of each) as one
-    string, NULL when there is none. Equal fingerprints at two moments mean the person's
-    clash, monthly and duplicate checks would answer the same at both."""
-    mine = _PERSON_COMMITMENTS.subquery("fingerprinted")
-    row = func.concat_ws(":", mine.c.id, mine.c.status, mine.c.starts_at, mine.c.ends_at)
-    return select(
-        func.string_agg(row, aggregate_order_by(literal_column("','"), mine.c.id))
-    ).scalar_subquery()
-
-
-def fingerprinted_commitments() -> Subquery:
+def commitment_rows() -> Subquery:
     """PostgreSQL: the rows of ``_PERSON_COMMITMENTS`` (parameters of ``commitment_parameters``),
-    their columns named ``commitment_…``, each with the fingerprint of them all as ``seen``; for
-    a statement that reads them along with other rows (``placing.claim_place``)."""
+    their columns named ``commitment_…``, for a statement that reads them along with other rows
+    (``placing.read_place``)."""
     mine = _PERSON_COMMITMENTS.subquery("mine")
-    return select(
-        *(column.label(f"commitment_{column.key}") for column in mine.c),
-        commitments_fingerprint().label("seen"),
-    ).subquery("commitments")
+    return select(*(column.label(f"commitment_{column.key}") for column in mine.c)).subquery("commitments")
 
 
-_PERSON_COMMITMENTS_SEEN = DriverStatement(select(fingerprinted_commitments()))
+async def person_commitments(session: AsyncSession, parameters: dict[str, Any]) -> list[Commitment]:
+    """The person's commitments (``parameters`` from ``commitment_parameters``)."""
+    rows: list[Any] = list(await session.execute(_PERSON_COMMITMENTS, parameters))
+    person_id = parameters["person_id"]
+    return [_commitment(person_id, *row[1:]) for row in rows]
 
 
-async def person_commitments(
-    session: AsyncSession, parameters: dict[str, Any]
-) -> tuple[list[Commitment], str | None]:
-    """The person's commitments (``parameters`` from ``commitment_parameters``), and on
-    PostgreSQL their fingerprint (see ``placing``), in one round trip."""
-    if not is_postgres(session):
-        rows: list[Any] = list(await session.execute(_PERSON_COMMITMENTS, parameters))
-        person_id = parameters["person_id"]
-        return [_commitment(person_id, *row[1:]) for row in rows], None
-    return commitments_of(parameters["person_id"], await _PERSON_COMMITMENTS_SEEN.fetch(session, parameters))
-
-
-def commitments_of(person_id: int, rows: Sequence[Row]) -> tuple[list[Commitment], str | None]:
-    """The commitments and their fingerprint in rows of ``fingerprinted_commitments``; rows
-    whose ``commitment_id`` is NULL (an outer join's, when there are none) carry none."""
-    commitments = [
+def commitments_of(person_id: int, rows: Sequence[Row]) -> list[Commitment]:
+    """The commitments in rows of ``commitment_rows``; rows whose ``commitment_id`` is NULL (an
+    outer join's, when there are none) carry none."""
+    return [
         _commitment(
             person_id,
             row["commitment_event_id"],
@@ -296,7 +270,6 @@ def commitments_of(person_id: int, rows: Sequence[Row]) -> tuple[list[Commitment
         for row in rows
         if row["commitment_id"] is not None
     ]
-    return commitments, rows[0]["seen"] if rows else None
 
 
 def _commitment(

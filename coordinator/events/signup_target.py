@@ -1,17 +1,20 @@
 """What a new sign-up reads before it locks anything: the event, its zone and roles, the person
-asked for, and for the API the caller's account, in one statement."""
+asked for, and for the API the caller's account, in one statement (on the driver: it is the
+sign-up's first, see ``driver_sql``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import Row, Table, and_, bindparam, select
+from sqlalchemy import Table, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import Principal
 from coordinator.auth.service import account_select, principal_of
+from coordinator.db import plain_instance
+from coordinator.driver_sql import DriverStatement, Row
 from coordinator.errors import not_found
 from coordinator.events.models import Event, EventRole
 from coordinator.events.signup_rules import RoleRef
@@ -57,29 +60,31 @@ _TARGET_COLUMNS = (
     _PEOPLE.c.station_id.label("target_station_id"),
     _PEOPLE.c.name.label("target_name"),
 )
-_READ_TARGET = (
+_READ_TARGET = DriverStatement(
     select(*_TARGET_COLUMNS)
     .join_from(_EVENTS, _STATIONS, _STATIONS.c.id == _EVENTS.c.station_id)
     .outerjoin(_ROLES, _CURRENT_ROLES)
     .outerjoin(_PEOPLE, _PEOPLE.c.id == bindparam("person_id"))
     .where(_EVENTS.c.id == bindparam("event_id"))
-    .order_by(_ROLES.c.position)
+    .order_by(_ROLES.c.position),
+    begins=False,
 )
 # The same, with the caller's account: one row per role and station of the account; none when
 # there is no such account (the event, its roles and the person outer-joined).
-_READ_TARGET_AS = (
+_READ_TARGET_AS = DriverStatement(
     account_select(*_TARGET_COLUMNS)
     .outerjoin(_EVENTS, _EVENTS.c.id == bindparam("event_id"))
     .outerjoin(_STATIONS, _STATIONS.c.id == _EVENTS.c.station_id)
     .outerjoin(_ROLES, _CURRENT_ROLES)
     .outerjoin(_PEOPLE, _PEOPLE.c.id == bindparam("person_id"))
-    .order_by(_ROLES.c.position)
+    .order_by(_ROLES.c.position),
+    begins=False,
 )
 
 
 async def read_target(session: AsyncSession, *, event_id: int, person_id: int) -> SignupTarget:
     """The event, its zone and roles, and the person's station and name, in one statement."""
-    rows = (await session.execute(_READ_TARGET, {"event_id": event_id, "person_id": person_id})).all()
+    rows = await _READ_TARGET.fetch(session, {"event_id": event_id, "person_id": person_id})
     target = _target_of(rows, person_id)
     if target is None:
         raise not_found("活动", "event", event_id)
@@ -93,7 +98,7 @@ async def read_target_as(
     route that has only verified the bearer token: a missing or disabled account is refused
     first, then a missing event."""
     parameters = {"user_id": user_id, "event_id": event_id, "person_id": person_id}
-    rows = (await session.execute(_READ_TARGET_AS, parameters)).all()
+    rows = await _READ_TARGET_AS.fetch(session, parameters)
     principal = principal_of(user_id, rows)
     target = _target_of(rows, person_id)
     if target is None:
@@ -101,16 +106,16 @@ async def read_target_as(
     return principal, target
 
 
-def _target_of(rows: Sequence[Row[Any]], person_id: int) -> SignupTarget | None:
+def _target_of(rows: Sequence[Row], person_id: int) -> SignupTarget | None:
     first = rows[0] if rows else None
-    if first is None or first.event_id is None:
+    if first is None or first["event_id"] is None:
         return None
-    event = Event(**{key: getattr(first, f"event_{key}") for key in _EVENT_FIELDS})
+    event = plain_instance(Event, {key: first[f"event_{key}"] for key in _EVENT_FIELDS})
     # Rows repeat a role once per station of the caller's account.
     roles = list(
-        dict.fromkeys(RoleRef(row.role_id, row.role_name) for row in rows if row.role_id is not None)
+        dict.fromkeys(RoleRef(row["role_id"], row["role_name"]) for row in rows if row["role_id"] is not None)
     )
     person = None
-    if first.target_id is not None:
-        person = PersonRef(first.target_id, first.target_station_id, first.target_name)
-    return SignupTarget(event, first.timezone, roles, person_id, person)
+    if first["target_id"] is not None:
+        person = PersonRef(first["target_id"], first["target_station_id"], first["target_name"])
+    return SignupTarget(event, first["timezone"], roles, person_id, person)

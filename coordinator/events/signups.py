@@ -8,7 +8,6 @@ Every function here runs inside the caller's transaction and only flushes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +16,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from coordinator.clock import Clock
+from coordinator.db import plain_instance
+from coordinator.driver_sql import DriverStatement
 from coordinator.errors import NotFound, not_found
 from coordinator.events.models import (
     LIVE_SIGNUP_STATUSES,
@@ -26,16 +27,14 @@ from coordinator.events.models import (
     SignupSource,
     SignupStatus,
 )
-from coordinator.events.placing import Claim, Placed, claim_place, refuse_duplicate, write_place
+from coordinator.events.placing import Placed, read_place, refuse_duplicate, write_place
 from coordinator.events.signup_rules import (
-    Commitment,
     check_event_open,
     check_not_signed_up,
     check_person_fits,
     commitment_parameters,
     commitment_problem,
     commitments_and_invited,
-    person_commitments,
     pick_role,
 )
 from coordinator.events.signup_target import SignupTarget, read_target
@@ -84,7 +83,9 @@ _TERMS: Table = PersonTerm.__table__  # type: ignore[assignment]
 
 # Prebuilt Core statements (compiled once, cached): loading ORM objects through the unit of work
 # cost several times the database's own time per statement.
-_READ_TERMS = select(_TERMS.c.kind, _TERMS.c.code).where(_TERMS.c.person_id == bindparam("person_id"))
+_READ_TERMS = DriverStatement(
+    select(_TERMS.c.kind, _TERMS.c.code).where(_TERMS.c.person_id == bindparam("person_id")), begins=False
+)
 _LOCK_PERSON = select(_PEOPLE).where(_PEOPLE.c.id == bindparam("person_id")).with_for_update()
 
 
@@ -124,7 +125,7 @@ async def _lock_person(session: AsyncSession, person_id: int, *, with_terms: boo
         )
     else:
         row = (await session.execute(_LOCK_PERSON, {"person_id": person_id})).first()
-        found = None if row is None else Person(**{c.key: row._mapping[c] for c in _PEOPLE.c})
+        found = None if row is None else plain_instance(Person, {c.key: row._mapping[c] for c in _PEOPLE.c})
     if found is None:
         raise not_found("人员", "person", person_id)
     return found
@@ -158,76 +159,60 @@ async def sign_up(
 
 
 async def place(
-    session: AsyncSession, clock: Clock, target: SignupTarget, *, role_id: int | None, source: SignupSource
+    session: AsyncSession,
+    clock: Clock,
+    target: SignupTarget,
+    *,
+    role_id: int | None,
+    source: SignupSource,
+    commit_at_once: bool = False,
 ) -> Placed:
     """A confirmed place if the role has one free, else a waiting place at the end of its queue.
 
-    After ``read_target``: ``placing.claim_place`` (the locks, and the person's commitments as
-    they were before them) and ``placing.write_place``, which say how the locks keep every rule
-    true at the commit. Three statements on PostgreSQL in all; SQLite writes one by one
-    (``test_signup_statements``)."""
+    After ``read_target``: ``placing.read_place`` reads what the rules check, they are checked,
+    and ``placing.write_place`` writes, which on PostgreSQL takes the locks and makes sure that
+    what the rules read is still so (``placing`` says how). Three statements on PostgreSQL in
+    all; SQLite writes one by one (``test_signup_statements``). ``commit_at_once``: the sign-up
+    is the caller's whole unit of work, so on PostgreSQL, when nothing has begun a transaction,
+    it is committed as it is written, and the role's lock ends there (``placing``)."""
     event, zone = target.event, target.zone
     check_event_open(event, clock.now())
     chosen = pick_role(target.roles, role_id)
     if target.person is None:
         raise not_found("人员", "person", target.person_id)
     parameters = commitment_parameters(target.person_id, event, zone)
-    claim = await claim_place(session, chosen, target.person_id, parameters)
-    if claim is None:
-        raise not_found("人员", "person", target.person_id)
-    if claim.role.skills or claim.role.languages:
-        await _load_terms(session, claim.person)
-    check_person_fits(event, claim.role, claim.person)
-    placement = _Placement(target, claim, source, parameters)
-    placed = await _check_and_write(session, clock, placement, claim.commitments, claim.seen)
-    while placed is None:
-        # The commitments changed since they were read: a sign-up of the person committed before
-        # their lock was ours, or (even under it) a cancellation or a reschedule, which do not
-        # take the person's lock. Read and check them again; each such change is rare and happens
-        # once, so this ends.
-        commitments, seen = await person_commitments(session, parameters)
-        placed = await _check_and_write(session, clock, placement, commitments, seen)
-    return placed
-
-
-@dataclass(frozen=True)
-class _Placement:
-    """A sign-up being placed: what each attempt to write it needs but the commitments."""
-
-    target: SignupTarget
-    claim: Claim
-    source: SignupSource
-    commitment_parameters: dict[str, Any]
-
-
-async def _check_and_write(
-    session: AsyncSession,
-    clock: Clock,
-    placement: _Placement,
-    commitments: list[Commitment],
-    seen: str | None,
-) -> Placed | None:
-    """The person's rules on ``commitments``, then ``write_place`` (None: they are not current)."""
-    target, claim = placement.target, placement.claim
-    check_not_signed_up(target.event, target.person_id, commitments)
-    limit = claim.person.max_events_per_month
-    if problem := commitment_problem(target.event, target.zone, commitments, limit):
-        raise problem
-    return await write_place(
-        session,
-        clock,
-        event=target.event,
-        claim=claim,
-        source=placement.source,
-        commitment_parameters=placement.commitment_parameters,
-        seen=seen,
-    )
+    while True:
+        reading = await read_place(session, chosen, target.person_id, parameters)
+        if reading is None:
+            raise not_found("人员", "person", target.person_id)
+        if reading.role.skills or reading.role.languages:
+            await _load_terms(session, reading.person)
+        check_person_fits(event, reading.role, reading.person)
+        check_not_signed_up(event, target.person_id, reading.commitments)
+        limit = reading.person.max_events_per_month
+        if problem := commitment_problem(event, zone, reading.commitments, limit):
+            raise problem
+        placed = await write_place(
+            session,
+            clock,
+            event=event,
+            reading=reading,
+            source=source,
+            commitment_parameters=parameters,
+            commit_at_once=commit_at_once,
+        )
+        if placed is not None:
+            return placed
+        # What the rules read changed before the locks were ours: a sign-up of the person, a
+        # change of the person or of the role's requirements committed meanwhile, or (even under
+        # the locks) a cancellation or a reschedule, which take no person lock. Read and check
+        # again; each such change is rare and happens once, so this ends.
 
 
 async def _load_terms(session: AsyncSession, person: Person) -> None:
-    """The skills and languages of the person ``claim_place`` locked."""
-    rows = await session.execute(_READ_TERMS, {"person_id": person.id})
-    terms = [PersonTerm(person_id=person.id, kind=kind, code=code) for kind, code in rows]
+    """The skills and languages of the person ``read_place`` read."""
+    rows = await _READ_TERMS.fetch(session, {"person_id": person.id})
+    terms = [PersonTerm(person_id=person.id, kind=row["kind"], code=row["code"]) for row in rows]
     set_committed_value(person, "terms", terms)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import STAFF_ROLES, Principal
 from coordinator.clock import local_or_none
-from coordinator.deps import BearerUserIdDep, ClockDep, PrincipalDep, SessionDep, SettingsDep
+from coordinator.deps import BearerCallDep, ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES, Forbidden, error_responses, not_found
 from coordinator.events import invitations, roles, service, signups
 from coordinator.events.models import Event, Signup, SignupSource, SignupStatus
@@ -104,17 +104,18 @@ def _shape(
     response_model=SignupOut,
     summary="Sign a person up for a role (confirmed, or waitlisted when full)",
 )
-async def create_signup(
-    event_id: int, data: SignupCreate, session: SessionDep, clock: ClockDep, user_id: BearerUserIdDep
-) -> SignupOut:
+async def create_signup(event_id: int, data: SignupCreate, call: BearerCallDep) -> SignupOut:
     # The account is read with the event and the person: no principal query of its own.
     principal, target = await read_target_as(
-        session, user_id=user_id, event_id=event_id, person_id=data.person_id
+        call.session, user_id=call.user_id, event_id=event_id, person_id=data.person_id
     )
     annotate_request(station_id=target.event.station_id)
-    source = await _authorize_sign_up(session, principal, target)
+    source = await _authorize_sign_up(call.session, principal, target)
+    role_id = role_id_by_name_or_id(target.roles, data.role)
+    # The request writes nothing else: the sign-up commits as it is written, and the role's lock,
+    # which the other sign-ups of an activity's opening queue for, is held only inside the server.
     placed = await signups.place(
-        session, clock, target, role_id=role_id_by_name_or_id(target.roles, data.role), source=source
+        call.session, call.clock, target, role_id=role_id, source=source, commit_at_once=True
     )
     signup, person = placed.signup, target.person
     role_name = next(r.name for r in target.roles if r.id == signup.role_id)

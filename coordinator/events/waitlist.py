@@ -3,7 +3,8 @@
 Locking (PostgreSQL; SQLite serializes whole transactions with ``BEGIN IMMEDIATE``):
 every path that changes a role's places takes the role row first (``SELECT … FOR UPDATE``, the
 ``UPDATE … RETURNING`` of ``claim_arrival``, which locks and numbers the arrival in one round
-trip, or the ``FOR NO KEY UPDATE`` of ``placing.claim_place``, which conflicts with both), then
+trip, or the ``FOR NO KEY UPDATE`` of the procedure ``place_signup`` (``placing``), which
+conflicts with both), then
 the rows of the people it may confirm, in ascending id, in one statement. The role comes first
 because a promotion only learns whom it confirms by reading the waitlist under the role's lock.
 No transaction of ours waits for a role while holding a person, and people are always locked in

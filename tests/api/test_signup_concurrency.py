@@ -14,13 +14,15 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.clock import FixedClock
+from coordinator.driver_sql import DriverStatement, Row
 from coordinator.errors import CoordinatorError
 from coordinator.events import signups
 from coordinator.events.models import Signup, SignupSource, SignupStatus
-from coordinator.events.signup_rules import Commitment, person_commitments
+from coordinator.events.placing import PlaceReading, read_place
 from tests.api.signup_world import World, cancel, check_role_invariants, error_code, make_world, sign_up
 
 
@@ -128,9 +130,10 @@ async def test_a_clash_committed_between_the_checks_and_the_locks_is_still_refus
     world: World,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """PostgreSQL reads the person's commitments with the statement that locks the role and the
-    person, so with a snapshot from before those locks (``events.placing``): a sign-up of the same
-    person that commits while this one waits for the person's lock must still count."""
+    """PostgreSQL checks the person's rules on what it read before any lock (``events.placing``):
+    a sign-up of the same person that commits while this one waits for the person's lock, in the
+    procedure, must still count. The procedure finds the rules' string changed and writes nothing;
+    the place is read and checked again."""
     if app.state.engine.dialect.name != "postgresql":
         pytest.skip("SQLite serializes whole transactions: nothing can commit in that gap")
     morning = await world.event()
@@ -138,12 +141,12 @@ async def test_a_clash_committed_between_the_checks_and_the_locks_is_still_refus
     person = await world.person()
     reads: list[int] = []
 
-    async def counted_read(*args: Any) -> tuple[list[Commitment], str | None]:
-        found = await person_commitments(*args)
-        reads.append(len(found[0]))
+    async def counted_read(*args: Any) -> PlaceReading | None:
+        found = await read_place(*args)
+        reads.append(len(found.commitments) if found else -1)
         return found
 
-    monkeypatch.setattr(signups, "person_commitments", counted_read)
+    monkeypatch.setattr(signups, "read_place", counted_read)
 
     async def sign_up_for_the_morning() -> None:
         async with sessionmaker() as session, session.begin():
@@ -156,10 +159,57 @@ async def test_a_clash_committed_between_the_checks_and_the_locks_is_still_refus
     with pytest.raises(CoordinatorError) as refused:
         await under_test
     assert refused.value.code == "schedule_clash"
-    assert reads == [1]  # the claim saw no commitment; the write did, so they were read again
+    # The interleaved sign-up's read; this one's first, which saw no commitment; the procedure saw
+    # one, so this one read again.
+    assert reads == [0, 0, 1]
     assert interleaved.status == SignupStatus.confirmed
     assert await world.status_of(morning.id, person.id) == []
     assert (await world.role(morning.roles[0].id)).confirmed_count == 0
+
+
+async def test_the_api_s_sign_up_holds_the_role_s_lock_only_inside_the_server(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``POST /signups`` is its own unit of work: the procedure commits as it writes, so the role's
+    lock is free as soon as the call returns, before the request ends. A sign-up among a caller's
+    other writes keeps it until the caller commits."""
+    if app.state.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no procedure: its sign-ups commit with the request")
+    event = await world.event()
+    first, second = await world.people(2)
+    role_id = event.roles[0].id
+    free_after_the_call: list[bool] = []
+    fetch_on = DriverStatement.fetch_on
+
+    async def watched(statement: DriverStatement, driver: Any, arguments: Any) -> list[Row]:
+        rows = await fetch_on(statement, driver, arguments)
+        if "place_signup" in statement.sql:
+            free_after_the_call.append(await _role_lock_is_free(sessionmaker, role_id))
+        return rows
+
+    monkeypatch.setattr(DriverStatement, "fetch_on", watched)
+    assert (await sign_up(client, world.organizer, event.id, first.id)).status_code == 201
+    async with sessionmaker() as session, session.begin():
+        await _sign_up_directly(session, clock, event.id, second.id)
+    assert free_after_the_call == [True, False]
+    assert [await world.status_of(event.id, p.id) for p in (first, second)] == [["confirmed"], ["confirmed"]]
+
+
+async def _role_lock_is_free(sessionmaker: async_sessionmaker[AsyncSession], role_id: int) -> bool:
+    lock = text("SELECT id FROM event_roles WHERE id = :role_id FOR UPDATE NOWAIT")
+    async with sessionmaker() as session, session.begin():
+        try:
+            await session.execute(lock, {"role_id": role_id})
+        except DBAPIError as exc:
+            if "could not obtain lock" not in str(exc.orig):
+                raise
+            return False
+    return True
 
 
 async def _until_a_statement_waits_for_a_lock(sessionmaker: async_sessionmaker[AsyncSession]) -> None:

@@ -1,9 +1,8 @@
 """A sign-up sends a fixed, small number of statements: they are counted, so a change that loads
 the event, the role or the person on its own again (or adds a round trip under the role's lock)
-fails here. On PostgreSQL the role's lock is taken by the last statement but one, which also
-reads the person's commitments, and the sign-up, the role's counts and the outbox row are written
-by one statement after it (``events.placing``). SQLite, which has no data-modifying CTEs, writes them
-one by one."""
+fails here. On PostgreSQL two reads take no lock, and one call of the procedure ``place_signup``
+takes the locks and writes the sign-up, the role's counts and the outbox row
+(``events.placing``). SQLite, which has no procedures, locks and writes one by one."""
 
 from __future__ import annotations
 
@@ -45,7 +44,7 @@ def _is_postgres(app: FastAPI) -> bool:
     return bool(app.state.engine.dialect.name == "postgresql")
 
 
-async def test_a_sign_up_reads_without_locks_then_locks_and_writes_in_two_statements(
+async def test_a_sign_up_reads_without_locks_then_locks_and_writes_in_one_call(
     app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock, world: World
 ) -> None:
     signup_event = await world.event(roles=[{"name": "志愿者", "count": 1}])
@@ -55,16 +54,12 @@ async def test_a_sign_up_reads_without_locks_then_locks_and_writes_in_two_statem
     status, statements = await _sign_up(app, sessionmaker, clock, signup_event.id, first.id)
     assert status == SignupStatus.confirmed
     if _is_postgres(app):
-        # Event with station, roles and person (no lock); the role's lock with its arrival number,
-        # the person's lock and the person's commitments; then the sign-up, the role's counts and
-        # the outbox row together.
-        assert verbs(statements) == ["SELECT", "WITH", "WITH"]
-        assert _locks_nothing(statements[:1])
-        assert "FOR NO KEY UPDATE)" in statements[1]  # the role's lock, in the CTE
-        assert "FOR UPDATE OF people" in statements[1]
-        assert "string_agg" in statements[1]  # the commitments' fingerprint
-        assert "UPDATE event_roles" not in statements[1]  # its row changes once, when written
-        assert "UPDATE event_roles" in statements[2]
+        # Event with station, roles and person; the role, the person, their commitments and the
+        # rules' string (neither locks anything); then the procedure: locks, checks, writes.
+        assert verbs(statements) == ["SELECT", "SELECT", "CALL"]
+        assert _locks_nothing(statements[:2])
+        assert "signup_rules_seen(" in statements[1]
+        assert statements[2].startswith("CALL place_signup(")
     else:
         # Role (lock, arrival number), person, the role's invitations (a place is free), writes.
         locks = ["UPDATE event_roles", "SELECT", "SELECT"]
@@ -78,7 +73,7 @@ async def test_a_sign_up_reads_without_locks_then_locks_and_writes_in_two_statem
     status, statements = await _sign_up(app, sessionmaker, clock, signup_event.id, second.id)
     assert status == SignupStatus.waitlisted
     if _is_postgres(app):
-        assert verbs(statements) == ["SELECT", "WITH", "WITH"]  # the second one also answers the position
+        assert verbs(statements) == ["SELECT", "SELECT", "CALL"]  # the call also answers the position
     else:
         locks = ["UPDATE event_roles", "SELECT"]  # full: no need to count the invitations
         writes = ["INSERT signups", "UPDATE event_roles", "INSERT outbox_events"]  # the waiting count
