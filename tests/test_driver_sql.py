@@ -78,54 +78,28 @@ async def test_rows_are_those_the_session_reads(
     assert (sent == [" ".join(_ROLES_STARTING_AFTER.sql.split())]) is _is_postgres(app)
 
 
-@pytest.mark.parametrize("first", [True, False], ids=["first", "after-a-read"])
+@pytest.mark.parametrize("before", ["nothing", "a-read", "a-read-on-the-driver"])
 async def test_its_writes_are_the_session_s_and_roll_back_with_it(
     app: FastAPI,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
     world: World,
-    first: bool,
+    before: str,
 ) -> None:
     """SQLAlchemy begins its transaction lazily, with its first statement on the connection: a
-    statement sent on the driver before that would have committed on its own."""
+    statement sent on the driver before that would have committed on its own. A read on the
+    driver (``begins=False``) begins nothing."""
     _skip_unless_postgres(app)
     event = await world.event()
     person = await world.person()
     async with sessionmaker() as session, session.begin():
         merged = await session.merge(event, load=True)
         ended = await create_signup(session, clock, merged, person, status=SignupStatus.cancelled)
-    before = await count_rows(sessionmaker, Signup)
+    count = await count_rows(sessionmaker, Signup)
 
     with pytest.raises(_Undo):
-        await _copy_then_undo(sessionmaker, ended.id, first=first)
-    assert await count_rows(sessionmaker, Signup) == before
-
-
-async def test_a_read_begins_nothing_and_a_later_write_begins_the_session_s_transaction(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock, world: World
-) -> None:
-    _skip_unless_postgres(app)
-    event = await world.event()
-    person = await world.person()
-    async with sessionmaker() as session, session.begin():
-        merged = await session.merge(event, load=True)
-        ended = await create_signup(session, clock, merged, person, status=SignupStatus.cancelled)
-    before = await count_rows(sessionmaker, Signup)
-    read_only = DriverStatement(_ROLES_STARTING_AFTER.statement, begins=False)
-    began: list[bool] = []
-
-    async def read_then_write() -> None:
-        async with sessionmaker() as session, session.begin():
-            await read_only.fetch(session, {"after": clock.now()})
-            began.append(await in_transaction(session))
-            await _COPY_SIGNUP.fetch(session, {"signup_id": ended.id})
-            began.append(await in_transaction(session))
-            raise _Undo
-
-    with pytest.raises(_Undo):
-        await read_then_write()
-    assert began == [False, True]  # no BEGIN for the read; the write's rolled back with the session
-    assert await count_rows(sessionmaker, Signup) == before
+        await _copy_then_undo(sessionmaker, clock, ended.id, before=before)
+    assert await count_rows(sessionmaker, Signup) == count
 
 
 async def test_a_naive_timestamp_is_refused_on_the_driver_too(
@@ -143,16 +117,21 @@ class _Undo(Exception):
 
 
 async def _copy_then_undo(
-    sessionmaker: async_sessionmaker[AsyncSession], signup_id: int, *, first: bool
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock, signup_id: int, *, before: str
 ) -> None:
     async with sessionmaker() as session, session.begin():
-        if not first:
+        if before == "a-read":
             await session.execute(select(func.count()).select_from(Signup))
+        elif before == "a-read-on-the-driver":
+            await _READ_ON_ITS_OWN.fetch(session, {"after": clock.now()})
+            assert not await in_transaction(session)  # no BEGIN was sent for it
         copied = await _COPY_SIGNUP.fetch(session, {"signup_id": signup_id})
         assert len(copied) == 1
+        assert await in_transaction(session)
         raise _Undo
 
 
+_READ_ON_ITS_OWN = DriverStatement(_ROLES_STARTING_AFTER.statement, begins=False)
 _COPY_SIGNUP = DriverStatement(
     select(
         insert(Signup)

@@ -31,13 +31,16 @@ take 2.4 ms of the lock instead of well under one.) Why each invariant holds:
   the role's lock. The position answered is the role's waiting count, as locked, plus one: every
   path that adds to or takes from a waitlist changes that count under the same lock
   (``waitlist``), so it is exact while the lock is held.
-- No clash, monthly maximum respected, requirements met: whoever adds a commitment of a person (a
-  sign-up, an invitation, its acceptance, a promotion, the matcher) holds the person's lock until
-  it commits, and so does whoever changes the person; the role's requirements change under its
-  lock. The procedure reads the rules' string after taking both locks, so if it equals the one
-  checked, the checks hold at the commit. If not (any of those committed since step 1; or a
+- No clash, monthly maximum respected: whoever adds a commitment of a person (a sign-up, an
+  invitation, its acceptance, a promotion, the matcher) holds the person's lock until it
+  commits. The procedure computes the rules' string after taking that lock, so if it equals the
+  one checked, the checks still hold at the commit: no commitment can be added before it. If not
+  (a commitment added, or the person or the role's requirements changed, since step 1; or a
   cancellation or reschedule, which take no person lock), it writes nothing and answers
   ``stale``: everything is read and checked again and the call made again.
+- Requirements met: they held on the rules' string as it was under the locks. A change of the
+  role or the person committed after that does not undo sign-ups already made, so the sign-up
+  stands as if it had committed just before the change.
 - One live sign-up per person and event: the same check, and in any case the partial unique
   index ``uq_signups_live_person``.
 - The outbox row is written by the procedure, in the same transaction as the sign-up.
