@@ -2,7 +2,8 @@
 
 The rules live in ``signup_rules``, the places and the waitlist (and the lock order) in
 ``waitlist``; a new sign-up reads with ``signup_target`` and locks and writes with ``placing``.
-Every function here runs inside the caller's transaction and only flushes.
+Every function here runs inside the caller's transaction and only flushes, but ``place`` when
+asked to commit at once (the API's sign-up on PostgreSQL, ``placing``).
 """
 
 from __future__ import annotations
