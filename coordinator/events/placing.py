@@ -214,15 +214,14 @@ _CALL_PLACE = (
 _PLACE_AT_ONCE = DriverStatement(_CALL_PLACE, begins=False)
 _PLACE_IN_TRANSACTION = DriverStatement(_CALL_PLACE)
 _INSERT_SIGNUP = _SIGNUPS.insert().returning(_SIGNUPS.c.id)
-_COUNT_CONFIRMED = (
+# SQLite: the new sign-up counted, as confirmed (1, 0) or waiting (0, 1).
+_COUNT = (
     update(_ROLES)
     .where(_ROLES.c.id == bindparam("role_id"))
-    .values(confirmed_count=_ROLES.c.confirmed_count + 1)
-)
-_COUNT_WAITING = (
-    update(_ROLES)
-    .where(_ROLES.c.id == bindparam("role_id"))
-    .values(waitlisted_count=_ROLES.c.waitlisted_count + 1)
+    .values(
+        confirmed_count=_ROLES.c.confirmed_count + bindparam("confirmed", type_=Integer),
+        waitlisted_count=_ROLES.c.waitlisted_count + bindparam("waiting", type_=Integer),
+    )
 )
 
 
@@ -299,7 +298,8 @@ async def _write_one_by_one(
         refuse_duplicate(exc, event.id, reading.person.id)
         raise
     signup = _detached(signup_id, values)
-    await session.execute(_COUNT_CONFIRMED if confirmed else _COUNT_WAITING, {"role_id": role.id})
+    counted = {"role_id": role.id, "confirmed": int(confirmed), "waiting": int(not confirmed)}
+    await session.execute(_COUNT, counted)
     _keep_loaded_role_current(
         session,
         role.id,

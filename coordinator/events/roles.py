@@ -123,6 +123,14 @@ def _check_may_lower(role: EventRole, count: int, invited: int, force: bool) -> 
         )
 
 
+def role_of(event: Event, role_id: int) -> EventRole:
+    """The current role ``role_id`` of ``event`` (404 for a removed role or another event's)."""
+    role = next((r for r in event.roles if r.id == role_id), None)
+    if role is None:
+        raise not_found("岗位", "role", role_id)
+    return role
+
+
 async def remove_role(session: AsyncSession, clock: Clock, *, event: Event, role_id: int) -> None:
     """Remove a role of ``event``, which the caller loaded with ``for_update=True`` (as for every
     edit: the event row's lock orders this after any other edit of its roles and capacity).
@@ -130,17 +138,14 @@ async def remove_role(session: AsyncSession, clock: Clock, *, event: Event, role
     The invariant "a removed role has no live sign-up" is kept by the role row's lock
     (``waitlist.lock_role``, ``SELECT … FOR UPDATE``), which conflicts with the one a sign-up takes
     to write its place (the procedure of ``placing``) and holds until it commits. The live
-    sign-ups are counted after
-    taking it, so a sign-up that claimed the role first is counted (and the removal refused); a
-    sign-up that comes later finds the role removed once the lock is free (its ``… WHERE
-    removed_at IS NULL FOR NO KEY UPDATE`` matches nothing) and is refused as an unknown role.
-    SQLite serializes whole transactions, which gives the same answers.
+    sign-ups are counted after taking it, so a sign-up that claimed the role first is counted (and
+    the removal refused); a sign-up that comes later finds the role removed once the lock is free
+    (its ``… WHERE removed_at IS NULL FOR NO KEY UPDATE`` matches nothing) and is refused as an
+    unknown role. SQLite serializes whole transactions, which gives the same answers.
 
     Like ``PATCH``: a capacity equal to the sum of the counts follows the new sum, a set one stays;
     ``EventUpdated`` names what changed."""
-    role = next((r for r in event.roles if r.id == role_id), None)
-    if role is None:
-        raise not_found("岗位", "role", role_id)
+    role = role_of(event, role_id)
     ensure_changeable(event)
     now = clock.now()
     if event.starts_at <= now:

@@ -207,9 +207,7 @@ async def update_role_count(
 ) -> RoleOut:
     principal.require_staff()
     event, _ = await _event_for(session, principal, event_id)
-    role = next((r for r in event.roles if r.id == role_id), None)
-    if role is None:
-        raise not_found("岗位", "role", role_id)
+    role = roles.role_of(event, role_id)
     change = await roles.set_role_count(session, clock, role=role, count=data.count, force=data.force)
     return RoleOut(
         id=change.role.id,

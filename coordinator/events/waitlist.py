@@ -4,13 +4,12 @@ Locking (PostgreSQL; SQLite serializes whole transactions with ``BEGIN IMMEDIATE
 every path that changes a role's places takes the role row first (``SELECT … FOR UPDATE``, the
 ``UPDATE … RETURNING`` of ``claim_arrival``, which locks and numbers the arrival in one round
 trip, or the ``FOR NO KEY UPDATE`` of the procedure ``place_signup`` (``placing``), which
-conflicts with both), then
-the rows of the people it may confirm, in ascending id, in one statement. The role comes first
-because a promotion only learns whom it confirms by reading the waitlist under the role's lock.
-No transaction of ours waits for a role while holding a person, and people are always locked in
-id order, so these locks cannot deadlock. (The person's lock is what makes the clash and monthly
-checks exact: two sign-ups of one person, or a sign-up and a promotion of that person, take
-turns on it.)
+conflicts with both), then the rows of the people it may confirm, in ascending id, in one
+statement. The role comes first because a promotion only learns whom it confirms by reading the
+waitlist under the role's lock. No transaction of ours waits for a role while holding a person,
+and people are always locked in id order, so these locks cannot deadlock. (The person's lock is
+what makes the clash and monthly checks exact: two sign-ups of one person, or a sign-up and a
+promotion of that person, take turns on it.)
 
 - ``EventRole.confirmed_count`` and ``waitlisted_count`` are changed only under the role's lock:
   they stay exact.
