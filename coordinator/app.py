@@ -19,7 +19,7 @@ from coordinator.events.api import router as events_router
 from coordinator.events.calendar_feed import router as calendar_router
 from coordinator.events.celebrants import router as celebrants_router
 from coordinator.events.series_api import router as series_router
-from coordinator.events.signups_api import router as signups_router
+from coordinator.events.signups.api import router as signups_router
 from coordinator.events.themes_api import router as themes_router
 from coordinator.matching.api import router as matching_router
 from coordinator.notify.api import router as notify_router

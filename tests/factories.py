@@ -13,6 +13,8 @@ from coordinator.auth.models import Role, User, UserStation
 from coordinator.auth.service import issue_access_token
 from coordinator.clock import Clock
 from coordinator.events.models import Event, EventRole, EventStatus, Signup, SignupSource, SignupStatus
+from coordinator.events.service import load_event
+from coordinator.events.signups import service as signups
 from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow
 from coordinator.security import hash_password
 from coordinator.stations.models import Organization, Station
@@ -216,3 +218,20 @@ async def create_signup(
     session.add(signup)
     await session.flush()
     return signup
+
+
+async def sign_up(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    event_id: int,
+    person_id: int,
+    role_id: int | None = None,
+    source: SignupSource = SignupSource.organizer,
+) -> Signup:
+    """The service's sign-up (every rule and lock), for a test that holds only ids."""
+    event, zone = await load_event(session, event_id)
+    placed = await signups.sign_up(
+        session, clock, event, zone, person_id=person_id, role_id=role_id, source=source
+    )
+    return placed.signup

@@ -31,8 +31,8 @@ from coordinator.events.models import Event, EventRole, EventSeries, EventStatus
 from coordinator.events.series_rules import series_dates
 from coordinator.models import Base
 from coordinator.people.birthdays import validate_birthday
+from coordinator.people.field_rules import normalize_id_number, normalize_phone
 from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow
-from coordinator.people.rules import normalize_id_number, normalize_phone
 from coordinator.people.vocabulary import ResidentCategory
 from coordinator.settings import Settings
 from coordinator.stations.models import Organization, Station

@@ -29,8 +29,8 @@ from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.errors import Invalid, not_found
 from coordinator.events.models import Event
+from coordinator.people.field_rules import normalize_phone
 from coordinator.people.models import Person
-from coordinator.people.rules import normalize_phone
 from coordinator.people.service import insert_person
 
 

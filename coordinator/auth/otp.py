@@ -34,8 +34,8 @@ from coordinator.notify.models import Notification, NotificationReason, Notifica
 from coordinator.notify.outcomes import apply_result
 from coordinator.notify.rendering import render
 from coordinator.notify.runtime import channel_holder
+from coordinator.people.field_rules import normalize_phone
 from coordinator.people.models import Person
-from coordinator.people.rules import normalize_phone
 from coordinator.settings import Settings
 
 CODE_DIGITS = 6

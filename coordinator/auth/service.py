@@ -2,16 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.models import Role, User, UserStation
 from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.db import flush_or_raise
-from coordinator.driver_sql import Row
 from coordinator.errors import Conflict, Forbidden, Invalid, Unauthorized
 from coordinator.security import hash_password, sign, verify, verify_password
 from coordinator.settings import Settings
@@ -53,43 +51,25 @@ def account_disabled() -> Unauthorized:
     return Unauthorized("账号不存在或已停用", "Account missing or disabled", code="account_disabled")
 
 
-_USERS: Table = User.__table__  # type: ignore[assignment]  # mapped to a Table
-_USER_STATIONS: Table = UserStation.__table__  # type: ignore[assignment]
+# The caller's account with its stations, one row per station (none when there is no such user):
+# one round trip on every authenticated request, built once.
+_ACCOUNT = (
+    select(User.role, User.person_id, User.is_active, UserStation.station_id)
+    .select_from(User)
+    .outerjoin(UserStation, UserStation.user_id == User.id)
+    .where(User.id == bindparam("user_id"))
+)
 
 
-def account_select(*columns: ColumnElement[Any]) -> Select[Any]:
-    """``SELECT`` the account of parameter ``user_id`` with its stations (one row per station;
-    none when there is no such user), and ``columns`` of tables the caller outer-joins on."""
-    return (
-        select(
-            _USERS.c.role.label("account_role"),
-            _USERS.c.person_id.label("account_person_id"),
-            _USERS.c.is_active.label("account_active"),
-            _USER_STATIONS.c.station_id.label("account_station_id"),
-            *columns,
-        )
-        .select_from(_USERS)
-        .outerjoin(_USER_STATIONS, _USER_STATIONS.c.user_id == _USERS.c.id)
-        .where(_USERS.c.id == bindparam("user_id"))
-    )
-
-
-# One round trip on every authenticated request, built once (an ORM select built per call cost
-# more than the query itself).
-_ACCOUNT = account_select()
-
-
-def principal_of(user_id: int, rows: Sequence[Row]) -> Principal:
-    """The caller, from the rows of ``account_select``; refuses a missing or disabled account."""
-    if not rows or not rows[0]["account_active"]:
+def _principal_of(user_id: int, rows: Sequence[Row[Role, int | None, bool, int]]) -> Principal:
+    """The caller, from the rows of ``_ACCOUNT``; refuses a missing or disabled account."""
+    if not rows or not rows[0].is_active:
         raise account_disabled()
     return Principal(
         user_id=user_id,
-        role=Role(rows[0]["account_role"]),
-        station_ids=frozenset(
-            row["account_station_id"] for row in rows if row["account_station_id"] is not None
-        ),
-        person_id=rows[0]["account_person_id"],
+        role=Role(rows[0].role),
+        station_ids=frozenset(row.station_id for row in rows if row.station_id is not None),
+        person_id=rows[0].person_id,
     )
 
 
@@ -97,7 +77,7 @@ async def principal_from_token(
     *, session: AsyncSession, settings: Settings, clock: Clock, token: str
 ) -> Principal:
     user_id = user_id_from_token(settings=settings, clock=clock, token=token)
-    return principal_of(user_id, (await session.execute(_ACCOUNT, {"user_id": user_id})).mappings().all())
+    return _principal_of(user_id, (await session.execute(_ACCOUNT, {"user_id": user_id})).all())
 
 
 async def load_principal(*, session: AsyncSession, user: User) -> Principal:

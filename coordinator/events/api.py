@@ -9,10 +9,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.auth.principal import Principal
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep
 from coordinator.errors import ERROR_RESPONSES
-from coordinator.events import lifecycle, service
+from coordinator.events import lifecycle, roles, service
 from coordinator.events.ics import MEDIA_TYPE, render_calendar
 from coordinator.events.models import Event, EventStatus
-from coordinator.events.schemas import CancelIn, EventCreate, EventOut, EventUpdate, RescheduleIn
+from coordinator.events.schemas import (
+    CancelIn,
+    EventCreate,
+    EventOut,
+    EventUpdate,
+    RescheduleIn,
+    RoleCountOut,
+    RoleCountUpdate,
+)
 from coordinator.events.shaping import event_out
 from coordinator.pagination import CursorQuery, LimitQuery, Page
 from coordinator.people.shaping import station_zones
@@ -130,3 +138,47 @@ async def cancel_event(
     event = await _event_to_change(session, principal, event_id)
     await lifecycle.cancel_event(session, clock, event=event, reason=data.reason if data else None)
     return await _answer(session, event)
+
+
+@router.patch(
+    "/events/{event_id}/roles/{role_id}",
+    response_model=RoleCountOut,
+    summary="Change a role's places: a raise promotes waiting people; a cut below confirmed needs force",
+)
+async def update_role_count(
+    event_id: int,
+    role_id: int,
+    data: RoleCountUpdate,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: PrincipalDep,
+) -> RoleCountOut:
+    principal.require_staff()
+    event = await service.get_event_for(session, principal, event_id)
+    role = roles.role_of(event, role_id)
+    change = await roles.set_role_count(session, clock, role=role, count=data.count, force=data.force)
+    return RoleCountOut(
+        id=change.role.id,
+        event_id=change.role.event_id,
+        name=change.role.name,
+        count=change.role.count,
+        confirmed_count=change.role.confirmed_count,
+        promoted_signup_ids=[s.id for s in change.promoted],
+        demoted_signup_ids=[s.id for s in change.demoted],
+    )
+
+
+@router.delete(
+    "/events/{event_id}/roles/{role_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a role nobody holds or waits for (not the last; not once the event started)",
+)
+async def remove_role(
+    event_id: int, role_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> Response:
+    """Refused (409) while the role has confirmed, invited or waiting people: move or cancel them
+    first. Cancelled, declined and expired sign-ups of the role stay, as history."""
+    principal.require_staff()
+    event = await service.get_event_for(session, principal, event_id, for_update=True)
+    await roles.remove_role(session, clock, event=event, role_id=role_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

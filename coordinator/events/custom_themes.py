@@ -9,8 +9,8 @@ from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.db import flush_or_raise
 from coordinator.errors import Conflict
+from coordinator.events.event_fields import check_categories, check_roles
 from coordinator.events.models import CustomTheme
-from coordinator.events.rules import check_categories, check_roles
 from coordinator.events.schemas import ThemeCreate, ThemeOut, role_dicts, theme_roles
 from coordinator.events.themes import BUILTIN_THEMES, Theme, theme_from_row
 from coordinator.people.vocabularies import load_vocabulary

@@ -16,6 +16,7 @@ from coordinator.bus.outbox import emit
 from coordinator.clock import Clock
 from coordinator.errors import Conflict, Invalid
 from coordinator.events.models import Event, EventStatus
+from coordinator.events.signups.places import lock_event_roles
 
 
 def utc_iso(instant: datetime) -> str:
@@ -73,6 +74,7 @@ async def reschedule_event(
         )
     if (starts_at, new_ends_at) == (event.starts_at, event.ends_at):
         return event
+    await lock_event_roles(session, event)  # ordered with the sign-ups in flight
     old = (event.starts_at, event.ends_at)
     event.starts_at, event.ends_at = starts_at.astimezone(UTC), new_ends_at.astimezone(UTC)
     event.sequence += 1
@@ -102,6 +104,7 @@ async def reschedule_event(
 async def cancel_event(session: AsyncSession, clock: Clock, *, event: Event, reason: str | None) -> Event:
     """Cancel a draft or published event. Sign-ups stay as they were, so handlers know whom to tell."""
     ensure_changeable(event)
+    await lock_event_roles(session, event)  # ordered with the sign-ups in flight
     now = clock.now()
     was_published = event.status == EventStatus.published
     event.status = EventStatus.cancelled

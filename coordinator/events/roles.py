@@ -1,23 +1,10 @@
-"""A role's places: changing its count, removing it, and the names of removed roles for the
-history that keeps them.
+"""A role's places: changing its count, removing it, and the names of removed roles.
 
-A role's count is changed like any edit of the event (``PATCH /events/{id}`` changes counts
-too): a capacity equal to the sum of the counts follows them, a set one stays and the counts must
-fit in it; the edit leaves a series it belongs to, and ``EventUpdated`` names what changed.
-Raising a count promotes waiting people; lowering it below the places held is refused unless
-``force``, which moves the latest confirmed to the head of the waitlist.
-
-A role goes only when nobody holds or waits for a place in it (no confirmed, invited or
-waitlisted sign-up): the organizer moves or cancels those people first, so nobody silently loses
-a place. The event keeps at least one role, and a cancelled, completed or started event keeps its
-roles.
-
-The row stays, marked ``removed_at``, rather than being deleted: ``signups.role_id`` cascades on
-delete, and the role's cancelled, declined and expired sign-ups are history that others read
-(stats by role name the role a person attended in from their sign-ups, confirm-or-release answers
-hang on the sign-up, people see their past sign-ups). ``Event.roles`` holds only current roles,
-and every way to a new sign-up (``signup_target``, ``placing``'s read and its procedure,
-``waitlist.claim_arrival``) skips removed ones, so they are not a role of the event anywhere.
+A count change is an edit of the event (capacity follows the counts unless set; ``EventUpdated``
+names it): a raise promotes waiting people, a cut below the places held needs ``force``, which
+moves the latest confirmed to the head of the waitlist. A role goes only when nobody holds, is
+invited to or waits for a place in it, and only before the event starts; its row stays, marked
+``removed_at``, because its ended sign-ups are history that stats and people's pages read.
 """
 
 from __future__ import annotations
@@ -31,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from coordinator.clock import Clock
 from coordinator.errors import Conflict, Invalid, not_found
+from coordinator.events.event_fields import capacity_follows_counts, check_capacity
 from coordinator.events.lifecycle import ensure_changeable
 from coordinator.events.models import (
     LIVE_SIGNUP_STATUSES,
@@ -40,10 +28,9 @@ from coordinator.events.models import (
     Signup,
     SignupStatus,
 )
-from coordinator.events.rules import capacity_follows_counts, check_capacity
-from coordinator.events.service import emit_updated, note_change
-from coordinator.events.signups import load_event
-from coordinator.events.waitlist import demote_latest_confirmed, fill_free_places, invited_count, lock_role
+from coordinator.events.service import emit_updated, load_event, note_change
+from coordinator.events.signups.places import invited_count, lock_role
+from coordinator.events.signups.waitlist import demote_latest_confirmed, fill_free_places
 
 MAX_ROLE_COUNT = 10_000
 
@@ -132,19 +119,8 @@ def role_of(event: Event, role_id: int) -> EventRole:
 
 
 async def remove_role(session: AsyncSession, clock: Clock, *, event: Event, role_id: int) -> None:
-    """Remove a role of ``event``, which the caller loaded with ``for_update=True`` (as for every
-    edit: the event row's lock orders this after any other edit of its roles and capacity).
-
-    The invariant "a removed role has no live sign-up" is kept by the role row's lock
-    (``waitlist.lock_role``, ``SELECT … FOR UPDATE``), which conflicts with the one a sign-up takes
-    to write its place (the procedure of ``placing``) and holds until it commits. The live
-    sign-ups are counted after taking it, so a sign-up that claimed the role first is counted (and
-    the removal refused); a sign-up that comes later finds the role removed once the lock is free
-    (its ``… WHERE removed_at IS NULL FOR NO KEY UPDATE`` matches nothing) and is refused as an
-    unknown role. SQLite serializes whole transactions, which gives the same answers.
-
-    Like ``PATCH``: a capacity equal to the sum of the counts follows the new sum, a set one stays;
-    ``EventUpdated`` names what changed."""
+    """Remove a role of ``event``, which the caller loaded with ``for_update=True``. The role's
+    lock orders this with the sign-ups for it (docs/concurrency.md)."""
     role = role_of(event, role_id)
     ensure_changeable(event)
     now = clock.now()

@@ -20,16 +20,14 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from coordinator.auth.principal import STAFF_ROLES, Principal
 from coordinator.bus.outbox import emit
 from coordinator.clock import Clock
 from coordinator.db import flush_or_raise
 from coordinator.errors import Conflict, Invalid, not_found
-from coordinator.events.lifecycle import ensure_changeable, event_payload
-from coordinator.events.models import Event, EventRole, EventStatus
-from coordinator.events.rules import (
+from coordinator.events.event_fields import (
     capacity_follows_counts,
     check_capacity,
     check_categories,
@@ -37,9 +35,12 @@ from coordinator.events.rules import (
     check_roles,
     check_times,
 )
+from coordinator.events.lifecycle import ensure_changeable, event_payload
+from coordinator.events.models import Event, EventRole, EventStatus
 from coordinator.events.schemas import EventCreate, EventUpdate, RoleIn, RolePatch, theme_roles
+from coordinator.events.signups.places import invited_count, lock_event_roles
+from coordinator.events.signups.waitlist import fill_free_places
 from coordinator.events.themes import resolve_theme
-from coordinator.events.waitlist import fill_free_places, invited_count
 from coordinator.pagination import paginate
 from coordinator.people.vocabularies import load_vocabulary
 from coordinator.stations.models import Station
@@ -159,19 +160,32 @@ def _role_row(position: int, role: RoleIn) -> EventRole:
     )
 
 
+async def load_event(
+    session: AsyncSession, event_id: int, *, principal: Principal | None = None, for_update: bool = False
+) -> tuple[Event, str]:
+    """The event with its roles, and its station's time zone. With ``principal``: only an event
+    they may see (``may_see``); anything else answers 404 as if it did not exist."""
+    stmt = (
+        select(Event, Station.timezone)
+        .join(Station, Station.id == Event.station_id)
+        .where(Event.id == event_id)
+        .options(joinedload(Event.roles))
+    )
+    if for_update:
+        # NO KEY: sign-ups' foreign-key checks on the event pass (docs/concurrency.md).
+        stmt = stmt.with_for_update(of=Event, key_share=True).execution_options(populate_existing=True)
+    row = (await session.execute(stmt)).unique().one_or_none()
+    if row is None or (principal is not None and not may_see(principal, row[0])):
+        raise not_found("活动", "event", event_id)
+    return row[0], row[1]
+
+
 async def get_event_for(
     session: AsyncSession, principal: Principal, event_id: int, *, for_update: bool = False
 ) -> Event:
-    """The event with its roles. Staff see every event of their stations, volunteers the
-    non-draft events of theirs; anything else answers 404 as if it did not exist."""
-    stmt = select(Event).where(Event.id == event_id).options(selectinload(Event.roles))
-    if for_update:
-        # NO KEY: sign-ups' foreign-key checks on the event pass (see the module's docstring).
-        stmt = stmt.with_for_update(of=Event, key_share=True).execution_options(populate_existing=True)
-    event = await session.scalar(stmt)
-    if event is None or not may_see(principal, event):
-        raise not_found("活动", "event", event_id)
-    return event
+    """``load_event`` for a caller: staff see every event of their stations, volunteers the
+    non-draft events of theirs."""
+    return (await load_event(session, event_id, principal=principal, for_update=for_update))[0]
 
 
 def may_see(principal: Principal, event: Event) -> bool:
@@ -275,12 +289,7 @@ async def _change_places(
 
     The role rows are locked (the lock a sign-up takes to claim a place), so the places held —
     confirmed plus invited — are current when a count is lowered."""
-    await session.execute(
-        select(EventRole)
-        .where(EventRole.event_id == event.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    await lock_event_roles(session, event)
     follows_counts = capacity_follows_counts(event.capacity, event.roles)
     changed: set[str] = set()
     grown: list[EventRole] = []

@@ -4,9 +4,9 @@ Time passes between proposing and applying: people sign up elsewhere, places fil
 withdrawn. So the inputs are loaded again and every chosen proposal is checked against the
 engine's hard rules (``constraints.eligible``, counting the proposals applied before it in the
 same request) and the places still open. A proposal that passes goes through the sign-up rules
-proper (``events.signups.sign_up`` or ``events.invitations.invite``), which lock the role row
-and then the person's row and so keep capacity, clashes and the monthly maximum right against
-concurrent requests. Each proposal runs in its own savepoint: one refused leaves the others
+proper (``events.signups``: ``sign_up`` or ``invite``), which lock the role row and then the
+person's row and so keep capacity, clashes and the monthly maximum right against concurrent
+requests. Each proposal runs in its own savepoint: one refused leaves the others
 applied, and a refused one leaves nothing behind.
 """
 
@@ -22,12 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.errors import Conflict, CoordinatorError, Invalid
-from coordinator.events.invitations import invite
 from coordinator.events.models import Event, EventRole, EventStatus, Signup, SignupSource, SignupStatus
-from coordinator.events.service import get_event_for
-from coordinator.events.signup_rules import event_not_open
-from coordinator.events.signups import sign_up
-from coordinator.events.waitlist import lock_people
+from coordinator.events.service import get_event_for, load_event
+from coordinator.events.signups.invitations import invite
+from coordinator.events.signups.places import lock_people
+from coordinator.events.signups.rules import event_not_open
+from coordinator.events.signups.service import sign_up
 from coordinator.matching.constraints import Rejection, eligible
 from coordinator.matching.inputs import Inputs, load_events
 from coordinator.matching.model import Candidate, OpenRole
@@ -217,14 +217,18 @@ async def _store(
                 source=SignupSource.matcher,
             )
             return signup
-        signup = await sign_up(
-            session,
-            clock,
-            event_id=role.event_id,
-            person_id=person_id,
-            role_id=role.role_id,
-            source=SignupSource.matcher,
-        )
+        event, zone = await load_event(session, role.event_id)
+        signup = (
+            await sign_up(
+                session,
+                clock,
+                event,
+                zone,
+                person_id=person_id,
+                role_id=role.role_id,
+                source=SignupSource.matcher,
+            )
+        ).signup
         if signup.status != SignupStatus.confirmed:
             # The matcher fills open places; it never queues anyone (the savepoint undoes the wait).
             raise Conflict(

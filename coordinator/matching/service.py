@@ -20,7 +20,7 @@ from coordinator.clock import Clock
 from coordinator.errors import Invalid
 from coordinator.events.models import Event
 from coordinator.events.service import get_event_for
-from coordinator.events.signup_rules import check_event_open
+from coordinator.events.signups.rules import check_event_open
 from coordinator.matching.engine import solve
 from coordinator.matching.inputs import Inputs, load_inputs, station_events, zone_of
 from coordinator.matching.model import MatchResult, Proposal, Weights

@@ -25,8 +25,9 @@ from coordinator.auth.models import Role, User, UserStation
 from coordinator.clock import Clock
 from coordinator.errors import Conflict, CoordinatorError, Invalid
 from coordinator.events.models import Event, EventRole, EventStatus, Signup, SignupStatus
-from coordinator.events.signups import cancel_signup, load_event
-from coordinator.events.waitlist import lock_role
+from coordinator.events.service import load_event
+from coordinator.events.signups.places import lock_role
+from coordinator.events.signups.service import cancel_signup
 from coordinator.notify import planning
 from coordinator.notify.confirm_links import confirm_deadline, signup_of_token
 from coordinator.notify.confirmation_models import AnswerVia, PlaceAnswer, PlaceConfirmation

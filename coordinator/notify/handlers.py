@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from coordinator.bus.registry import DeliveredEvent, HandlerContext, registry
-from coordinator.events.invitations import invitation_token, invitation_url
 from coordinator.events.models import EventStatus, Signup, SignupStatus
+from coordinator.events.signups.invitations import invitation_token, invitation_url
 from coordinator.notify import planning
 from coordinator.notify.models import Notification, NotificationReason
 from coordinator.notify.rendering import local_time

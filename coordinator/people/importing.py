@@ -18,7 +18,7 @@ from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.errors import CoordinatorError, TooLarge
 from coordinator.people.columns import PEOPLE_COLUMNS, RESIDENT_COLUMNS, Column, map_headers, row_values
-from coordinator.people.rules import Problems
+from coordinator.people.field_rules import Problems
 from coordinator.people.schemas import ImportResult, ImportRowError
 from coordinator.people.tabular import read_table
 from coordinator.people.vocabularies import load_vocabulary

@@ -17,9 +17,7 @@ from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.errors import Conflict, not_found
 from coordinator.pagination import paginate
-from coordinator.people.models import Resident, ResidentCategoryRow
-from coordinator.people.records import add_record, change_record
-from coordinator.people.rules import (
+from coordinator.people.field_rules import (
     Problems,
     check_categories,
     check_terms,
@@ -28,6 +26,8 @@ from coordinator.people.rules import (
     normalize_phone,
     parse_birthday,
 )
+from coordinator.people.models import Resident, ResidentCategoryRow
+from coordinator.people.records import add_record, change_record
 from coordinator.people.schemas import ResidentCreate, ResidentUpdate
 from coordinator.people.vocabularies import load_vocabulary
 from coordinator.people.vocabulary import TermKind, Vocabulary

@@ -2,7 +2,7 @@
 
 Field types are declared once (the aliases below) and shared by the create and update shapes.
 Phones, ID numbers, skills, languages, categories and birthdays arrive as plain text and are
-checked by ``coordinator.people.rules``, which the importer uses too."""
+checked by ``coordinator.people.field_rules``, which the importer uses too."""
 
 from __future__ import annotations
 

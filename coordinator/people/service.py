@@ -17,9 +17,9 @@ from coordinator.auth.principal import STAFF_ROLES, Principal
 from coordinator.clock import Clock
 from coordinator.errors import Conflict, not_found
 from coordinator.pagination import paginate
+from coordinator.people.field_rules import Problems, check_terms, normalize_phone
 from coordinator.people.models import Person, PersonTerm
 from coordinator.people.records import add_record, change_record
-from coordinator.people.rules import Problems, check_terms, normalize_phone
 from coordinator.people.schemas import PersonCreate, PersonUpdate
 from coordinator.people.vocabularies import load_vocabulary
 from coordinator.people.vocabulary import TermKind, Vocabulary

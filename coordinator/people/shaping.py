@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import Principal
 from coordinator.masking import mask_id_number, mask_phone
+from coordinator.people.field_rules import format_birthday
 from coordinator.people.models import Person, Resident
-from coordinator.people.rules import format_birthday
 from coordinator.people.schemas import AvailabilityWindow, PersonOut, ResidentOut
 from coordinator.people.vocabulary import TermKind
 from coordinator.stations.models import Station

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from coordinator.clock import Clock
+from coordinator.people.field_rules import Problems
 from coordinator.people.models import Person, Resident
 from coordinator.people.residents import change_resident, insert_resident, resident_values_checked
-from coordinator.people.rules import Problems
 from coordinator.people.schemas import ImportRowError, PersonCreate, ResidentCreate
 from coordinator.people.service import change_person, insert_person, person_values_checked
 from coordinator.people.vocabulary import Vocabulary

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import Principal
 from coordinator.deps import SessionDep
-from coordinator.events import lifecycle, service, signups
+from coordinator.events import lifecycle, service
 from coordinator.events.models import Event
 from coordinator.events.schemas import EventUpdate
 from coordinator.matching.schemas import MatchOut
@@ -42,7 +42,7 @@ async def event_page(
 @router.get("/web/events/{event_id}/edit", response_class=HTMLResponse)
 async def edit_form(request: Request, event_id: int, viewer: StaffDep, session: SessionDep) -> HTMLResponse:
     event = await service.get_event_for(session, viewer.principal, event_id)
-    zone = ZoneInfo((await signups.load_event(session, event.id))[1])
+    zone = ZoneInfo((await service.load_event(session, event.id))[1])
     return render(request, "event_edit.html", viewer, event=event, zone=zone)
 
 
@@ -80,7 +80,7 @@ async def publish(request: Request, event_id: int, viewer: StaffDep, form: FormD
 async def reschedule(request: Request, event_id: int, viewer: StaffDep, form: FormDep) -> RedirectResponse:
     async def work(session: AsyncSession) -> Event:
         event = await _locked(session, viewer.principal, event_id)
-        zone = ZoneInfo((await signups.load_event(session, event.id))[1])
+        zone = ZoneInfo((await service.load_event(session, event.id))[1])
         starts_at = local_datetime(text(form, "date"), text(form, "time"), zone)
         return await lifecycle.reschedule_event(session, clock_of(request), event=event, starts_at=starts_at)
 

@@ -11,9 +11,10 @@ from coordinator.attendance.roster import record_roster
 from coordinator.attendance.schemas import RosterIn, RosterRecord, ServedIn
 from coordinator.attendance.served import record_served
 from coordinator.errors import Invalid
-from coordinator.events import invitations, service
+from coordinator.events import service
 from coordinator.events.models import EventStatus, SignupSource, SignupStatus
-from coordinator.events.signups import list_signups
+from coordinator.events.signups import invitations
+from coordinator.events.signups.service import list_signups
 from coordinator.matching.apply import apply_for_event
 from coordinator.matching.schemas import ApplyIn, ApplyMode, ChosenProposal
 from coordinator.people.service import get_person

@@ -13,10 +13,11 @@ from coordinator.attendance import qr, tokens
 from coordinator.attendance.models import Attendance
 from coordinator.attendance.served import served_by
 from coordinator.clock import Clock
-from coordinator.events import roles, service, signups
+from coordinator.events import roles, service
 from coordinator.events.models import Event, EventStatus, Signup, SignupStatus
+from coordinator.events.signups import service as signups
+from coordinator.events.signups.waitlist import waitlist_positions
 from coordinator.events.themes import Theme, resolve_theme
-from coordinator.events.waitlist import waitlist_positions
 from coordinator.notify.models import Notification
 from coordinator.people.models import Person, Resident
 from coordinator.people.residents import ResidentFilters, list_residents
@@ -84,7 +85,7 @@ async def load_event_view(
 ) -> EventView:
     principal = viewer.principal
     event = await service.get_event_for(session, principal, event_id)
-    zone = ZoneInfo((await signups.load_event(session, event.id))[1])
+    zone = ZoneInfo((await service.load_event(session, event.id))[1])
     rows, _ = await signups.list_signups(
         session, event_id=event.id, status=None, role_id=None, limit=LIST_LIMIT, cursor=None
     )

@@ -16,8 +16,9 @@ from coordinator.attendance import checkin, tokens
 from coordinator.attendance.person_codes import person_by_code
 from coordinator.attendance.schemas import ScanIn
 from coordinator.deps import SessionDep
-from coordinator.events import invitations, roles, service, signups
+from coordinator.events import roles, service
 from coordinator.events.models import Event, EventStatus, Signup
+from coordinator.events.signups import invitations
 from coordinator.people.models import Person
 from coordinator.people.service import get_person
 from coordinator.web.context import FormDep, StaffDep, ViewerDep, act, clock_of, render, settings_of
@@ -36,7 +37,7 @@ async def invitation_page(
     request: Request, viewer: ViewerDep, session: SessionDep, token: str = ""
 ) -> HTMLResponse:
     signup = await invitations.read_invitation(session, clock_of(request), settings_of(request), token)
-    event, zone = await signups.load_event(session, signup.event_id)
+    event, zone = await service.load_event(session, signup.event_id)
     person = await session.get(Person, signup.person_id)
     return render(
         request,

@@ -18,7 +18,7 @@ from coordinator.attendance.tokens import event_id_of
 from coordinator.db import transaction
 from coordinator.deps import SessionDep
 from coordinator.errors import CoordinatorError, not_found
-from coordinator.events import invitations, service, signups
+from coordinator.events import service
 from coordinator.events.calendar_feed import feed_events, feed_token, feed_urls, reissue_token
 from coordinator.events.ics import MEDIA_TYPE, render_calendar
 from coordinator.events.models import (
@@ -30,6 +30,8 @@ from coordinator.events.models import (
     SignupSource,
     SignupStatus,
 )
+from coordinator.events.signups import invitations
+from coordinator.events.signups import service as signups
 from coordinator.people.models import Person
 from coordinator.people.shaping import station_zones
 from coordinator.web.context import (
@@ -106,15 +108,17 @@ async def event_detail(
 @router.post("/web/m/events/{event_id}/signup")
 async def sign_up(request: Request, event_id: int, viewer: VolunteerDep, form: FormDep) -> RedirectResponse:
     async def work(session: AsyncSession) -> Signup:
-        event = await service.get_event_for(session, viewer.principal, event_id)
-        return await signups.sign_up(
+        event, zone = await service.load_event(session, event_id, principal=viewer.principal)
+        placed = await signups.sign_up(
             session,
             clock_of(request),
-            event_id=event.id,
+            event,
+            zone,
             person_id=viewer.person_id,
             role_id=integer(form, "role_id") if text(form, "role_id") else None,
             source=SignupSource.self,
         )
+        return placed.signup
 
     page = f"/web/m/events/{event_id}"
     return await act(

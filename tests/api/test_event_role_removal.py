@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.clock import FixedClock
 from coordinator.errors import CoordinatorError
-from coordinator.events import roles, signups
+from coordinator.events import roles
 from coordinator.events.models import Event, EventRole, EventStatus, Signup, SignupSource, SignupStatus
-from coordinator.events.signup_target import read_target
+from coordinator.events.service import load_event
+from coordinator.events.signups import service as signups
 from coordinator.people.models import Person
 from tests.api.event_world import EventWorld, event_body, make_world
-from tests.factories import create_event, create_person, create_signup
+from tests.factories import create_event, create_person, create_signup, sign_up
 from tests.stored import domain_events
 
 
@@ -233,11 +234,19 @@ async def test_a_sign_up_that_read_the_roles_before_the_removal_is_refused_as_un
     event = await _two_roles(sessionmaker, clock, world)
     photographer = event.roles[1]
     async with sessionmaker() as session:
-        stale = await read_target(session, event_id=event.id, person_id=world.person.id)
+        stale, zone = await load_event(session, event.id)
     assert (await client.delete(_path(event.id, photographer.id), headers=world.organizer)).status_code == 204
     with pytest.raises(CoordinatorError) as refused:
         async with sessionmaker() as session, session.begin():
-            await signups.place(session, clock, stale, role_id=photographer.id, source=SignupSource.organizer)
+            await signups.sign_up(
+                session,
+                clock,
+                stale,
+                zone,
+                person_id=world.person.id,
+                role_id=photographer.id,
+                source=SignupSource.organizer,
+            )
     assert (refused.value.status_code, refused.value.code) == (422, "unknown_role")
     async with sessionmaker() as session:
         assert list(await session.scalars(select(Signup))) == []
@@ -407,11 +416,10 @@ async def test_only_staff_of_the_events_station_remove_roles(
 
 
 async def test_the_route_is_documented_like_its_neighbours(client: httpx.AsyncClient) -> None:
-    operation = (await client.get("/openapi.json")).json()["paths"][
-        "/api/v1/events/{event_id}/roles/{role_id}"
-    ]["delete"]
+    route = (await client.get("/openapi.json")).json()["paths"]["/api/v1/events/{event_id}/roles/{role_id}"]
+    operation = route["delete"]
     assert operation["summary"].startswith("Remove a role")
-    assert operation["tags"] == ["sign-ups"]
+    assert operation["tags"] == route["patch"]["tags"] == ["events"]
     assert {"204", "401", "403", "404", "409"} <= set(operation["responses"])
 
 
@@ -434,14 +442,7 @@ async def test_a_removal_waits_for_a_sign_up_holding_the_role_and_is_refused(
     event = await _two_roles(sessionmaker, clock, world)
     photographer = event.roles[1]
     async with sessionmaker() as session, session.begin():
-        await signups.sign_up(
-            session,
-            clock,
-            event_id=event.id,
-            person_id=world.person.id,
-            role_id=photographer.id,
-            source=SignupSource.organizer,
-        )
+        await sign_up(session, clock, event_id=event.id, person_id=world.person.id, role_id=photographer.id)
         removal = asyncio.create_task(
             client.delete(_path(event.id, photographer.id), headers=world.organizer)
         )
@@ -463,7 +464,7 @@ async def test_a_sign_up_waiting_for_a_removal_is_refused_as_unknown_role(
     event = await _two_roles(sessionmaker, clock, world)
     photographer = event.roles[1]
     async with sessionmaker() as session, session.begin():
-        locked, _ = await signups.load_event(session, event.id, for_update=True)
+        locked, _ = await load_event(session, event.id, for_update=True)
         await roles.remove_role(session, clock, event=locked, role_id=photographer.id)
         signup = asyncio.create_task(
             client.post(

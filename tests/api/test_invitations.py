@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.clock import FixedClock
-from coordinator.events.invitations import expire_invitations
 from coordinator.events.models import Signup, SignupStatus
+from coordinator.events.signups.invitations import expire_invitations
 from coordinator.scheduler.jobs import TICKS
 from coordinator.security import sign
 from coordinator.settings import Settings

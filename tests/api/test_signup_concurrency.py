@@ -1,7 +1,6 @@
-"""Invariant 1 and 2 under real concurrency: every request is its own transaction through the app.
-
-PostgreSQL holds them with the role row lock (then the person's); SQLite by serializing
-transactions (``BEGIN IMMEDIATE``). Both must give the same answers."""
+"""Invariants 1 and 2 under real concurrency: every request is its own transaction through the
+app. PostgreSQL holds them with row locks, SQLite by serializing transactions; both must give the
+same answers (docs/concurrency.md)."""
 
 from __future__ import annotations
 
@@ -14,16 +13,16 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from coordinator.bus.models import OutboxEvent
 from coordinator.clock import FixedClock
-from coordinator.driver_sql import DriverStatement, Row
 from coordinator.errors import CoordinatorError
-from coordinator.events import signups
-from coordinator.events.models import Signup, SignupSource, SignupStatus
-from coordinator.events.placing import PlaceReading, read_place
+from coordinator.events import lifecycle
+from coordinator.events.models import Signup, SignupStatus
+from coordinator.events.service import load_event
 from tests.api.signup_world import World, cancel, check_role_invariants, error_code, make_world, sign_up
+from tests.factories import sign_up as sign_up_directly
 
 
 @pytest.fixture
@@ -123,96 +122,83 @@ async def test_one_person_signing_up_for_two_overlapping_events_at_once_gets_one
         assert (await cancel(client, world.organizer, winner.id, person.id)).status_code == 204
 
 
-async def test_a_clash_committed_between_the_checks_and_the_locks_is_still_refused(
-    app: FastAPI,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    clock: FixedClock,
-    world: World,
-    monkeypatch: pytest.MonkeyPatch,
+async def test_a_clash_committed_while_a_sign_up_waits_for_the_person_is_refused(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock, world: World
 ) -> None:
-    """PostgreSQL checks the person's rules on what it read before any lock (``events.placing``):
-    a sign-up of the same person that commits while this one waits for the person's lock, in the
-    procedure, must still count. The procedure finds the rules' string changed and writes nothing;
-    the place is read and checked again."""
-    if app.state.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite serializes whole transactions: nothing can commit in that gap")
+    """Another sign-up of the same person, for an overlapping event, holds the person's lock (on
+    SQLite: the database's) and commits while this one waits: this one sees it and is refused."""
     morning = await world.event()
     overlapping = await world.event()
     person = await world.person()
-    reads: list[int] = []
-
-    async def counted_read(*args: Any) -> PlaceReading | None:
-        found = await read_place(*args)
-        reads.append(len(found.commitments) if found else -1)
-        return found
-
-    monkeypatch.setattr(signups, "read_place", counted_read)
 
     async def sign_up_for_the_morning() -> None:
         async with sessionmaker() as session, session.begin():
-            await _sign_up_directly(session, clock, morning.id, person.id)
+            await sign_up_directly(session, clock, event_id=morning.id, person_id=person.id)
 
     async with sessionmaker() as other, other.begin():
-        interleaved = await _sign_up_directly(other, clock, overlapping.id, person.id)  # holds the person
+        interleaved = await sign_up_directly(other, clock, event_id=overlapping.id, person_id=person.id)
         under_test = asyncio.create_task(sign_up_for_the_morning())
-        await _until_a_statement_waits_for_a_lock(sessionmaker)
+        await _until_it_waits(sessionmaker, under_test)
     with pytest.raises(CoordinatorError) as refused:
         await under_test
     assert refused.value.code == "schedule_clash"
-    # The interleaved sign-up's read; this one's first, which saw no commitment; the procedure saw
-    # one, so this one read again.
-    assert reads == [0, 0, 1]
     assert interleaved.status == SignupStatus.confirmed
     assert await world.status_of(morning.id, person.id) == []
     assert (await world.role(morning.roles[0].id)).confirmed_count == 0
 
 
-async def test_the_api_s_sign_up_holds_the_role_s_lock_only_inside_the_server(
-    app: FastAPI,
-    client: httpx.AsyncClient,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    clock: FixedClock,
-    world: World,
-    monkeypatch: pytest.MonkeyPatch,
+async def test_a_sign_up_waiting_for_an_event_s_cancellation_is_refused(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock, world: World
 ) -> None:
-    """``POST /signups`` is its own unit of work: the procedure commits as it writes, so the role's
-    lock is free as soon as the call returns, before the request ends. A sign-up among a caller's
-    other writes keeps it until the caller commits."""
-    if app.state.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no procedure: its sign-ups commit with the request")
+    """The cancellation holds the event's roles; the sign-up, which read the event as published,
+    waits and then finds it cancelled: no live sign-up on a cancelled event."""
     event = await world.event()
-    first, second = await world.people(2)
-    role_id = event.roles[0].id
-    free_after_the_call: list[bool] = []
-    fetch_on = DriverStatement.fetch_on
-
-    async def watched(statement: DriverStatement, driver: Any, arguments: Any) -> list[Row]:
-        rows = await fetch_on(statement, driver, arguments)
-        if "place_signup" in statement.sql:
-            free_after_the_call.append(await _role_lock_is_free(sessionmaker, role_id))
-        return rows
-
-    monkeypatch.setattr(DriverStatement, "fetch_on", watched)
-    assert (await sign_up(client, world.organizer, event.id, first.id)).status_code == 201
+    person = await world.person()
     async with sessionmaker() as session, session.begin():
-        await _sign_up_directly(session, clock, event.id, second.id)
-    assert free_after_the_call == [True, False]
-    assert [await world.status_of(event.id, p.id) for p in (first, second)] == [["confirmed"], ["confirmed"]]
+        locked, _ = await load_event(session, event.id, for_update=True)
+        await lifecycle.cancel_event(session, clock, event=locked, reason="暴雨")
+        signing_up = asyncio.create_task(sign_up(client, world.organizer, event.id, person.id))
+        await _until_it_waits(sessionmaker, signing_up)
+    response = await signing_up
+    assert (response.status_code, error_code(response)) == (409, "event_not_open")
+    assert await world.status_of(event.id, person.id) == []
+    assert (await world.role(event.roles[0].id)).confirmed_count == 0
 
 
-async def _role_lock_is_free(sessionmaker: async_sessionmaker[AsyncSession], role_id: int) -> bool:
-    lock = text("SELECT id FROM event_roles WHERE id = :role_id FOR UPDATE NOWAIT")
-    async with sessionmaker() as session, session.begin():
-        try:
-            await session.execute(lock, {"role_id": role_id})
-        except DBAPIError as exc:
-            if "could not obtain lock" not in str(exc.orig):
-                raise
-            return False
-    return True
+async def test_sign_ups_racing_an_event_s_cancellation_all_come_before_it(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Whatever the interleaving, every sign-up that stands was made before the cancellation (its
+    domain event comes first, so the people it confirmed are told of the cancellation), and every
+    later one is refused."""
+    event = await world.event(roles=[{"name": "志愿者", "count": 10}])
+    people = await world.people(40)
+    requests = [sign_up(client, world.organizer, event.id, p.id) for p in people]
+    requests.insert(15, client.post(f"/api/v1/events/{event.id}/cancel", json={}, headers=world.organizer))
+    async with asyncio.timeout(60):
+        responses = await asyncio.gather(*requests)
+    cancelled = responses.pop(15)
+    assert cancelled.status_code == 200, cancelled.text
+    assert {r.status_code for r in responses} <= {201, 409}
+    assert {error_code(r) for r in responses if r.status_code == 409} <= {"event_not_open"}
+    standing = {r.json()["id"] for r in responses if r.status_code == 201}
+    async with world.sessionmaker() as session:
+        outbox = list(await session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)))
+    cancelled_at = next(e.id for e in outbox if e.event_type == "EventCancelled")
+    announced = {e.aggregate_id: e.id for e in outbox if e.aggregate_type == "signup"}
+    assert set(announced) == standing
+    assert all(event_id < cancelled_at for event_id in announced.values())
+    assert {s.id for s in await world.signups(event.id)} == standing
+    await check_role_invariants(world, event.roles[0].id)
 
 
-async def _until_a_statement_waits_for_a_lock(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def _until_it_waits(sessionmaker: async_sessionmaker[AsyncSession], task: asyncio.Task[Any]) -> None:
+    """Until ``task`` waits for a lock: on PostgreSQL, seen in ``pg_stat_activity``; SQLite has no
+    such view, so a while (its writers queue on the database lock)."""
+    if sessionmaker.kw["bind"].dialect.name != "postgresql":
+        await asyncio.sleep(0.3)
+        assert not task.done()
+        return
     waiting = (
         "SELECT count(*) FROM pg_stat_activity"
         " WHERE datname = current_database() AND wait_event_type = 'Lock'"
@@ -223,11 +209,3 @@ async def _until_a_statement_waits_for_a_lock(sessionmaker: async_sessionmaker[A
                 if await session.scalar(text(waiting)):
                     return
             await asyncio.sleep(0.01)
-
-
-async def _sign_up_directly(
-    session: AsyncSession, clock: FixedClock, event_id: int, person_id: int
-) -> Signup:
-    return await signups.sign_up(
-        session, clock, event_id=event_id, person_id=person_id, role_id=None, source=SignupSource.organizer
-    )

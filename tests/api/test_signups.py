@@ -12,8 +12,7 @@ from coordinator.auth.models import User
 from coordinator.clock import FixedClock
 from coordinator.errors import CoordinatorError
 from coordinator.events.models import Event, EventRole, EventStatus, Signup, SignupSource, SignupStatus
-from coordinator.events.signups import flush_new_signup
-from coordinator.events.signups import sign_up as sign_up_directly
+from coordinator.events.signups.service import add_signup
 from tests.api.signup_world import (
     World,
     cancel,
@@ -24,6 +23,7 @@ from tests.api.signup_world import (
     starts_in,
 )
 from tests.conftest import START
+from tests.factories import sign_up as sign_up_directly
 
 ROLES_TWO = [{"name": "党员志愿者", "count": 2}, {"name": "志愿者", "count": 3}]
 
@@ -517,11 +517,11 @@ async def test_the_database_index_refuses_a_second_live_sign_up_that_skipped_the
         )
 
     async with sessionmaker() as session, session.begin():
-        await flush_new_signup(session, row(SignupStatus.cancelled, 0))
-        await flush_new_signup(session, row(SignupStatus.confirmed, 0))
+        await add_signup(session, row(SignupStatus.cancelled, 0))
+        await add_signup(session, row(SignupStatus.confirmed, 0))
     with pytest.raises(CoordinatorError) as refused:
         async with sessionmaker() as session, session.begin():
-            await flush_new_signup(session, row(SignupStatus.waitlisted, 1))
+            await add_signup(session, row(SignupStatus.waitlisted, 1))
     assert refused.value.code == "already_signed_up"
     assert await world.status_of(event.id, person.id) == ["cancelled", "confirmed"]
 
@@ -535,7 +535,7 @@ async def test_a_role_loaded_before_a_sign_up_shows_what_the_sign_up_stored(
         role = await session.get(EventRole, event.roles[0].id)  # as the matcher loads its roles
         for person in (first, second):
             await sign_up_directly(
-                session, clock, event_id=event.id, person_id=person.id, role_id=None, source=SignupSource.self
+                session, clock, event_id=event.id, person_id=person.id, source=SignupSource.self
             )
         assert role is not None
-        assert (role.confirmed_count, role.next_waitlist_seq) == (1, 3)
+        assert (role.confirmed_count, role.waitlisted_count) == (1, 1)

@@ -13,8 +13,8 @@ from coordinator.bus.models import OutboxEvent
 from coordinator.bus.registry import DeliveredEvent, HandlerContext, registry
 from coordinator.clock import FixedClock
 from coordinator.db import transaction
-from coordinator.events.invitations import accept, invite
 from coordinator.events.models import SignupSource
+from coordinator.events.signups.invitations import accept, invite
 from coordinator.notify.models import NotificationStatus as Status
 from coordinator.settings import Settings
 from tests.notify.world import NotifyWorld

@@ -15,11 +15,11 @@ from coordinator.clock import FixedClock
 from coordinator.db import transaction
 from coordinator.events import lifecycle
 from coordinator.events.models import Event, SignupSource
-from coordinator.events.signups import cancel_signup, sign_up
+from coordinator.events.signups.service import cancel_signup
 from coordinator.notify.models import Notification
 from coordinator.people.models import Person
 from coordinator.stations.models import Station
-from tests.factories import create_event, create_person, create_station
+from tests.factories import create_event, create_person, create_station, sign_up
 
 
 @dataclass

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from coordinator.errors import Invalid
-from coordinator.people.rules import normalize_id_number, normalize_phone
+from coordinator.people.field_rules import normalize_id_number, normalize_phone
 from tests.sheets import id_number, with_wrong_check_digit
 
 

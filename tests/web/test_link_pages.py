@@ -14,8 +14,8 @@ from coordinator.attendance.models import Attendance, AttendanceMethod
 from coordinator.attendance.tokens import person_token
 from coordinator.auth.models import Role
 from coordinator.clock import FixedClock
-from coordinator.events import invitations
 from coordinator.events.models import Signup, SignupSource, SignupStatus
+from coordinator.events.signups import invitations
 from coordinator.settings import Settings
 from tests.factories import create_event, create_person, create_station, create_user
 from tests.web.browsing import csrf_of, log_in

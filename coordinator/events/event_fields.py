@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.errors import Invalid
 from coordinator.events.models import EventRole
 from coordinator.events.schemas import RoleIn
-from coordinator.people.rules import check_terms
+from coordinator.people.field_rules import check_terms
 from coordinator.people.vocabulary import CATEGORIES, TermKind, Vocabulary
 from coordinator.stations.models import Organization
 

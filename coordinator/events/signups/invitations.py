@@ -1,11 +1,9 @@
 """Invitations: staff offer a person a place; the person answers through a signed link.
 
-An invitation is an ``invited`` sign-up that holds a place in its role (it counts toward the
-role's count) until it is accepted (confirmed), declined, withdrawn or expires; the last three
-free the place and promote the first eligible waiting people. A role without a free place
-cannot be invited into (``role_full``). The link's token is signed for the purpose
-"invitation", names the sign-up, and expires with it: ``invitation_valid_hours`` after sending,
-never later than the event's start.
+An invitation is an ``invited`` sign-up that holds a place in its role until it is accepted
+(confirmed), declined, withdrawn or expires; the last three free the place for the waiting
+people. Its link's token names the sign-up and expires with it: ``invitation_valid_hours`` after
+sending, never later than the event's start.
 """
 
 from __future__ import annotations
@@ -19,21 +17,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from coordinator.clock import Clock
 from coordinator.db import transaction
 from coordinator.errors import Conflict, CoordinatorError, Invalid, Unauthorized
-from coordinator.events.models import EventRole, Signup, SignupSource, SignupStatus
-from coordinator.events.signup_rules import (
-    check_event_open,
-    commitment_problem,
-    load_commitments,
-)
-from coordinator.events.signups import admit, flush_new_signup, load_event, release_place
-from coordinator.events.waitlist import (
+from coordinator.events.models import Event, EventRole, Signup, SignupSource, SignupStatus
+from coordinator.events.service import load_event
+from coordinator.events.signups.commitments import load_commitments
+from coordinator.events.signups.places import (
+    count_free_places,
     emit_signup,
-    fill_free_places,
-    free_places,
     invited_count,
     lock_people,
     lock_role,
+    refresh_event,
+    set_status,
 )
+from coordinator.events.signups.rules import check_event_open, commitment_problem, free_places
+from coordinator.events.signups.service import add_signup, admit
+from coordinator.events.signups.waitlist import fill_free_places
 from coordinator.security import sign, verify
 from coordinator.settings import Settings
 
@@ -75,9 +73,9 @@ async def invite(
     source: SignupSource,
 ) -> tuple[Signup, str]:
     """Hold a free place of the role for the person, answerable through the returned token."""
-    admission = await admit(session, clock, event_id=event_id, person_id=person_id, role_id=role_id)
-    role = admission.role
-    if await free_places(session, role) <= 0:
+    event, zone = await load_event(session, event_id)
+    role = (await admit(session, clock, event, zone, person_id=person_id, role_id=role_id)).role
+    if await count_free_places(session, role) <= 0:
         raise Conflict(
             f"岗位「{role.name}」已满，不能再邀请",
             f"Role {role.name!r} has no free place to invite into",
@@ -89,22 +87,19 @@ async def invite(
         event_id=event_id,
         role_id=role.id,
         person_id=person_id,
-        status=SignupStatus.invited,
         source=source,
-        invitation_expires_at=min(
-            now + timedelta(hours=settings.invitation_valid_hours), admission.event.starts_at
-        ),
+        invitation_expires_at=min(now + timedelta(hours=settings.invitation_valid_hours), event.starts_at),
         created_at=now,
-        updated_at=now,
     )
-    await flush_new_signup(session, signup)
+    set_status(signup, role, SignupStatus.invited, now)
+    await add_signup(session, signup)
     assert signup.invitation_expires_at is not None
     await emit_signup(
         session,
         clock,
         "InvitationSent",
         signup,
-        admission.event.station_id,
+        event.station_id,
         source=source,
         expires_at=signup.invitation_expires_at.isoformat(),
     )
@@ -154,9 +149,11 @@ def _expired(signup: Signup) -> bool:
     )
 
 
-async def _lock_invitation(session: AsyncSession, signup: Signup) -> tuple[EventRole, Signup]:
-    """Lock the role, then re-read the sign-up: its status changes only under the role's lock."""
+async def _lock_invitation(session: AsyncSession, signup: Signup, event: Event) -> tuple[EventRole, Signup]:
+    """Lock the role, then read the sign-up and the event again: their status changes only under
+    the role's lock."""
     role = await lock_role(session, signup.role_id)
+    await refresh_event(session, event)
     fresh = await session.scalar(
         select(Signup).where(Signup.id == signup.id).execution_options(populate_existing=True)
     )
@@ -170,7 +167,7 @@ async def accept(session: AsyncSession, clock: Clock, settings: Settings, token:
     signup = await read_invitation(session, clock, settings, token)
     event, zone = await load_event(session, signup.event_id)
     now = clock.now()
-    role, signup = await _lock_invitation(session, signup)
+    role, signup = await _lock_invitation(session, signup, event)
     _check_still_open(signup, now)
     check_event_open(event, now)
     limits = await lock_people(session, [signup.person_id])
@@ -178,17 +175,8 @@ async def accept(session: AsyncSession, clock: Clock, settings: Settings, token:
     if problem := commitment_problem(event, zone, commitments, limits[signup.person_id]):
         raise problem
     # The invitation's own place turns into the confirmed place.
-    has_place = role.confirmed_count + await invited_count(session, role.id) - 1 < role.count
-    signup.updated_at = now
-    if has_place:
-        signup.status = SignupStatus.confirmed
-        signup.confirmed_at = now
-        role.confirmed_count += 1
-    else:
-        signup.status = SignupStatus.waitlisted
-        signup.waitlist_seq = role.next_waitlist_seq
-        role.next_waitlist_seq += 1
-        role.waitlisted_count += 1
+    has_place = free_places(role, await invited_count(session, role.id) - 1) > 0
+    set_status(signup, role, SignupStatus.confirmed if has_place else SignupStatus.waitlisted, now)
     await session.flush()
     await _emit_answer(session, clock, signup, event.station_id, "accepted")
     kind = "SignupConfirmed" if has_place else "SignupWaitlisted"
@@ -200,12 +188,12 @@ async def decline(session: AsyncSession, clock: Clock, settings: Settings, token
     """Free the invitation's place and promote the first eligible waiting people."""
     signup = await read_invitation(session, clock, settings, token)
     event, zone = await load_event(session, signup.event_id)
-    role, signup = await _lock_invitation(session, signup)
+    role, signup = await _lock_invitation(session, signup, event)
     _check_still_open(signup, clock.now())
-    await release_place(session, clock, signup=signup, role=role, status=SignupStatus.declined)
+    set_status(signup, role, SignupStatus.declined, clock.now())
+    await session.flush()
     await _emit_answer(session, clock, signup, event.station_id, "declined")
-    if event.starts_at > clock.now():
-        await fill_free_places(session, clock, event=event, role=role, zone=zone)
+    await fill_free_places(session, clock, event=event, role=role, zone=zone)
     return signup
 
 
@@ -244,14 +232,14 @@ async def _expire_one(session: AsyncSession, clock: Clock, signup_id: int) -> in
     if signup is None:
         return 0
     event, zone = await load_event(session, signup.event_id)
-    role, signup = await _lock_invitation(session, signup)
+    role, signup = await _lock_invitation(session, signup, event)
     now = clock.now()
     if signup.status != SignupStatus.invited or signup.invitation_expires_at is None:
         return 0  # answered meanwhile
     if signup.invitation_expires_at > now:
         return 0
-    await release_place(session, clock, signup=signup, role=role, status=SignupStatus.cancelled)
+    set_status(signup, role, SignupStatus.cancelled, now)
+    await session.flush()
     await _emit_answer(session, clock, signup, event.station_id, "expired")
-    if event.starts_at > now:
-        await fill_free_places(session, clock, event=event, role=role, zone=zone)
+    await fill_free_places(session, clock, event=event, role=role, zone=zone)
     return 1

@@ -1,5 +1,5 @@
-"""Routes of sign-ups, role counts and removal, and invitations. Staff act for the people of their
-stations; a volunteer may sign up and cancel only themselves. Invitation links need no login."""
+"""Routes of sign-ups and invitations. Staff act for the people of their stations; a volunteer
+may sign up and cancel only themselves. Invitation links need no login."""
 
 from __future__ import annotations
 
@@ -12,22 +12,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import STAFF_ROLES, Principal
 from coordinator.clock import local_or_none
-from coordinator.deps import BearerCallDep, ClockDep, PrincipalDep, SessionDep, SettingsDep
+from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES, Forbidden, error_responses, not_found
-from coordinator.events import invitations, roles, service, signups
-from coordinator.events.models import Event, Signup, SignupSource, SignupStatus
-from coordinator.events.signup_rules import role_id_by_name_or_id
-from coordinator.events.signup_schemas import (
+from coordinator.events import roles
+from coordinator.events.models import Signup, SignupSource, SignupStatus
+from coordinator.events.service import load_event
+from coordinator.events.signups import invitations
+from coordinator.events.signups import service as signups
+from coordinator.events.signups.rules import role_id_by_name_or_id
+from coordinator.events.signups.schemas import (
     InvitationCreate,
     InvitationOut,
     InvitationSentOut,
-    RoleCountUpdate,
-    RoleOut,
     SignupCreate,
     SignupOut,
 )
-from coordinator.events.signup_target import SignupTarget, read_target_as
-from coordinator.events.waitlist import waitlist_position, waitlist_positions
+from coordinator.events.signups.waitlist import waitlist_position, waitlist_positions
 from coordinator.observability.logging import annotate_request
 from coordinator.pagination import CursorQuery, LimitQuery, Page
 from coordinator.people.models import Person
@@ -35,39 +35,10 @@ from coordinator.people.models import Person
 router = APIRouter(tags=["sign-ups"], responses=ERROR_RESPONSES)
 
 
-async def _event_for(session: AsyncSession, principal: Principal, event_id: int) -> tuple[Event, str]:
-    """The event if the caller may see it: staff of its station, or a volunteer of that station."""
-    event, zone = await signups.load_event(session, event_id)
-    own_station = None if principal.role in STAFF_ROLES else await _station_of(session, principal.person_id)
-    _check_sees_event(principal, event_id, event.station_id, own_station)
-    return event, zone
-
-
-def _check_sees_event(principal: Principal, event_id: int, station_id: int, own_station: int | None) -> None:
-    """Staff see the events of their stations, a volunteer those of their own (``own_station``)."""
-    if principal.role in STAFF_ROLES:
-        visible = principal.can_access(station_id)
-    else:
-        visible = own_station is not None and own_station == station_id
-    if not visible:
-        raise not_found("活动", "event", event_id)
-
-
-async def _station_of(session: AsyncSession, person_id: int | None) -> int | None:
-    if person_id is None:
-        return None
-    return await session.scalar(select(Person.station_id).where(Person.id == person_id))
-
-
 async def _authorize_for_person(session: AsyncSession, principal: Principal, person_id: int) -> SignupSource:
-    station_id = await _station_of(session, person_id) if principal.role in STAFF_ROLES else None
-    return _source_for(principal, person_id, station_id)
-
-
-def _source_for(principal: Principal, person_id: int, station_id: int | None) -> SignupSource:
-    """Staff may act for people of their stations (others: 404); a volunteer only for themselves.
-    ``station_id`` is the person's (None: no such person); volunteers need not know it."""
+    """Staff may act for people of their stations (others: 404); a volunteer only for themselves."""
     if principal.role in STAFF_ROLES:
+        station_id = await session.scalar(select(Person.station_id).where(Person.id == person_id))
         if station_id is None or not principal.can_access(station_id):
             raise not_found("人员", "person", person_id)
         return SignupSource.organizer
@@ -104,36 +75,23 @@ def _shape(
     response_model=SignupOut,
     summary="Sign a person up for a role (confirmed, or waitlisted when full)",
 )
-async def create_signup(event_id: int, data: SignupCreate, call: BearerCallDep) -> SignupOut:
-    # The account is read with the event and the person: no principal query of its own.
-    principal, target = await read_target_as(
-        call.session, user_id=call.user_id, event_id=event_id, person_id=data.person_id
+async def create_signup(
+    event_id: int, data: SignupCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> SignupOut:
+    event, zone = await load_event(session, event_id, principal=principal)
+    annotate_request(station_id=event.station_id)
+    source = await _authorize_for_person(session, principal, data.person_id)
+    placed = await signups.sign_up(
+        session,
+        clock,
+        event,
+        zone,
+        person_id=data.person_id,
+        role_id=role_id_by_name_or_id(event.roles, data.role),
+        source=source,
     )
-    annotate_request(station_id=target.event.station_id)
-    source = await _authorize_sign_up(call.session, principal, target)
-    role_id = role_id_by_name_or_id(target.roles, data.role)
-    # The request writes nothing else: the sign-up commits as it is written, and the role's lock,
-    # which the other sign-ups of an activity's opening queue for, is held only inside the server.
-    placed = await signups.place(
-        call.session, call.clock, target, role_id=role_id, source=source, commit_at_once=True
-    )
-    signup, person = placed.signup, target.person
-    role_name = next(r.name for r in target.roles if r.id == signup.role_id)
-    return _shape(signup, role_name, target.zone, person.name if person else None, placed.position)
-
-
-async def _authorize_sign_up(
-    session: AsyncSession, principal: Principal, target: SignupTarget
-) -> SignupSource:
-    """``_event_for`` and ``_authorize_for_person`` on what ``read_target_as`` read: no query,
-    except the own station of a volunteer naming someone else (refused either way)."""
-    person_station = None if target.person is None else target.person.station_id
-    if principal.role in STAFF_ROLES or principal.person_id == target.person_id:
-        own_station = person_station
-    else:
-        own_station = await _station_of(session, principal.person_id)
-    _check_sees_event(principal, target.event.id, target.event.station_id, own_station)
-    return _source_for(principal, target.person_id, person_station)
+    role_name = roles.role_of(event, placed.signup.role_id).name
+    return _shape(placed.signup, role_name, zone, placed.person.name, placed.position)
 
 
 @router.delete(
@@ -144,7 +102,7 @@ async def _authorize_sign_up(
 async def cancel_signup(
     event_id: int, person_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> Response:
-    event, _ = await _event_for(session, principal, event_id)
+    event, _ = await load_event(session, event_id, principal=principal)
     await _authorize_for_person(session, principal, person_id)
     await signups.cancel_signup(session, clock, event_id=event.id, person_id=person_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -165,7 +123,7 @@ async def list_signups(
     role: Annotated[str | None, Query(description="Role id or name")] = None,
 ) -> Page[SignupOut]:
     principal.require_staff()
-    event, zone = await _event_for(session, principal, event_id)
+    event, zone = await load_event(session, event_id, principal=principal)
     role_ref: int | str | None = int(role) if role is not None and role.isdigit() else role
     rows, next_cursor = await signups.list_signups(
         session,
@@ -192,50 +150,6 @@ async def list_signups(
     return Page[SignupOut](items=items, next_cursor=next_cursor)
 
 
-@router.patch(
-    "/events/{event_id}/roles/{role_id}",
-    response_model=RoleOut,
-    summary="Change a role's places: a raise promotes waiting people; a cut below confirmed needs force",
-)
-async def update_role_count(
-    event_id: int,
-    role_id: int,
-    data: RoleCountUpdate,
-    session: SessionDep,
-    clock: ClockDep,
-    principal: PrincipalDep,
-) -> RoleOut:
-    principal.require_staff()
-    event, _ = await _event_for(session, principal, event_id)
-    role = roles.role_of(event, role_id)
-    change = await roles.set_role_count(session, clock, role=role, count=data.count, force=data.force)
-    return RoleOut(
-        id=change.role.id,
-        event_id=change.role.event_id,
-        name=change.role.name,
-        count=change.role.count,
-        confirmed_count=change.role.confirmed_count,
-        promoted_signup_ids=[s.id for s in change.promoted],
-        demoted_signup_ids=[s.id for s in change.demoted],
-    )
-
-
-@router.delete(
-    "/events/{event_id}/roles/{role_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    summary="Remove a role nobody holds or waits for (not the last; not once the event started)",
-)
-async def remove_role(
-    event_id: int, role_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep
-) -> Response:
-    """Refused (409) while the role has confirmed, invited or waiting people: move or cancel them
-    first. Cancelled, declined and expired sign-ups of the role stay, as history."""
-    principal.require_staff()
-    event = await service.get_event_for(session, principal, event_id, for_update=True)
-    await roles.remove_role(session, clock, event=event, role_id=role_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
 @router.post(
     "/events/{event_id}/invitations",
     status_code=status.HTTP_201_CREATED,
@@ -251,7 +165,7 @@ async def create_invitation(
     principal: PrincipalDep,
 ) -> InvitationSentOut:
     principal.require_staff()
-    event, zone = await _event_for(session, principal, event_id)
+    event, zone = await load_event(session, event_id, principal=principal)
     await _authorize_for_person(session, principal, data.person_id)
     signup, token = await invitations.invite(
         session,
@@ -273,7 +187,7 @@ async def create_invitation(
 
 
 async def _invitation_out(session: AsyncSession, signup: Signup) -> InvitationOut:
-    event, zone = await signups.load_event(session, signup.event_id)
+    event, zone = await load_event(session, signup.event_id)
     person = await session.get(Person, signup.person_id)
     assert person is not None
     return InvitationOut(
