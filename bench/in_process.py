@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tree this file is in
 
 from coordinator.app import create_app
-from coordinator.auth.models import Role, User
+from coordinator.auth.models import Role, User, UserStation
 from coordinator.auth.service import issue_access_token
 from coordinator.clock import FixedClock
 from coordinator.events.models import Event, EventRole, EventStatus
@@ -87,6 +87,9 @@ async def add_volunteers(
     await session.flush()
     users = [User(role=Role.volunteer, person_id=p.id, is_active=True, created_at=now) for p in people]
     session.add_all(users)
+    await session.flush()
+    # As a volunteer's phone login makes them: the account sees its person's station.
+    session.add_all(UserStation(user_id=u.id, station_id=station.id) for u in users)
     await session.flush()
     return station.id, [(p.id, u) for p, u in zip(people, users, strict=True)]
 

@@ -16,9 +16,9 @@ from coordinator.clock import Clock, SystemClock
 from coordinator.db import create_engine, create_sessionmaker
 from coordinator.errors import install_error_handlers
 from coordinator.events.api import router as events_router
-from coordinator.events.calendar_feed import router as calendar_router
+from coordinator.events.calendar.feed import router as calendar_router
 from coordinator.events.celebrants import router as celebrants_router
-from coordinator.events.series_api import router as series_router
+from coordinator.events.series.api import router as series_router
 from coordinator.events.signups.api import router as signups_router
 from coordinator.events.themes_api import router as themes_router
 from coordinator.matching.api import router as matching_router

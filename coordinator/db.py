@@ -180,7 +180,7 @@ async def flush_or_raise(session: AsyncSession, error: CoordinatorError) -> None
     The constraint, not a prior SELECT, is what keeps duplicates out under concurrency. The
     rows that failed stay pending in the session, so ``error`` is meant to end the request; a
     caller that wants to go on after it adds its rows inside a savepoint of its own (see
-    ``events.materialize``)."""
+    ``events.series.materialize``)."""
     try:
         async with session.begin_nested():
             await session.flush()

@@ -26,9 +26,9 @@ from coordinator.demo.activities import DemoWindow
 from coordinator.demo.catalog import STATIONS
 from coordinator.demo.loader import DEMO_PASSWORD, DemoResult, load_demo
 from coordinator.demo.rows import build_station_rows
-from coordinator.events.materialize import materialize_all
 from coordinator.events.models import Event, EventRole, EventSeries, EventStatus, Signup, SignupStatus
-from coordinator.events.series_rules import series_dates
+from coordinator.events.series.materialize import materialize_all
+from coordinator.events.series.recurrence import series_dates
 from coordinator.models import Base
 from coordinator.people.birthdays import validate_birthday
 from coordinator.people.field_rules import normalize_id_number, normalize_phone

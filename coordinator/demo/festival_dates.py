@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from coordinator.events.festivals import FESTIVALS, occurrences
+from coordinator.events.calendar.festivals import FESTIVALS, occurrences
 
 # The festivals of the demo calendar (not 七夕 and 清明) and the title of their visit.
 DEMO_FESTIVAL_TITLES = {

@@ -10,7 +10,7 @@ from coordinator.auth.principal import Principal
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep
 from coordinator.errors import ERROR_RESPONSES
 from coordinator.events import lifecycle, roles, service
-from coordinator.events.ics import MEDIA_TYPE, render_calendar
+from coordinator.events.calendar.ics import MEDIA_TYPE, render_calendar
 from coordinator.events.models import Event, EventStatus
 from coordinator.events.schemas import (
     CancelIn,

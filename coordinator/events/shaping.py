@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from coordinator.clock import local_or_none
-from coordinator.events.holidays import holiday_on
+from coordinator.events.calendar.holidays import holiday_on
 from coordinator.events.models import Event
 from coordinator.events.schemas import EventOut, RoleOut
 

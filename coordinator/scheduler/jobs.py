@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from coordinator.attendance.completion import complete_finished_events
 from coordinator.bus.relay import relay_tick
-from coordinator.events.materialize import materialize_all
+from coordinator.events.series.materialize import materialize_all
 from coordinator.events.signups.invitations import expire_invitations
 from coordinator.notify.dispatcher import dispatch_due
 from coordinator.notify.resolution import resolve_unknown

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.deps import SessionDep
 from coordinator.errors import Invalid
 from coordinator.events import service
+from coordinator.events.calendar.festivals import FESTIVALS, occurrences
+from coordinator.events.calendar.holidays import holiday_on
 from coordinator.events.custom_themes import list_themes
-from coordinator.events.festivals import FESTIVALS, occurrences
-from coordinator.events.holidays import holiday_on
 from coordinator.events.models import Event
 from coordinator.events.schemas import EventCreate, HolidayOut
 from coordinator.events.themes import Theme

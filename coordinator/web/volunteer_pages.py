@@ -19,8 +19,8 @@ from coordinator.db import transaction
 from coordinator.deps import SessionDep
 from coordinator.errors import CoordinatorError, not_found
 from coordinator.events import service
-from coordinator.events.calendar_feed import feed_events, feed_token, feed_urls, reissue_token
-from coordinator.events.ics import MEDIA_TYPE, render_calendar
+from coordinator.events.calendar.feed import feed_events, feed_token, feed_urls, reissue_token
+from coordinator.events.calendar.ics import MEDIA_TYPE, render_calendar
 from coordinator.events.models import (
     LIVE_SIGNUP_STATUSES,
     Event,

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.clock import FixedClock
-from coordinator.events.materialize import materialize_all, materialize_series, station_zone
 from coordinator.events.models import Event, EventRole, EventSeries, EventStatus, SignupStatus
+from coordinator.events.series.materialize import materialize_all, materialize_series, station_zone
 from coordinator.notify.models import Notification
 from coordinator.settings import Settings
 from tests.api.event_world import EventWorld, add_signup, make_world

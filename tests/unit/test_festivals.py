@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from lunar_python import Solar
 
 from coordinator.errors import Invalid
-from coordinator.events.festivals import FESTIVALS, MAX_YEAR, MIN_YEAR, festival_date, occurrences
+from coordinator.events.calendar.festivals import FESTIVALS, MAX_YEAR, MIN_YEAR, festival_date, occurrences
 
 # Festival days of the State Council's public-holiday notices for 2025 and 2026 (国务院办公厅关于
 # 部分节假日安排的通知), the official almanac for 2027, and the Purple Mountain Observatory's

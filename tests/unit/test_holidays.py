@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from coordinator.events.holidays import HOLIDAY_NAMES_ZH, holiday_on
+from coordinator.events.calendar.holidays import HOLIDAY_NAMES_ZH, holiday_on
 
 
 def test_statutory_holiday_has_english_and_chinese_names() -> None:

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coordinator.errors import Invalid
-from coordinator.events.series_rules import check_series_rule, parse_rrule, rrule_dates, series_dates
+from coordinator.events.series.recurrence import check_series_rule, parse_rrule, rrule_dates, series_dates
 
 WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 

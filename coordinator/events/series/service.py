@@ -1,6 +1,6 @@
 """Series: recurring activities from an RRULE or a festival rule.
 
-A series is a template (theme defaults applied at creation) plus a rule; ``events.materialize``
+A series is a template (theme defaults applied at creation) plus a rule; ``events.series.materialize``
 turns it into events up to the horizon. Creating a series materializes it at once, in the same
 transaction. Editing one locks the series row (``SELECT … FOR UPDATE``; the materializer tick
 skips locked series) and makes its future occurrences follow (see ``materialize.follow_series``).
@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.errors import Conflict, not_found
-from coordinator.events import festivals, materialize
+from coordinator.events.calendar import festivals
 from coordinator.events.models import Event, EventSeries
 from coordinator.events.schemas import RoleIn, role_dicts, theme_roles
-from coordinator.events.series_rules import check_series_rule
-from coordinator.events.series_schemas import SeriesCreate, SeriesUpdate
+from coordinator.events.series import materialize
+from coordinator.events.series.recurrence import check_series_rule
+from coordinator.events.series.schemas import SeriesCreate, SeriesUpdate
 from coordinator.events.service import check_categories, check_organization, check_roles
 from coordinator.events.themes import Theme, resolve_theme
 from coordinator.pagination import paginate

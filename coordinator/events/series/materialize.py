@@ -31,7 +31,7 @@ from coordinator.errors import Conflict, CoordinatorError
 from coordinator.events import lifecycle, service
 from coordinator.events.models import Event, EventRole, EventSeries, EventStatus
 from coordinator.events.schemas import EventCreate, EventUpdate, RoleIn
-from coordinator.events.series_rules import series_dates
+from coordinator.events.series.recurrence import series_dates
 from coordinator.settings import Settings
 from coordinator.stations.models import Station
 

@@ -21,7 +21,7 @@ from datetime import MAXYEAR, date, datetime, time, timedelta
 from dateutil.rrule import rrule, rrulestr
 
 from coordinator.errors import Invalid
-from coordinator.events import festivals
+from coordinator.events.calendar import festivals
 
 CALENDAR_FREQUENCIES = frozenset({"DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
 _KNOWN_PARTS = frozenset(

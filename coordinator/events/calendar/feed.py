@@ -18,7 +18,7 @@ from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES, not_found
-from coordinator.events.ics import MEDIA_TYPE, render_calendar
+from coordinator.events.calendar.ics import MEDIA_TYPE, render_calendar
 from coordinator.events.models import LIVE_SIGNUP_STATUSES, Event, EventStatus, Signup
 from coordinator.events.schemas import CalendarTokenOut
 from coordinator.people.models import Person

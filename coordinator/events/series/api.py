@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.clock import Clock, local_or_none
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES
-from coordinator.events import series as service
 from coordinator.events.models import EventSeries
 from coordinator.events.schemas import RoleIn
-from coordinator.events.series_schemas import OccurrenceOut, SeriesCreate, SeriesOut, SeriesUpdate
+from coordinator.events.series import service
+from coordinator.events.series.schemas import OccurrenceOut, SeriesCreate, SeriesOut, SeriesUpdate
 from coordinator.pagination import CursorQuery, LimitQuery, Page
 from coordinator.people.shaping import station_zones
 
