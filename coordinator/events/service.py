@@ -1,16 +1,9 @@
 """Events: create from a theme, read, list, change, publish.
 
 Routes (and the series materializer) authorize and load the event first; the functions here
-apply the rules. Rescheduling and cancelling live in ``events.lifecycle``,
-the field rules in ``events.rules``.
-
-Locks: a change loads the event with ``for_update=True`` (PostgreSQL ``SELECT … FOR NO KEY
-UPDATE`` on the event row; SQLite transactions begin IMMEDIATE, which serializes writers). Role
-counts are checked against ``confirmed_count`` under the role rows' own locks, the same locks a
-sign-up takes to claim a place, so a count can never be lowered below what a concurrent sign-up
-confirmed. The event's lock is ``NO KEY``: a sign-up holding its role's lock inserts a row whose
-foreign key takes ``FOR KEY SHARE`` on the event, which ``FOR UPDATE`` would block while the
-edit waits for that role: a deadlock."""
+apply the rules. Rescheduling and cancelling live in ``events.lifecycle``, the field rules in
+``events.rules``. A change loads the event with ``for_update=True``, a ``FOR NO KEY UPDATE``
+lock, so a sign-up's foreign-key check on the event never waits for it (docs/concurrency.md)."""
 
 from __future__ import annotations
 
@@ -166,7 +159,7 @@ async def get_event_for(
     non-draft events of theirs; anything else answers 404 as if it did not exist."""
     stmt = select(Event).where(Event.id == event_id).options(selectinload(Event.roles))
     if for_update:
-        # NO KEY: sign-ups' foreign-key checks on the event pass (see the module's docstring).
+        # NO KEY: sign-ups' foreign-key checks on the event pass (docs/concurrency.md, "Events").
         stmt = stmt.with_for_update(of=Event, key_share=True).execution_options(populate_existing=True)
     event = await session.scalar(stmt)
     if event is None or not may_see(principal, event):
