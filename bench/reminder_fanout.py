@@ -49,7 +49,7 @@ from coordinator.people.models import Person
 from coordinator.stations.models import Station
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/coord_bench_fanout"
-# FANOUT_REMINDERS=10000 for a quick look; the figures in README are from the full 100,000.
+# FANOUT_REMINDERS=10000 for a quick look; the figures in bench/README.md are from the full 100,000.
 REMINDERS = int(os.environ.get("FANOUT_REMINDERS", "100000"))
 PEOPLE = max(REMINDERS // 5, 1)
 GOAL_PER_PROCESS = 2_000.0

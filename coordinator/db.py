@@ -2,12 +2,9 @@
 
 - Timestamps are stored as UTC (``UTCDateTime``) and always come back timezone-aware.
 - SQLite runs in WAL mode with foreign keys on, and every transaction starts with
-  ``BEGIN IMMEDIATE``: writers queue on the database lock (``busy_timeout``) instead of failing
-  with "database is locked" when a read transaction later tries to write. That is what makes
-  the row-lock based invariants hold on the single-process SQLite default; PostgreSQL uses real
-  row locks (``SELECT … FOR UPDATE``).
-- Work to do after a commit (kicking the outbox relay) is registered with ``on_commit``.
-"""
+  ``BEGIN IMMEDIATE``: writers are serialized, which does there what row locks do on PostgreSQL
+  (docs/concurrency.md, "Ground rules").
+- Work to do after a commit (kicking the outbox relay) is registered with ``on_commit``."""
 
 from __future__ import annotations
 

@@ -1,16 +1,12 @@
-"""The daily purge of rows that have done their work, so a station's tables do not grow forever.
+"""The purge of rows that have done their work, so a station's tables do not grow forever.
 
-- Domain events whose every handler is ``done``, older than ``outbox_retention_days``: the relay
-  never looks at them again. An event with a delivery still pending, running or ``dead`` stays
-  (a dead one is for an operator to see).
-- Notifications in a final state (sent, delivered, failed, skipped, expired, cancelled) not
-  touched for ``notification_retention_days``: the organizers' list of what was sent keeps more
-  than a year by default. Their receipts go with them; a receipt's own row says nothing alone.
+- Domain events whose every handler is ``done``, older than ``outbox_retention_days``; an event
+  with a delivery still pending, running or ``dead`` stays (a dead one is for an operator to see).
+- Notifications in a final state not touched for ``notification_retention_days`` (more than a
+  year by default), with their receipts: a receipt's own row says nothing alone.
 - Login codes a day past their expiry: the per-phone and per-address limits count the last day.
-
 Each kind goes in chunks of ``PURGE_CHUNK`` rows, one short transaction each, so the purge never
-holds locks the dispatcher or the relay would wait on; ``MAX_CHUNKS`` bounds one tick.
-"""
+holds locks the dispatcher or the relay would wait on; ``MAX_CHUNKS`` bounds one tick."""
 
 from __future__ import annotations
 

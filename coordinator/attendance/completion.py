@@ -1,12 +1,8 @@
 """The completion tick: events whose end has passed become ``completed``; their confirmed people
 with no attendance are marked ``no_show``.
 
-Any number of processes may run the tick against one PostgreSQL: each claims a batch of events
-with ``FOR UPDATE SKIP LOCKED``, so an event is completed once. The status check in the query
-makes a rerun a no-op. ``handlers`` marks no-shows on ``EventCompleted`` too, so the rule holds
-whichever code completed the event. No-show rows go through ``recording.claim``, so a scan
-arriving at the same moment still ends in one row (a later scan or upload makes it present).
-"""
+Any number of processes may run it at once; each event is completed once (docs/concurrency.md,
+invariant 2)."""
 
 from __future__ import annotations
 

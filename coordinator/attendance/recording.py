@@ -1,12 +1,7 @@
 """The one way an attendance row is written, shared by scans, rosters, batches and reviews.
 
-Invariant 2 (one row per person per event) is held by the unique constraint on
-``(event_id, person_id)``. Writers never "select, then insert if missing": ``claim`` inserts with
-ON CONFLICT DO NOTHING and then locks the row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's
-``BEGIN IMMEDIATE`` already serializes writers). A concurrent second writer waits for the first
-to commit, finds its row and applies its change to it, so two simultaneous scans give one row.
-Requests that touch several rows take them in (event, person) order so they cannot deadlock.
-"""
+``claim`` inserts the one row of an (event, person) or locks the row already there, so writers
+that meet change one row (docs/concurrency.md, invariant 2)."""
 
 from __future__ import annotations
 

@@ -2,14 +2,12 @@
 
 - A check-in token (purpose ``checkin``) names one event and carries its window, from one hour
   before the start to the end, for scanners that show it offline. The server checks the window
-  against the event's *current* times, so a printed code keeps working after a reschedule and
-  never works outside the event.
+  against the event's *current* times, so a printed code survives a reschedule and never works
+  outside the event.
 - A person token (purpose ``person``) names one person and the version of their code
-  (``Person.qr_token_version``, 0 for codes issued before versions); an organizer scans it at
-  the door. Revoking the code bumps the version, so every earlier copy stops working.
+  (``Person.qr_token_version``, 0 before versions); revoking bumps it, so earlier copies fail.
 A bad signature or a token of another purpose answers 400 ``invalid_token`` (not 401: the caller
-is logged in, it is the scanned code that is wrong).
-"""
+is logged in, it is the scanned code that is wrong)."""
 
 from __future__ import annotations
 

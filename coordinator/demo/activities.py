@@ -5,10 +5,9 @@ party (last Saturday), the festival visits on the festivals' real dates, a month
 drive (second Saturday), weekly home visits (Tuesday or Thursday morning, not on statutory
 holidays) and heritage sessions (芦笙 and 刺绣/苗绣). Roles come from the built-in themes.
 
-The birthday parties, the drives and each festival's visits are occurrences of a series (an
-RRULE or a festival rule), named by their local date as the series materializer names them, so
-the scheduler's series tick carries the calendar on past the demo's last month without making
-any occurrence twice."""
+Parties, drives and festival visits are occurrences of a series (an RRULE or a festival rule),
+named by their local date as the materializer names them, so the series tick carries the calendar
+on past the demo's last month without making any occurrence twice."""
 
 from __future__ import annotations
 

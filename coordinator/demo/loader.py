@@ -1,15 +1,12 @@
 """``coordinator demo``: load the demo stations into the database, in bulk, in one transaction.
 
-- Deterministic: each station draws from its own random stream seeded by ``seed`` and its code,
-  so the same seed and clock always give the same data.
+- Deterministic: each station draws from its own random stream seeded by ``seed`` and its code.
 - Idempotent, keyed by station code: a demo station that exists is left alone (with everything
   of it), so a second run changes nothing; the admin login is keyed by its username.
-- Fast: rows go in with bulk Core ``insert()`` of plain mappings (``RETURNING`` the new ids where
-  later rows refer to them), not ORM objects one by one.
-- Quiet: the history is stored as it would have ended up, without domain events, so no handler
-  reminds anyone of the past. Only each upcoming published activity gets its ``EventPublished``;
-  the reminder handler then plans reminders for the activity's confirmed sign-ups.
-"""
+- Fast: bulk Core ``insert()`` of plain mappings (``RETURNING`` the new ids where later rows refer
+  to them), not ORM objects one by one.
+- Quiet: the history is stored without domain events, so nobody is reminded of the past; each
+  upcoming published activity gets its ``EventPublished``, which plans its confirmed reminders."""
 
 from __future__ import annotations
 

@@ -1,16 +1,9 @@
 """Events: create from a theme, read, list, change, publish.
 
 Routes (and the series materializer) authorize and load the event first; the functions here
-apply the rules. Rescheduling and cancelling live in ``events.lifecycle``,
-the field rules in ``events.rules``.
-
-Locks: a change loads the event with ``for_update=True`` (PostgreSQL ``SELECT … FOR NO KEY
-UPDATE`` on the event row; SQLite transactions begin IMMEDIATE, which serializes writers). Role
-counts are checked against ``confirmed_count`` under the role rows' own locks, the same locks a
-sign-up takes to claim a place, so a count can never be lowered below what a concurrent sign-up
-confirmed. The event's lock is ``NO KEY``: a sign-up holding its role's lock inserts a row whose
-foreign key takes ``FOR KEY SHARE`` on the event, which ``FOR UPDATE`` would block while the
-edit waits for that role: a deadlock."""
+apply the rules. Rescheduling and cancelling live in ``events.lifecycle``, the field rules in
+``events.event_fields``. A change loads the event with ``for_update=True``, a ``FOR NO KEY UPDATE``
+lock, so a sign-up's foreign-key check on the event never waits for it (docs/concurrency.md)."""
 
 from __future__ import annotations
 

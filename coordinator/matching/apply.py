@@ -1,14 +1,10 @@
 """Turn chosen proposals into invitations or confirmed sign-ups, re-checking each one first.
 
 Time passes between proposing and applying: people sign up elsewhere, places fill, consent is
-withdrawn. So the inputs are loaded again and every chosen proposal is checked against the
-engine's hard rules (``constraints.eligible``, counting the proposals applied before it in the
-same request) and the places still open. A proposal that passes goes through the sign-up rules
-proper (``events.signups``: ``sign_up`` or ``invite``), which lock the role row and then the
-person's row and so keep capacity, clashes and the monthly maximum right against concurrent
-requests. Each proposal runs in its own savepoint: one refused leaves the others
-applied, and a refused one leaves nothing behind.
-"""
+withdrawn. So the inputs are loaded again, each chosen proposal is checked against the engine's
+hard rules and the places still open, and one that passes goes through the sign-up rules proper
+(``events.signups``: ``sign_up`` or ``invite``) in its own savepoint: one refused
+leaves the others applied. The locks it takes first: docs/concurrency.md (invariant 1)."""
 
 from __future__ import annotations
 

@@ -1,25 +1,13 @@
 """Propose who fills each open role: ``solve`` (optimal) and ``greedy`` (the baseline).
 
-What ``solve`` optimizes, exactly: the integer program in ``problem.py`` —
-
-* objective: the sum of the proposals' pair scores (``scoring.py``) plus ``party_quota`` for
-  each Party member proposed to an event, up to that event's Party-member quota;
-* hard constraints: every rule of ``constraints.eligible`` (pairs that break a rule of the
-  person and the role alone never become columns), at most ``open_places`` proposals per role,
-  at most one role per event and no two overlapping events per person, and per person and
-  calendar month no more proposals than the monthly maximum leaves.
-
-How it reaches the optimum: the eligible pairs are far more than the proposals, so the program
-is solved by column generation. A restricted program over the best-scoring pairs of each role
-is relaxed to a linear program (HiGHS via SciPy); its row prices give every other pair a
-reduced cost; pairs with a positive one join and the relaxation is solved again, until none
-remains. The row prices then give the Lagrangian bound U on any feasible matching. The
-restricted integer program is solved exactly (HiGHS branch and bound, zero gap), scoring V.
-A pair with reduced cost below −(U − V) cannot be part of any matching better than V, so
-adding every pair at or above that line and solving once more proves the optimum over all
-pairs. The result carries U as ``bound``; ``objective`` equals the optimum up to the solver's
-floating-point tolerance (~1e-6).
-"""
+``solve`` maximizes the integer program of ``problem.py`` (pair scores from ``scoring.py`` plus the
+Party-member quota term, under every rule of ``constraints.eligible``) by column generation: a
+restricted program over the best pairs of each role is relaxed to a linear program (HiGHS via
+SciPy) whose row prices admit pairs of positive reduced cost until none is left and then give the
+Lagrangian bound U. The restricted integer program is solved exactly (zero gap), scoring V; no
+pair with reduced cost below −(U − V) can beat V, so adding every pair at or above that line and
+solving once more proves the optimum over all pairs. ``bound`` is U; ``objective`` equals the
+optimum up to the solver's floating-point tolerance (~1e-6)."""
 
 from __future__ import annotations
 

@@ -1,17 +1,12 @@
-"""Read the engine's inputs from the database: the open roles of some events and the station's people.
-
-Everything here only reads. What each engine field is made of:
+"""Read the engine's inputs from the database (reads only): open roles of some events, the people.
 
 * open places of a role: its count − confirmed − invited sign-ups (an invitation holds a place);
-* busy intervals and monthly counts: the person's confirmed and invited sign-ups at events not
-  cancelled (an open invitation, once accepted, takes the time and counts against the maximum);
+* busy intervals and monthly counts: confirmed and invited sign-ups at events not cancelled;
 * last asked: the latest sign-up or invitation created for the person, whatever became of it;
-* served this quarter: the load taken on, confirmed and invited sign-ups at events starting in
-  the current calendar quarter, past and upcoming;
+* served this quarter: confirmed and invited sign-ups at events starting in this calendar quarter;
 * reliability: attended ÷ recorded attendance rows (None without any: newcomers are not punished);
 * continuity: residents named in the service records of events the person attended;
-* residents to serve: the station's active residents in the event's target categories.
-"""
+* residents to serve: the station's active residents in the event's target categories."""
 
 from __future__ import annotations
 

@@ -2,17 +2,12 @@
 
 maximize   Σ score_j · x_j  +  party_quota · Σ_e z_e
 subject to Σ_{j ∈ role r} x_j ≤ open places of r                       (role rows)
-           Σ_{j of person p whose event contains instant t} x_j ≤ 1    (time rows, one per p and
-                                                                          start instant t of p's events)
+           Σ_{j of person p whose event contains instant t} x_j ≤ 1    (time rows: p, each start t)
            Σ_{j of person p in month m} x_j ≤ events p may still take in m   (month rows)
            z_e − Σ_{j at event e, person a Party member} x_j ≤ 0          (quota rows)
            x_j ∈ {0, 1},  0 ≤ z_e ≤ Party-member quota of e
-
-Two intervals overlap exactly when one contains the other's start, so the time rows say both
-"one role per event" and "never two overlapping events". At the optimum z_e is the number of
-Party members proposed for e, capped at its quota: the quota term rewards each Party member up
-to the quota and nothing beyond.
-"""
+Two intervals overlap exactly when one contains the other's start, so the time rows say both "one
+role per event" and "no two overlapping events"; at the optimum z_e counts up to e's quota only."""
 
 from __future__ import annotations
 

@@ -7,10 +7,7 @@ score = filled_place
       + fairness_load   × 1 / (1 + events served this quarter)
       + reliability     × attendance rate (no history: 0.5, so newcomers get a fair chance)
       + continuity      × share of the residents to visit whom the person visited before
-
-The Party-member quota is a term of the whole event, not of a pair (see ``engine``). This
-module is the reference; ``pairs.py`` computes the same numbers for all pairs at once.
-"""
+The Party-member quota is a term of the event (``engine``); ``pairs.py`` computes these on arrays."""
 
 from __future__ import annotations
 

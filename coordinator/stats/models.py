@@ -1,21 +1,13 @@
 """Roll-up tables: what the bus handlers keep so dashboards need not scan attendance.
 
-Two layers:
-
 - **Per event** (``stats_events``, ``stats_event_people``, ``stats_event_residents``): what the
-  roll-ups last counted for one event, recomputed from the source rows whenever anything about the
-  event changes. They are the "before" against which a recomputation is compared, so a handler
-  that runs twice (or late, or out of order) changes nothing the second time.
-- **Cells** (``stats_cells`` and ``stats_cell_members``): additive counters and *exact* distinct
-  counts per (scope, period, theme). ``scope`` is a station id, or 0 for every station (the
-  county); ``period`` is a month ``YYYY-MM`` or a year ``YYYY`` in the station's zone; ``theme``
-  is a theme code, or ``""`` for all themes. A distinct count is the number of member rows of the
-  cell, kept as a counter: a member row counts how many of the cell's events include that person
-  (or resident), and the counter moves only when that number leaves or reaches zero.
-
-No foreign keys: roll-ups are derived data and must never block (or be cascaded by) a write to
-the tables they summarize; ``rebuild`` recomputes everything from the source.
-"""
+  roll-ups last counted for one event, the "before" a recomputation is compared with.
+- **Cells** (``stats_cells``, ``stats_cell_members``): additive counters and exact distinct counts
+  per (scope, period, theme): ``scope`` a station id, or 0 for the county; ``period`` a month
+  ``YYYY-MM`` or a year ``YYYY`` in the station's zone; ``theme`` a code, or ``""`` for all. A
+  member row counts how many of the cell's events include that person (or resident).
+No foreign keys: derived data never blocks, nor is cascaded by, a write to the tables it
+summarizes; ``rebuild`` recomputes everything from the source (docs/concurrency.md, invariant 5)."""
 
 from __future__ import annotations
 

@@ -3,15 +3,8 @@
 ``refresh_event`` is the one incremental step: it recomputes an event's contribution from the
 source rows (its status, station, date and theme; its approved attended rows; the residents it
 served), compares it with what the roll-ups last counted for it, and applies the difference to the
-cells. Comparing against the stored state, not applying the delta a domain event describes, is
-what makes it idempotent and order-independent: a repeated or late delivery finds nothing to do.
-
-Concurrency: the event's ``stats_events`` row is claimed (INSERT … ON CONFLICT DO NOTHING) and
-locked (``FOR UPDATE``) first, so two relays refreshing one event take turns and the second sees
-the first's stored state. Refreshes of different events meet on shared cells; each writes its
-member rows and then its cell rows in one global key order, so they cannot deadlock, and every
-cell change is an atomic ``x = x + delta``.
-"""
+cells, so a repeated, late or out-of-order delivery finds nothing to do. Its locks and its write
+order: docs/concurrency.md (invariant 5)."""
 
 from __future__ import annotations
 

@@ -1,18 +1,10 @@
 """Series → events: create the occurrences up to the horizon, and make future occurrences follow
 an edited series.
 
-Each occurrence is named by its local date (``occurrence_key``); the unique constraint
-``(series_id, occurrence_key)`` on ``events`` is what makes materialization idempotent. Two runs
-racing on one series (two workers, or a tick and an edit) are kept apart first by the series row
-lock — the tick takes it with ``SKIP LOCKED`` on PostgreSQL and skips a series being edited —
-and in any case by the constraint: each occurrence is created inside a savepoint of its own;
-``create_event`` turns the violation into ``Conflict("occurrence_exists")``, we roll that savepoint
-back (dropping the half-made event from the session) and carry on: "already there". SQLite
-transactions begin IMMEDIATE, so there the second run simply sees the first one's rows.
-
-Occurrence times are the station's wall clock (``start_time`` on the occurrence's local date)
-converted to UTC with the station's zone.
-"""
+Each occurrence is named by its local date (``occurrence_key``) and made once, however many runs
+race: the unique constraint ``(series_id, occurrence_key)`` and the series row lock keep them
+apart (docs/concurrency.md, "Series"). Occurrence times are the station's wall clock
+(``start_time`` on the occurrence's local date) converted to UTC with the station's zone."""
 
 from __future__ import annotations
 
@@ -187,7 +179,7 @@ async def _future_occurrences(session: AsyncSession, series: EventSeries, now: d
             )
             .options(selectinload(Event.roles))
             .order_by(Event.starts_at, Event.id)
-            # NO KEY, as every event edit (``service``'s docstring): a sign-up holding a role's
+            # NO KEY, as every event edit (docs/concurrency.md): a sign-up holding a role's
             # lock passes its foreign-key check on the event. A draft dropped below takes the
             # stronger lock as it is deleted; nobody signs up for a draft.
             .with_for_update(of=Event, key_share=True)

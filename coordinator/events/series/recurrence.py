@@ -4,15 +4,8 @@ Accepted RRULEs are the calendar kind: ``FREQ`` of ``DAILY``, ``WEEKLY``, ``MONT
 with any ``BY…`` day filters, ``INTERVAL``, ``COUNT`` and ``WKST``. The time of day is the series'
 ``start_time`` and the end date its ``until`` field, so ``BYHOUR``/``BYMINUTE``/``BYSECOND`` and
 ``UNTIL`` are refused: without them every rule yields at most one occurrence per day, and an
-occurrence is named by its local date (the ``occurrence_key``).
-
-Bounded work. dateutil walks period by period and only stops at a result past the end asked
-for, at ``COUNT``, or at the year 9999 — a rule that never matches (``BYMONTH=2;BYMONTHDAY=30``)
-walks all the way there (seconds of CPU for a daily rule). We therefore translate every rule by a
-multiple of 400 years, the Gregorian cycle (same weekdays, same leap years), so the window asked
-for lies within dateutil's last 400 years: a walk past the window then costs at most 400 years of
-periods, whatever the rule. A rule must also produce a date within ``PROBE_YEARS`` of its start.
-"""
+occurrence is named by its local date (the ``occurrence_key``). A rule must produce a date within
+``PROBE_YEARS`` of its start, and the work per window is bounded whatever the rule (``rrule_dates``)."""
 
 from __future__ import annotations
 
@@ -110,7 +103,12 @@ def check_rule_produces(rule: rrule, starts_on: date) -> None:
 
 
 def rrule_dates(rule: rrule, starts_on: date, start: date, end: date) -> list[date]:
-    """The dates of ``rule`` (which starts on ``starts_on``) from ``start`` to ``end``, both included."""
+    """The dates of ``rule`` (which starts on ``starts_on``) from ``start`` to ``end``, both included.
+
+    dateutil stops only at a result past ``end``, at ``COUNT`` or at the year 9999, so a rule that
+    never matches (``BYMONTH=2;BYMONTHDAY=30``) would walk all the way there. Moving the rule by whole
+    400-year Gregorian cycles (same weekdays, same leap years) puts the window within dateutil's last
+    400 years: a walk past it then costs at most 400 years of periods."""
     if end < start or end < starts_on:
         return []
     shift = GREGORIAN_CYCLE_YEARS * ((MAXYEAR - end.year) // GREGORIAN_CYCLE_YEARS)
