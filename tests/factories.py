@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.models import Role, User, UserStation
@@ -195,7 +196,7 @@ async def create_signup(
     **fields: Any,
 ) -> Signup:
     """A sign-up of ``person`` to ``event`` (its first role unless told), keeping the role's
-    ``confirmed_count`` and ``waitlisted_count`` equal to its confirmed and waiting sign-ups.
+    counts equal to its confirmed, invited and waiting sign-ups.
     ``event.roles`` must be loaded."""
     role = role or event.roles[0]
     signup = Signup(
@@ -211,13 +212,25 @@ async def create_signup(
             **fields,
         }
     )
-    if status is SignupStatus.confirmed:
-        role.confirmed_count += 1
-    elif status is SignupStatus.waitlisted:
-        role.waitlisted_count += 1
     session.add(signup)
     await session.flush()
+    await count_on_role(session, role.id, status)
     return signup
+
+
+_COUNTERS = {
+    SignupStatus.confirmed: EventRole.confirmed_count,
+    SignupStatus.invited: EventRole.invited_count,
+    SignupStatus.waitlisted: EventRole.waitlisted_count,
+}
+
+
+async def count_on_role(session: AsyncSession, role_id: int, status: SignupStatus) -> None:
+    """Count a sign-up of ``status`` on its role's row, as the service does (the role object
+    may belong to another session)."""
+    if status in _COUNTERS:
+        counter = _COUNTERS[status]
+        await session.execute(update(EventRole).where(EventRole.id == role_id).values({counter: counter + 1}))
 
 
 async def sign_up(

@@ -10,11 +10,13 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from coordinator.db import create_engine
+from coordinator.clock import FixedClock
+from coordinator.db import create_engine, create_sessionmaker, transaction
+from coordinator.events.models import EventRole, SignupStatus
 from coordinator.migrate import (
     alembic_config,
     current_revision,
@@ -24,7 +26,8 @@ from coordinator.migrate import (
     upgrade,
 )
 from coordinator.models import Base
-from tests.conftest import BACKENDS, PG_URL
+from tests.conftest import BACKENDS, PG_URL, START
+from tests.factories import create_event, create_person, create_signup, create_station
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -83,3 +86,29 @@ async def test_downgrade_to_base_removes_everything_and_upgrade_restores_it(
 def test_migrations_have_a_single_head() -> None:
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     assert len(heads) == 1, f"several migration heads: {heads}"
+
+
+async def test_upgrading_past_0003_counts_each_role_s_unanswered_invitations(
+    scratch_engine: AsyncEngine,
+) -> None:
+    """A database whose roles were filled before the count existed gets it from the sign-ups."""
+    await upgrade(scratch_engine)
+    clock = FixedClock(START)
+    async with transaction(create_sessionmaker(scratch_engine)) as session:
+        station = await create_station(session, clock)
+        event = await create_event(session, clock, station, roles=[{"name": "志愿者", "count": 5}])
+        for status in (SignupStatus.invited, SignupStatus.invited, SignupStatus.confirmed):
+            await create_signup(
+                session, clock, event, await create_person(session, clock, station), status=status
+            )
+        role_id = event.roles[0].id
+    async with scratch_engine.begin() as connection:
+        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0002"))
+    await upgrade(scratch_engine)
+    async with scratch_engine.connect() as connection:
+        counts = (
+            await connection.execute(
+                select(EventRole.invited_count, EventRole.confirmed_count).where(EventRole.id == role_id)
+            )
+        ).one()
+    assert tuple(counts) == (2, 1)

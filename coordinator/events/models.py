@@ -158,10 +158,10 @@ class EventRole(IdMixin, Base):
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     party_members_only: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Kept equal to the number of confirmed sign-ups, under the role row's lock.
+    # The role's sign-ups by status, kept under the role row's lock by ``signups.places.set_status``:
+    # places held are confirmed plus invited, and a new arrival waits at position waitlisted + 1.
     confirmed_count: Mapped[int] = mapped_column(Integer, default=0)
-    # Kept equal to the number of waitlisted sign-ups, under the same lock: a new arrival's
-    # position is this plus one (counting the waiting rows walked the whole queue, under the lock).
+    invited_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     waitlisted_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The next waitlist arrival number: positions are ranks among these, so they stay stable.
     next_waitlist_seq: Mapped[int] = mapped_column(Integer, default=1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -21,15 +21,13 @@ from coordinator.errors import Conflict, Invalid, not_found
 from coordinator.events.event_fields import capacity_follows_counts, check_capacity
 from coordinator.events.lifecycle import ensure_changeable
 from coordinator.events.models import (
-    LIVE_SIGNUP_STATUSES,
     Event,
     EventRole,
     EventStatus,
     Signup,
-    SignupStatus,
 )
 from coordinator.events.service import emit_updated, load_event, note_change
-from coordinator.events.signups.places import invited_count, lock_role
+from coordinator.events.signups.places import lock_role
 from coordinator.events.signups.waitlist import demote_latest_confirmed, fill_free_places
 
 MAX_ROLE_COUNT = 10_000
@@ -65,7 +63,7 @@ async def set_role_count(
         )
     follows = capacity_follows_counts(event.capacity, event.roles)
     role = await lock_role(session, role.id)
-    invited = await invited_count(session, role.id)
+    invited = role.invited_count
     if count < role.confirmed_count + invited:
         _check_may_lower(role, count, invited, force)
     changed = {"roles"} if count != role.count else set()
@@ -137,7 +135,7 @@ async def remove_role(session: AsyncSession, clock: Clock, *, event: Event, role
             code="last_role",
         )
     await lock_role(session, role.id)
-    await _check_nobody_holds(session, role)
+    _check_nobody_holds(role)
     follows_counts = capacity_follows_counts(event.capacity, event.roles)
     role.removed_at = now
     # Out of the collection without a change recorded on it: its delete-orphan cascade would
@@ -152,21 +150,11 @@ async def remove_role(session: AsyncSession, clock: Clock, *, event: Event, role
     await emit_updated(session, clock, event=event, changed=changed)
 
 
-async def _check_nobody_holds(session: AsyncSession, role: EventRole) -> None:
-    """No confirmed, invited or waiting sign-up in the role; call with the role locked."""
-    rows = await session.execute(
-        select(Signup.status, func.count())
-        .where(Signup.role_id == role.id, Signup.status.in_(LIVE_SIGNUP_STATUSES))
-        .group_by(Signup.status)
-    )
-    held = {SignupStatus(status): int(count) for status, count in rows}
-    if not held:
+def _check_nobody_holds(role: EventRole) -> None:
+    """No confirmed, invited or waiting sign-up in the role, by its counts; call with it locked."""
+    confirmed, invited, waitlisted = role.confirmed_count, role.invited_count, role.waitlisted_count
+    if not (confirmed or invited or waitlisted):
         return
-    confirmed, invited, waitlisted = (
-        held.get(SignupStatus.confirmed, 0),
-        held.get(SignupStatus.invited, 0),
-        held.get(SignupStatus.waitlisted, 0),
-    )
     raise Conflict(
         f"岗位「{role.name}」还有{confirmed}人已确认、{invited}人待答复邀请、{waitlisted}人候补；"
         "请先把他们调到其他岗位或取消报名，再删除该岗位",

@@ -31,7 +31,7 @@ from coordinator.events.event_fields import (
 from coordinator.events.lifecycle import ensure_changeable, event_payload
 from coordinator.events.models import Event, EventRole, EventStatus
 from coordinator.events.schemas import EventCreate, EventUpdate, RoleIn, RolePatch, theme_roles
-from coordinator.events.signups.places import invited_count, lock_event_roles
+from coordinator.events.signups.places import lock_event_roles
 from coordinator.events.signups.waitlist import fill_free_places
 from coordinator.events.themes import resolve_theme
 from coordinator.pagination import paginate
@@ -300,7 +300,7 @@ async def _change_places(
             if patch.count > role.count:
                 grown.append(role)
             elif patch.count < role.count:
-                await _check_places_held(session, role, patch.count, field=f"roles.{i}.count")
+                _check_places_held(role, patch.count, field=f"roles.{i}.count")
             if _apply_role(role, patch):
                 changed.add("roles")
     capacity = data.capacity
@@ -313,10 +313,10 @@ async def _change_places(
     return changed, grown
 
 
-async def _check_places_held(session: AsyncSession, role: EventRole, count: int, *, field: str) -> None:
+def _check_places_held(role: EventRole, count: int, *, field: str) -> None:
     """A count may not drop below the places people hold; ``PATCH /events/{id}/roles/{role_id}``
     with ``force`` is the way to take places away from confirmed people."""
-    invited = await invited_count(session, role.id)
+    invited = role.invited_count
     if count >= role.confirmed_count + invited:
         return
     raise Conflict(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from coordinator.attendance.models import ATTENDED_STATUSES, Attendance, ServiceRecord
 from coordinator.events.models import LIVE_SIGNUP_STATUSES, Event, EventStatus, Signup, SignupStatus
+from coordinator.events.signups.rules import free_places
 from coordinator.matching.model import Candidate, Labels, OpenRole, Window, YearMonth
 from coordinator.people.models import Person, Resident, ResidentCategoryRow
 from coordinator.people.vocabularies import load_vocabulary
@@ -98,19 +99,6 @@ async def station_events(
     return {event.id: event for event in rows}
 
 
-async def _held_places(session: AsyncSession, event_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-    """role id → (confirmed, invited) sign-ups."""
-    rows = await session.execute(
-        select(Signup.role_id, Signup.status, func.count())
-        .where(Signup.event_id.in_(event_ids), Signup.status.in_(HOLDING_STATUSES))
-        .group_by(Signup.role_id, Signup.status)
-    )
-    held: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for role_id, status, count in rows:
-        held[role_id][0 if status == SignupStatus.confirmed else 1] += int(count)
-    return {role_id: (c, i) for role_id, (c, i) in held.items()}
-
-
 async def _residents_by_category(session: AsyncSession, station_id: int) -> dict[str, list[Resident]]:
     rows = await session.execute(
         select(ResidentCategoryRow.category, Resident)
@@ -142,7 +130,6 @@ async def open_roles(
 ) -> tuple[list[OpenRole], dict[int, int]]:
     """Every role of ``events`` with its open places (roles already full included, with 0)."""
     event_ids = [e.id for e in events]
-    held = await _held_places(session, event_ids)
     party_held = await _party_members_held(session, event_ids)
     residents = await _residents_by_category(session, station.id)
     roles: list[OpenRole] = []
@@ -154,8 +141,7 @@ async def open_roles(
             wanted = math.ceil(party_member_share * sum(r.count for r in event.roles))
             quota = max(0, wanted - party_held.get(event.id, 0))
         for role in event.roles:
-            confirmed, invited = held.get(role.id, (0, 0))
-            places[role.id] = max(0, role.count - confirmed - invited)
+            places[role.id] = max(0, free_places(role))
             required = frozenset(role.skills)
             roles.append(
                 OpenRole(

@@ -7,16 +7,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.auth.models import Role
 from coordinator.clock import FixedClock
-from coordinator.events.models import EventRole, Signup, SignupSource, SignupStatus
+from coordinator.events.models import Signup, SignupSource, SignupStatus
 from coordinator.people.models import Person
 from coordinator.stations.models import Organization, Station
 from tests.factories import (
     auth_headers,
+    count_on_role,
     create_organization,
     create_person,
     create_station,
@@ -84,8 +84,8 @@ async def add_signup(
     waitlist_seq: int | None = None,
     at: datetime = datetime(2026, 11, 28, tzinfo=UTC),
 ) -> Signup:
-    """A sign-up row as given; a waiting one is counted on its role (``waitlisted_count``), a
-    confirmed one is not: tests that add those set the role's ``confirmed_count`` themselves."""
+    """A sign-up row as given; an invited or waiting one is counted on its role, a confirmed one
+    is not: tests that add those set the role's ``confirmed_count`` themselves."""
     signup = Signup(
         event_id=event_id,
         role_id=role_id,
@@ -98,10 +98,6 @@ async def add_signup(
     )
     session.add(signup)
     await session.flush()
-    if status is SignupStatus.waitlisted:
-        await session.execute(
-            update(EventRole)
-            .where(EventRole.id == role_id)
-            .values(waitlisted_count=EventRole.waitlisted_count + 1)
-        )
+    if status is not SignupStatus.confirmed:
+        await count_on_role(session, role_id, status)
     return signup

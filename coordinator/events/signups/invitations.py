@@ -21,9 +21,7 @@ from coordinator.events.models import Event, EventRole, Signup, SignupSource, Si
 from coordinator.events.service import load_event
 from coordinator.events.signups.commitments import load_commitments
 from coordinator.events.signups.places import (
-    count_free_places,
     emit_signup,
-    invited_count,
     lock_people,
     lock_role,
     refresh_event,
@@ -75,7 +73,7 @@ async def invite(
     """Hold a free place of the role for the person, answerable through the returned token."""
     event, zone = await load_event(session, event_id)
     role = (await admit(session, clock, event, zone, person_id=person_id, role_id=role_id)).role
-    if await count_free_places(session, role) <= 0:
+    if free_places(role) <= 0:
         raise Conflict(
             f"岗位「{role.name}」已满，不能再邀请",
             f"Role {role.name!r} has no free place to invite into",
@@ -174,8 +172,9 @@ async def accept(session: AsyncSession, clock: Clock, settings: Settings, token:
     commitments = (await load_commitments(session, [signup.person_id], event, zone)).get(signup.person_id, [])
     if problem := commitment_problem(event, zone, commitments, limits[signup.person_id]):
         raise problem
-    # The invitation's own place turns into the confirmed place.
-    has_place = free_places(role, await invited_count(session, role.id) - 1) > 0
+    # The invitation holds one of the places counted: confirming moves that hold, so it fits
+    # unless the count was lowered past the places held.
+    has_place = free_places(role) >= 0
     set_status(signup, role, SignupStatus.confirmed if has_place else SignupStatus.waitlisted, now)
     await session.flush()
     await _emit_answer(session, clock, signup, event.station_id, "accepted")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -15,10 +15,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from coordinator.bus.outbox import emit
 from coordinator.clock import Clock
 from coordinator.events.models import Event, EventRole, Signup, SignupStatus
-from coordinator.events.signups.rules import free_places
 from coordinator.people.models import Person
 
-_COUNTERS = {SignupStatus.confirmed: "confirmed_count", SignupStatus.waitlisted: "waitlisted_count"}
+_COUNTERS = {
+    SignupStatus.confirmed: "confirmed_count",
+    SignupStatus.invited: "invited_count",
+    SignupStatus.waitlisted: "waitlisted_count",
+}
 _ENDED = (SignupStatus.cancelled, SignupStatus.declined)
 
 
@@ -87,20 +90,6 @@ async def lock_event_roles(session: AsyncSession, event: Event) -> None:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-
-
-async def invited_count(session: AsyncSession, role_id: int) -> int:
-    count = await session.scalar(
-        select(func.count()).where(Signup.role_id == role_id, Signup.status == SignupStatus.invited)
-    )
-    return int(count or 0)
-
-
-async def count_free_places(session: AsyncSession, role: EventRole) -> int:
-    """``rules.free_places`` of the locked role (no count of invitations when it is full)."""
-    if role.confirmed_count >= role.count:
-        return 0
-    return free_places(role, await invited_count(session, role.id))
 
 
 def set_status(

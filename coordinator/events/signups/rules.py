@@ -66,9 +66,9 @@ def role_id_by_name_or_id(roles: Sequence[EventRole], role: int | str | None) ->
     raise unknown_role(role)
 
 
-def free_places(role: EventRole, invited: int) -> int:
+def free_places(role: EventRole) -> int:
     """Places nobody holds: an unanswered invitation holds one, as a confirmed sign-up does."""
-    return role.count - role.confirmed_count - invited
+    return role.count - role.confirmed_count - role.invited_count
 
 
 def check_requirements(event: Event, role: EventRole, person: Person) -> None:

@@ -23,7 +23,6 @@ from coordinator.events.models import (
 from coordinator.events.service import load_event
 from coordinator.events.signups.commitments import load_commitments
 from coordinator.events.signups.places import (
-    count_free_places,
     emit_signup,
     lock_person,
     lock_role,
@@ -35,6 +34,7 @@ from coordinator.events.signups.rules import (
     check_event_open,
     check_one_live_signup,
     check_requirements,
+    free_places,
     monthly_maximum_reached,
     pick_role,
     schedule_clash,
@@ -95,7 +95,7 @@ async def sign_up(
     """A confirmed place if the role has one free, else a waiting place at the end of its queue."""
     admission = await admit(session, clock, event, zone, person_id=person_id, role_id=role_id)
     role, now = admission.role, clock.now()
-    free = await count_free_places(session, role) > 0
+    free = free_places(role) > 0
     signup = Signup(event_id=event.id, role_id=role.id, person_id=person_id, source=source, created_at=now)
     set_status(signup, role, SignupStatus.confirmed if free else SignupStatus.waitlisted, now)
     await add_signup(session, signup)

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.clock import Clock
 from coordinator.events.models import Event, EventRole, Signup, SignupStatus
 from coordinator.events.signups.commitments import load_commitments
-from coordinator.events.signups.places import count_free_places, emit_signup, lock_people, set_status
-from coordinator.events.signups.rules import commitment_problem, is_open
+from coordinator.events.signups.places import emit_signup, lock_people, set_status
+from coordinator.events.signups.rules import commitment_problem, free_places, is_open
 
 
 async def waiting(session: AsyncSession, role_id: int, *, limit: int | None = None) -> list[Signup]:
@@ -65,7 +65,7 @@ async def fill_free_places(
     event's status and times read under that lock). Nobody is promoted into a closed event."""
     if not is_open(event, clock.now()):
         return []
-    free = await count_free_places(session, role)
+    free = free_places(role)
     if free <= 0:
         return []
     queue = await waiting(session, role.id)
