@@ -148,8 +148,6 @@ def _role_row(position: int, role: RoleIn) -> EventRole:
         skills=list(role.skills),
         languages=list(role.languages),
         party_members_only=role.party_members_only,
-        confirmed_count=0,
-        next_waitlist_seq=1,
     )
 
 

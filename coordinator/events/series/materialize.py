@@ -261,8 +261,6 @@ async def _replace_draft_roles(session: AsyncSession, event: Event, roles: list[
             skills=skills,
             languages=languages,
             party_members_only=party_only,
-            confirmed_count=0,
-            next_waitlist_seq=1,
         )
         for i, (name, count, skills, languages, party_only) in enumerate(wanted)
     ]
