@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.bus.models import OutboxEvent
 from coordinator.clock import Clock
 from coordinator.db import on_commit
+from coordinator.domain_events import DomainEventType
 
 RELAY_KICK_KEY = "relay_kick"
 _OUTBOX: Table = OutboxEvent.__table__  # type: ignore[assignment]  # mapped to a Table
@@ -19,7 +20,7 @@ _INSERT_EVENT = insert(_OUTBOX).returning(_OUTBOX.c.id)
 async def emit(
     session: AsyncSession,
     clock: Clock,
-    event_type: str,
+    event_type: DomainEventType,
     *,
     aggregate_type: str,
     aggregate_id: int,
@@ -33,7 +34,7 @@ async def emit(
     The row is written with one Core INSERT (an ORM unit-of-work flush of a new object costs
     several times more, on every write request); the answer is a copy, not in the session, with its id."""
     values: dict[str, Any] = {
-        "event_type": event_type,
+        "event_type": event_type.value,
         "aggregate_type": aggregate_type,
         "aggregate_id": aggregate_id,
         "station_id": station_id,

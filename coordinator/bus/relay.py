@@ -42,6 +42,7 @@ from coordinator.bus.outbox import RELAY_KICK_KEY
 from coordinator.bus.registry import DeliveredEvent, HandlerContext, Registry, Subscription
 from coordinator.clock import Clock
 from coordinator.db import is_postgres, transaction
+from coordinator.domain_events import DomainEventType
 from coordinator.masking import mask_text
 from coordinator.settings import Settings
 
@@ -271,7 +272,7 @@ class Relay:
             row = await session.get_one(OutboxEvent, claim.event_id)
             event = DeliveredEvent(
                 id=row.id,
-                event_type=row.event_type,
+                event_type=DomainEventType(row.event_type),
                 aggregate_type=row.aggregate_type,
                 aggregate_id=row.aggregate_id,
                 station_id=row.station_id,

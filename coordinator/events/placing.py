@@ -68,6 +68,7 @@ from sqlalchemy.orm.util import identity_key
 from coordinator.bus.outbox import RELAY_KICK_KEY
 from coordinator.clock import Clock
 from coordinator.db import UTCDateTime, is_postgres, on_commit, plain_instance
+from coordinator.domain_events import DomainEventType
 from coordinator.driver_sql import DriverStatement, in_transaction
 from coordinator.errors import not_found
 from coordinator.events.models import Event, EventRole, Signup, SignupSource, SignupStatus
@@ -307,7 +308,7 @@ async def _write_one_by_one(
         role.waitlisted_count + (not confirmed),
         role.next_waitlist_seq,
     )
-    kind = "SignupConfirmed" if confirmed else "SignupWaitlisted"
+    kind = DomainEventType.signup_confirmed if confirmed else DomainEventType.signup_waitlisted
     await emit_signup(session, clock, kind, signup, event.station_id, source=source)
     # Last in the queue: behind everyone waiting when the role was locked (its count is exact
     # under the lock, and nobody joins the queue while it is held).

@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from coordinator.clock import Clock
 from coordinator.db import plain_instance
+from coordinator.domain_events import DomainEventType
 from coordinator.driver_sql import DriverStatement
 from coordinator.errors import NotFound, not_found
 from coordinator.events.models import (
@@ -231,7 +232,9 @@ async def cancel_signup(session: AsyncSession, clock: Clock, *, event_id: int, p
         raise signup_not_found(event_id, person_id)
     previous = signup.status
     await release_place(session, clock, signup=signup, role=role, status=SignupStatus.cancelled)
-    await emit_signup(session, clock, "SignupCancelled", signup, event.station_id, previous_status=previous)
+    await emit_signup(
+        session, clock, DomainEventType.signup_cancelled, signup, event.station_id, previous_status=previous
+    )
     if previous in (SignupStatus.confirmed, SignupStatus.invited):
         await fill_free_places(session, clock, event=event, role=role, zone=zone)
     return signup

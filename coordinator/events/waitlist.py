@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.bus.outbox import emit
 from coordinator.clock import Clock
+from coordinator.domain_events import DomainEventType
 from coordinator.events.models import Event, EventRole, Signup, SignupStatus
 from coordinator.events.signup_rules import commitment_problem, load_commitments, unknown_role
 from coordinator.people.models import Person
@@ -153,7 +154,7 @@ def signup_payload(signup: Signup, **extra: str | int | None) -> dict[str, str |
 async def emit_signup(
     session: AsyncSession,
     clock: Clock,
-    event_type: str,
+    event_type: DomainEventType,
     signup: Signup,
     station_id: int,
     **extra: str | int | None,
@@ -196,7 +197,7 @@ async def fill_free_places(
         promoted.append(signup)
     await session.flush()
     for signup in promoted:
-        await emit_signup(session, clock, "SignupPromoted", signup, event.station_id)
+        await emit_signup(session, clock, DomainEventType.signup_promoted, signup, event.station_id)
     return promoted
 
 
@@ -237,6 +238,11 @@ async def demote_latest_confirmed(
     await session.flush()
     for signup in latest:
         await emit_signup(
-            session, clock, "SignupWaitlisted", signup, event.station_id, reason="role_count_lowered"
+            session,
+            clock,
+            DomainEventType.signup_waitlisted,
+            signup,
+            event.station_id,
+            reason="role_count_lowered",
         )
     return latest

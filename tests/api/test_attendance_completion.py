@@ -14,6 +14,7 @@ from coordinator.attendance.completion import complete_finished_events
 from coordinator.attendance.models import Attendance
 from coordinator.bus.outbox import emit
 from coordinator.clock import FixedClock
+from coordinator.domain_events import DomainEventType
 from coordinator.events.models import Event, EventStatus, SignupStatus
 from coordinator.scheduler.jobs import TICKS
 from coordinator.settings import Settings
@@ -107,7 +108,7 @@ async def test_no_shows_are_marked_whoever_completed_the_event(
         await emit(
             session,
             clock,
-            "EventCompleted",
+            DomainEventType.event_completed,
             aggregate_type="event",
             aggregate_id=event.id,
             station_id=event.station_id,

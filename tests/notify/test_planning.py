@@ -13,6 +13,7 @@ from coordinator.bus.models import OutboxEvent
 from coordinator.bus.registry import DeliveredEvent, HandlerContext, registry
 from coordinator.clock import FixedClock
 from coordinator.db import transaction
+from coordinator.domain_events import DomainEventType
 from coordinator.events.invitations import accept, invite
 from coordinator.events.models import SignupSource
 from coordinator.notify.models import NotificationStatus as Status
@@ -67,7 +68,7 @@ async def test_replaying_the_domain_events_creates_nothing_new(
         for outbox in stored:
             delivered = DeliveredEvent(
                 id=outbox.id,
-                event_type=outbox.event_type,
+                event_type=DomainEventType(outbox.event_type),
                 aggregate_type=outbox.aggregate_type,
                 aggregate_id=outbox.aggregate_id,
                 station_id=outbox.station_id,

@@ -16,6 +16,7 @@ from coordinator import cli
 from coordinator.app import create_app
 from coordinator.bus.models import OutboxEvent
 from coordinator.clock import FixedClock
+from coordinator.domain_events import DomainEventType
 from coordinator.observability.metrics import Metrics
 from coordinator.scheduler.jobs import TICKS, Tick
 from coordinator.scheduler.runner import Scheduler
@@ -55,7 +56,7 @@ async def test_lifespan_starts_the_scheduler_whose_relay_tick_fans_out_events(
         scheduler: Scheduler = app.state.scheduler
         assert scheduler.running
         assert sorted(scheduler.job_ids()) == sorted(tick.name for tick in TICKS)
-        await emit_events(sessionmaker, clock, ("PersonCreated", 1))
+        await emit_events(sessionmaker, clock, (DomainEventType.person_created, 1))
         await eventually(lambda: scheduler.runs.get("relay", 0) >= 2)  # a run after the event was stored
         async with sessionmaker() as session:
             assert await session.scalar(select(OutboxEvent.fanned_out)) is True
