@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,12 +29,11 @@ from coordinator.auth.models import Role, User, UserStation
 from coordinator.clock import Clock
 from coordinator.db import flush_or_raise, is_postgres, transaction
 from coordinator.errors import Conflict, CoordinatorError, Forbidden, RateLimited, Unauthorized
-from coordinator.notify.channels import OutboundMessage, SendOutcome, SendResult
+from coordinator.notify.channels import Channel, OutboundMessage, SendOutcome, SendResult
 from coordinator.notify.dispatcher import deliver
 from coordinator.notify.models import Notification, NotificationReason, NotificationStatus, OtpCode
 from coordinator.notify.outcomes import apply_result
 from coordinator.notify.rendering import render
-from coordinator.notify.runtime import channel_holder
 from coordinator.people.models import Person
 from coordinator.people.rules import normalize_phone
 from coordinator.settings import Settings
@@ -154,11 +154,11 @@ async def send_code(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
     settings: Settings,
+    channels: Mapping[str, Channel],
     delivery: OtpDelivery,
 ) -> SendResult:
     """Send a committed code and record the outcome; a throttled code is not retried (the row
     holds no code to retry with, and a late code is useless): the volunteer asks again."""
-    channels = channel_holder.get(settings=settings, sessionmaker=sessionmaker, clock=clock)
     rendered = render("otp", "sms", delivery.phone, {"code": delivery.code, "minutes": str(delivery.minutes)})
     message = OutboundMessage(
         notification_id=delivery.notification_id,

@@ -12,6 +12,7 @@ from coordinator.clock import Clock
 from coordinator.db import on_commit
 from coordinator.domain_events import DomainEventType
 
+# The session ``info`` entry holding the relay's kick (set by ``coordinator.composition``).
 RELAY_KICK_KEY = "relay_kick"
 _OUTBOX: Table = OutboxEvent.__table__  # type: ignore[assignment]  # mapped to a Table
 _INSERT_EVENT = insert(_OUTBOX).returning(_OUTBOX.c.id)

@@ -1,9 +1,6 @@
-"""Who listens to which domain events.
-
-Handler modules subscribe at import time with
-``@registry.subscribe(DomainEventType.event_published, name="notify.plan")``;
-``coordinator/bus/handlers.py`` imports every such module. The ``name`` is stored on each delivery
-row, so it must stay stable across releases (renaming a handler starts it afresh on new events).
+"""Who listens to which domain events: the application's registry is built in one place,
+``coordinator.composition.build_registry``. A handler's ``name`` is stored on each delivery row,
+so it must stay stable across releases (renaming a handler starts it afresh on new events).
 """
 
 from __future__ import annotations
@@ -97,7 +94,3 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self._by_name)
-
-
-registry = Registry()
-"""The process-wide registry that handler modules subscribe to."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import cast
@@ -38,7 +38,6 @@ from coordinator.notify.models import URGENT_REASONS, Notification, Notification
 from coordinator.notify.outcomes import apply_result
 from coordinator.notify.planning import station_zone
 from coordinator.notify.receipts import TENCENT, apply_waiting_receipt
-from coordinator.notify.runtime import channel_holder
 from coordinator.people.models import Person
 from coordinator.settings import Settings
 
@@ -68,7 +67,7 @@ async def dispatch_due(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
     settings: Settings,
-    channels: dict[str, Channel] | None = None,
+    channels: Mapping[str, Channel],
     rng: random.Random | None = None,
 ) -> int:
     """One tick: answers how many notifications were handed to a channel.
@@ -77,8 +76,6 @@ async def dispatch_due(
     full speed instead of one batch per interval), in ``LANES`` concurrent lanes so one lane's
     claim and record overlap the other's provider calls; ``MAX_ROUNDS`` bounds a lane so a tick
     (and shutdown) never runs long."""
-    if channels is None:
-        channels = channel_holder.get(settings=settings, sessionmaker=sessionmaker, clock=clock)
     limit = asyncio.Semaphore(settings.notify_send_concurrency)
     chosen_rng = rng or _rng
 
@@ -109,7 +106,9 @@ async def dispatch_due(
     return first + sum(await asyncio.gather(*(lane() for _ in range(LANES))))
 
 
-async def deliver_batch(channels: dict[str, Channel], batch: Batch, settings: Settings) -> list[SendResult]:
+async def deliver_batch(
+    channels: Mapping[str, Channel], batch: Batch, settings: Settings
+) -> list[SendResult]:
     first = batch[0]
     channel = channels.get(first.channel)
     if len(batch) == 1 or not isinstance(channel, BatchingChannel) or first.batch_id is None:
@@ -125,7 +124,7 @@ async def deliver_batch(channels: dict[str, Channel], batch: Batch, settings: Se
 
 
 async def deliver(
-    channels: dict[str, Channel], channel_name: str, message: OutboundMessage, settings: Settings
+    channels: Mapping[str, Channel], channel_name: str, message: OutboundMessage, settings: Settings
 ) -> SendResult:
     channel = channels.get(channel_name)
     if channel is None:
@@ -161,7 +160,7 @@ async def claim_due(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
     settings: Settings,
-    channels: dict[str, Channel],
+    channels: Mapping[str, Channel],
 ) -> list[Batch]:
     async with transaction(sessionmaker) as session:
         now = clock.now()
@@ -224,7 +223,7 @@ async def claim_due(
         return batches
 
 
-def group_batches(claims: Sequence[Claim], channels: dict[str, Channel]) -> list[Batch]:
+def group_batches(claims: Sequence[Claim], channels: Mapping[str, Channel]) -> list[Batch]:
     """Claims a batching channel can carry together, in batches of at most ``max_batch`` with
     distinct recipients (a receipt names the batch and the phone); the rest one by one."""
     batches: list[Batch] = []
@@ -345,7 +344,7 @@ async def record(
     settings: Settings,
     results: list[tuple[Claim, SendResult]],
     *,
-    channels: dict[str, Channel],
+    channels: Mapping[str, Channel],
     rng: random.Random,
 ) -> None:
     async with transaction(sessionmaker) as session:
@@ -385,7 +384,7 @@ _Success = tuple[Claim, SendResult, str]
 
 
 def _split_plain_successes(
-    results: list[tuple[Claim, SendResult]], channels: dict[str, Channel]
+    results: list[tuple[Claim, SendResult]], channels: Mapping[str, Channel]
 ) -> tuple[list[_Success], list[tuple[Claim, SendResult]]]:
     """Successes that need nothing but their new state (most of them) go in one statement;
     Tencent's (a receipt may be waiting) and every other outcome take the row-by-row path."""

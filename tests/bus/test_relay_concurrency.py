@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from coordinator.app import create_app
 from coordinator.auth.models import Role
 from coordinator.bus.models import OutboxEvent
+from coordinator.bus.outbox import RELAY_KICK_KEY
 from coordinator.bus.registry import DeliveredEvent, HandlerContext, Registry
 from coordinator.bus.relay import Relay
 from coordinator.clock import FixedClock
@@ -95,9 +96,9 @@ async def test_commit_with_events_kicks_one_coalesced_relay_run(
         delivered.set()
 
     engine = create_engine(settings.database_url)
-    kicked_sessionmaker = create_sessionmaker(engine)
+    relay: CountingRelay  # wired as ``coordinator.composition`` wires a process: its sessions kick it
+    kicked_sessionmaker = create_sessionmaker(engine, info={RELAY_KICK_KEY: lambda: relay.kick()})
     relay = CountingRelay(sessionmaker=kicked_sessionmaker, clock=clock, settings=settings, registry=registry)
-    relay.attach()
     relay.start()
     try:
         # No explicit run: the commit kicks the relay, once per emitted event; the kicks fold into one run.

@@ -10,8 +10,9 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from coordinator.bus.models import OutboxEvent
-from coordinator.bus.registry import DeliveredEvent, HandlerContext, registry
+from coordinator.bus.registry import DeliveredEvent, HandlerContext
 from coordinator.clock import FixedClock
+from coordinator.composition import build_registry
 from coordinator.db import transaction
 from coordinator.domain_events import DomainEventType
 from coordinator.events.invitations import accept, invite
@@ -75,7 +76,7 @@ async def test_replaying_the_domain_events_creates_nothing_new(
                 payload=outbox.payload,
                 occurred_at=outbox.occurred_at,
             )
-            for subscription in registry.subscribers(outbox.event_type):
+            for subscription in build_registry().subscribers(outbox.event_type):
                 if subscription.name.startswith("notify."):
                     await subscription.handler(ctx, delivered)
 
