@@ -11,11 +11,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from coordinator.auth.models import User
+from coordinator.auth.models import OtpCode, User
 from coordinator.clock import FixedClock
 from coordinator.db import transaction
 from coordinator.notify.channels import Channel, ConsoleChannel
-from coordinator.notify.models import Notification, NotificationStatus, OtpCode
+from coordinator.notify.models import Notification, NotificationStatus
 from coordinator.people.models import Person
 from coordinator.settings import Settings
 from tests.factories import create_person, create_station
