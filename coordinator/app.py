@@ -24,7 +24,7 @@ from coordinator.events.themes_api import router as themes_router
 from coordinator.matching.api import router as matching_router
 from coordinator.notify.api import router as notify_router
 from coordinator.notify.channels import Channel
-from coordinator.notify.confirmation_api import router as confirmation_router
+from coordinator.notify.confirmations.api import router as confirmation_router
 from coordinator.observability.health import router as operations_router
 from coordinator.observability.middleware import RequestObservabilityMiddleware
 from coordinator.people.api import router as people_router

@@ -31,7 +31,7 @@ from coordinator.clock import Clock
 from coordinator.db import is_postgres, transaction
 from coordinator.notify.channels import Channel, OutboundMessage, SendOutcome, SendResult
 from coordinator.notify.channels.base import BatchingChannel
-from coordinator.notify.confirm_links import sendable_payload
+from coordinator.notify.confirmations.links import sendable_payload
 from coordinator.notify.daily_cap import DailyCap, defer_past_cap
 from coordinator.notify.metrics import NOTIFICATION_OUTCOMES
 from coordinator.notify.models import URGENT_REASONS, Notification, NotificationStatus, in_flight_status

@@ -28,8 +28,8 @@ from coordinator.events.models import Event, EventRole, EventStatus, Signup, Sig
 from coordinator.events.signups import cancel_signup, load_event
 from coordinator.events.waitlist import lock_role
 from coordinator.notify import planning
-from coordinator.notify.confirm_links import confirm_deadline, signup_of_token
-from coordinator.notify.confirmation_models import AnswerVia, PlaceAnswer, PlaceConfirmation
+from coordinator.notify.confirmations.links import confirm_deadline, signup_of_token
+from coordinator.notify.confirmations.models import AnswerVia, PlaceAnswer, PlaceConfirmation
 from coordinator.notify.models import NotificationReason
 from coordinator.people.models import Person
 from coordinator.settings import Settings
