@@ -45,8 +45,13 @@ async def emit(
     }
     await session.flush()  # the change the event announces is written first, as before
     event_id = (await session.execute(_INSERT_EVENT, values)).scalar_one()
-    event = OutboxEvent(id=event_id, **values)
+    kick_relay_after_commit(session)
+    return OutboxEvent(id=event_id, **values)
+
+
+def kick_relay_after_commit(session: AsyncSession) -> None:
+    """Have the session's relay deliver right after this transaction commits (a session built
+    without one, as by a script, leaves the events to the relay's next tick)."""
     kick = session.sync_session.info.get(RELAY_KICK_KEY)
     if kick is not None:
         on_commit(session, kick)
-    return event

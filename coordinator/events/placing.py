@@ -65,9 +65,9 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from coordinator.bus.outbox import RELAY_KICK_KEY
+from coordinator.bus.outbox import kick_relay_after_commit
 from coordinator.clock import Clock
-from coordinator.db import UTCDateTime, is_postgres, on_commit, plain_instance
+from coordinator.db import UTCDateTime, is_postgres, plain_instance
 from coordinator.domain_events import DomainEventType
 from coordinator.driver_sql import DriverStatement, in_transaction
 from coordinator.errors import not_found
@@ -269,9 +269,7 @@ async def write_place(
         raise unknown_role(reading.role.id)
     if outcome == "no_person":
         raise not_found("人员", "person", reading.person.id)
-    kick = session.sync_session.info.get(RELAY_KICK_KEY)
-    if kick is not None:
-        on_commit(session, kick)  # the session's commit; after the procedure's own, if it made one
+    kick_relay_after_commit(session)  # the session's commit; after the procedure's own, if it made one
     _keep_loaded_role_current(
         session, reading.role.id, row["role_confirmed"], row["role_waitlisted"], row["role_next_seq"]
     )
