@@ -1,8 +1,9 @@
-"""The application factory: routers, error handlers, and the lifespan that owns engine and scheduler."""
+"""The application factory: routers, error handlers, and the lifespan that starts and closes the
+runtime (``coordinator.composition``)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -11,9 +12,8 @@ import coordinator.models  # noqa: F401  (every table mapped before first use)
 from coordinator.attendance.api import router as attendance_router
 from coordinator.auth.api import router as auth_router
 from coordinator.auth.otp_api import router as otp_router
-from coordinator.bus.relay import Relay
 from coordinator.clock import Clock, SystemClock
-from coordinator.db import create_engine, create_sessionmaker
+from coordinator.composition import build_runtime
 from coordinator.errors import install_error_handlers
 from coordinator.events.api import router as events_router
 from coordinator.events.calendar.feed import router as calendar_router
@@ -23,14 +23,11 @@ from coordinator.events.signups.api import router as signups_router
 from coordinator.events.themes_api import router as themes_router
 from coordinator.matching.api import router as matching_router
 from coordinator.notify.api import router as notify_router
-from coordinator.notify.confirmation_api import router as confirmation_router
-from coordinator.notify.runtime import channel_holder
+from coordinator.notify.channels import Channel
+from coordinator.notify.confirmations.api import router as confirmation_router
 from coordinator.observability.health import router as operations_router
-from coordinator.observability.metrics import Metrics
 from coordinator.observability.middleware import RequestObservabilityMiddleware
 from coordinator.people.api import router as people_router
-from coordinator.scheduler.jobs import TICKS
-from coordinator.scheduler.runner import Scheduler
 from coordinator.settings import Settings
 from coordinator.stations.api import router as stations_router
 from coordinator.stats.api import router as stats_router
@@ -39,33 +36,24 @@ from coordinator.web.setup import install_web
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    channels: Mapping[str, Channel] | None = None,
+) -> FastAPI:
+    """``channels``: None builds them from the settings (tests pass fakes)."""
     settings = settings or Settings()
-    engine = create_engine(settings.database_url)
+    runtime = build_runtime(settings, clock or SystemClock(), channels=channels)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        relay: Relay = app.state.relay
-        relay.start()  # deliver right after each commit that emitted events
-        scheduler: Scheduler | None = None
-        if settings.scheduler_enabled:
-            scheduler = Scheduler(
-                TICKS,
-                sessionmaker=app.state.sessionmaker,
-                clock=app.state.clock,
-                settings=settings,
-                metrics=app.state.metrics,
-            )
-            scheduler.start()
-        app.state.scheduler = scheduler
+        runtime.start(scheduler=settings.scheduler_enabled)
+        app.state.scheduler = runtime.scheduler if settings.scheduler_enabled else None
         try:
             yield
         finally:
-            if scheduler is not None:
-                await scheduler.shutdown()
-            await relay.stop()
-            await channel_holder.aclose()
-            await engine.dispose()
+            await runtime.aclose()
 
     app = FastAPI(
         title="coordinator",
@@ -74,21 +62,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.state.runtime = runtime
+    # The runtime's parts the dependencies read (``deps``, ``web.context``), each by its name.
     app.state.settings = settings
-    app.state.clock = clock or SystemClock()
-    app.state.engine = engine
-    app.state.sessionmaker = create_sessionmaker(engine)
-    app.state.metrics = Metrics()
-    app.state.scheduler = None
-    # Tests leave the lifespan unstarted and call `app.state.relay.run_once()` / `drain()` instead.
-    app.state.relay = Relay(
-        sessionmaker=app.state.sessionmaker,
-        clock=app.state.clock,
-        settings=settings,
-        metrics=app.state.metrics,
-    )
-    app.state.relay.attach()
-    app.add_middleware(RequestObservabilityMiddleware, metrics=app.state.metrics)
+    app.state.clock = runtime.clock
+    app.state.engine = runtime.engine
+    app.state.sessionmaker = runtime.sessionmaker
+    app.state.metrics = runtime.metrics
+    app.state.relay = runtime.relay
+    app.state.channels = runtime.channels
+    app.state.scheduler = None  # the lifespan's, when it runs one
+    app.add_middleware(RequestObservabilityMiddleware, metrics=runtime.metrics)
     install_error_handlers(app)
     app.include_router(operations_router)
 

@@ -140,7 +140,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 def create_sessionmaker(
     engine: AsyncEngine, *, info: dict[str, Any] | None = None
 ) -> async_sessionmaker[AsyncSession]:
-    """``info`` is copied into every session's ``info`` (the outbox puts its relay kick there)."""
+    """``info`` is copied into every session's ``info`` (``coordinator.composition`` puts the
+    relay's kick there)."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info or {})
 
 

@@ -7,13 +7,13 @@ from coordinator.attendance.models import (
     ServiceHeadcount,
     ServiceRecord,
 )
-from coordinator.auth.models import User, UserStation
+from coordinator.auth.models import OtpCode, User, UserStation
 from coordinator.bus.models import OutboxDelivery, OutboxEvent
 from coordinator.db import Base
 from coordinator.events.models import CustomTheme, Event, EventRole, EventSeries, Signup
 from coordinator.matching.models import StationMatchingWeights
-from coordinator.notify.confirmation_models import PlaceConfirmation, SmsReply
-from coordinator.notify.models import ChannelToken, DeliveryReceipt, Notification, OtpCode
+from coordinator.notify.confirmations.models import PlaceConfirmation, SmsReply
+from coordinator.notify.models import ChannelToken, DeliveryReceipt, Notification
 from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow, VocabularyTerm
 from coordinator.stations.models import Organization, Station
 from coordinator.stats.models import (

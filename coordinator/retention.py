@@ -17,10 +17,11 @@ from typing import Any
 from sqlalchemy import Select, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from coordinator.auth.models import OtpCode
 from coordinator.bus.models import OutboxDelivery, OutboxEvent
 from coordinator.clock import Clock
 from coordinator.db import transaction
-from coordinator.notify.models import DeliveryReceipt, Notification, NotificationStatus, OtpCode
+from coordinator.notify.models import DeliveryReceipt, Notification, NotificationStatus
 from coordinator.settings import Settings
 
 PURGE_CHUNK = 1_000

@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,9 +31,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.app import create_app
 from coordinator.clock import FixedClock
+from coordinator.composition import Runtime
 from coordinator.db import create_engine
 from coordinator.migrate import fresh_database, upgrade
 from coordinator.models import Base
+from coordinator.notify.channels import Channel
 from coordinator.observability.logging import configure_logging
 from coordinator.settings import Settings
 
@@ -127,10 +129,27 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-async def app(settings: Settings, clock: FixedClock) -> AsyncIterator[FastAPI]:
-    application = create_app(settings, clock=clock)
+def channels() -> Mapping[str, Channel] | None:
+    """The app's channels: None builds them from the settings, as ``serve`` does; a test module
+    that sends through channels of its own overrides this fixture."""
+    return None
+
+
+@pytest.fixture
+async def app(
+    settings: Settings, clock: FixedClock, channels: Mapping[str, Channel] | None
+) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, clock=clock, channels=channels)
     yield application
-    await application.state.engine.dispose()
+    await application.state.runtime.aclose()
+
+
+@pytest.fixture
+def runtime(app: FastAPI) -> Runtime:
+    """The app's runtime (``coordinator.composition``), left unstarted: tests drain the relay and
+    run the ticks themselves."""
+    runtime: Runtime = app.state.runtime
+    return runtime
 
 
 @pytest.fixture

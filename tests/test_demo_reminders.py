@@ -11,27 +11,26 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.clock import FixedClock
+from coordinator.composition import Runtime
 from coordinator.demo.command import run_demo
 from coordinator.demo.loader import DEFAULT_SEED
 from coordinator.events.durations import parse_offset
 from coordinator.events.models import Event, EventStatus, Signup, SignupStatus
 from coordinator.notify.channels import ConsoleChannel
 from coordinator.notify.models import Notification, NotificationReason, NotificationStatus
-from coordinator.notify.runtime import channel_holder
 from coordinator.people.models import Person
-from coordinator.scheduler.jobs import TICKS, Tick
+from coordinator.scheduler.jobs import Tick
 from coordinator.settings import Settings
 from tests.conftest import START, records
 
@@ -54,14 +53,6 @@ class Printed:
     line: dict[str, Any]
 
 
-@pytest.fixture
-async def app_channels() -> AsyncIterator[None]:
-    """The dispatcher builds its channels from the settings on first use, as in ``serve``."""
-    await channel_holder.aclose()
-    yield
-    await channel_holder.aclose()
-
-
 async def _load_demo_as_the_command_does(settings: Settings, clock: FixedClock) -> None:
     quiet = Console(file=io.StringIO())
     result = await run_demo(settings, seed=DEFAULT_SEED, if_empty=True, console=quiet, clock=clock)
@@ -70,7 +61,7 @@ async def _load_demo_as_the_command_does(settings: Settings, clock: FixedClock) 
 
 
 async def _run_scheduler(
-    maker: Maker, clock: FixedClock, settings: Settings, log: io.StringIO
+    ticks: Sequence[Tick], maker: Maker, clock: FixedClock, settings: Settings, log: io.StringIO
 ) -> list[Printed]:
     """Each tick at its interval (the ones of a few seconds once a step) from now to the window's
     end, the clock moving by ``STEP``; answers the console lines each step printed."""
@@ -79,7 +70,7 @@ async def _run_scheduler(
     printed: list[Printed] = []
     seen = 0
     while clock.now() <= end:
-        for tick in TICKS:
+        for tick in ticks:
             if _is_due(tick, last_run, clock.now(), settings):
                 await tick.run(sessionmaker=maker, clock=clock, settings=settings)
                 last_run[tick.name] = clock.now()
@@ -161,18 +152,17 @@ def _masked(phone: str) -> str:
     return f"{national[:3]}****{national[-4:]}"
 
 
-@pytest.mark.usefixtures("app_channels")
 async def test_make_run_prints_each_due_reminder_of_the_demo_once_outside_quiet_hours_phones_masked(
-    sessionmaker: Maker, settings: Settings, clock: FixedClock, captured: io.StringIO
+    runtime: Runtime, sessionmaker: Maker, settings: Settings, clock: FixedClock, captured: io.StringIO
 ) -> None:
     clock.set(LOADED_AT)  # the app's clock: the relay tick runs the app's relay
     await _load_demo_as_the_command_does(settings, clock)
     expected = await _expected_plans(sessionmaker, LOADED_AT)
 
-    printed = await _run_scheduler(sessionmaker, clock, settings, captured)
+    printed = await _run_scheduler(runtime.scheduler.ticks, sessionmaker, clock, settings, captured)
 
-    channels = channel_holder.get(settings=settings, sessionmaker=sessionmaker, clock=clock)
-    assert isinstance(channels["sms"], ConsoleChannel)  # development: SMS goes to the console
+    # The runtime's channels, built from the settings as in ``serve``.
+    assert isinstance(runtime.channels["sms"], ConsoleChannel)  # development: SMS goes to the console
     reminders = await _reminders(sessionmaker)
     assert _planned(reminders, expected) == expected
     # None planned into the past, nor past its activity's start.

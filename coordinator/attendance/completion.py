@@ -14,6 +14,7 @@ from coordinator.attendance.recording import announce, claim, confirmed_person_i
 from coordinator.bus.outbox import emit
 from coordinator.clock import Clock
 from coordinator.db import transaction
+from coordinator.domain_events import DomainEventType
 from coordinator.events.lifecycle import event_payload
 from coordinator.events.models import Event, EventStatus
 from coordinator.settings import Settings
@@ -54,7 +55,7 @@ async def complete_event(session: AsyncSession, clock: Clock, event: Event) -> N
     await emit(
         session,
         clock,
-        "EventCompleted",
+        DomainEventType.event_completed,
         aggregate_type="event",
         aggregate_id=event.id,
         station_id=event.station_id,

@@ -26,6 +26,7 @@ from coordinator.auth.principal import STAFF_ROLES, Principal
 from coordinator.bus.outbox import emit
 from coordinator.clock import Clock
 from coordinator.db import Base, is_postgres, plain_instance
+from coordinator.domain_events import DomainEventType
 from coordinator.errors import Conflict, not_found
 from coordinator.events.models import Event, EventStatus, Signup, SignupStatus
 
@@ -260,7 +261,7 @@ async def announce(
     await emit(
         session,
         clock,
-        "AttendanceRecorded",
+        DomainEventType.attendance_recorded,
         aggregate_type="attendance",
         aggregate_id=row.id,
         station_id=row.station_id,

@@ -19,6 +19,7 @@ from coordinator.attendance.schemas import ServedIn
 from coordinator.auth.principal import Principal
 from coordinator.bus.outbox import emit
 from coordinator.clock import Clock
+from coordinator.domain_events import DomainEventType
 from coordinator.errors import Invalid, not_found
 from coordinator.events.models import Event
 from coordinator.people.models import Resident
@@ -153,7 +154,7 @@ async def _announce(
     await emit(
         session,
         clock,
-        "ResidentsServed",
+        DomainEventType.residents_served,
         aggregate_type="event",
         aggregate_id=event.id,
         station_id=event.station_id,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coordinator.db import Base, IdMixin
@@ -37,3 +37,21 @@ class UserStation(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True)
+
+
+class OtpCode(IdMixin, Base):
+    """A login code sent to a phone. Only an HMAC of the code is kept."""
+
+    __tablename__ = "otp_codes"
+    __table_args__ = (
+        Index("ix_otp_codes_phone_created", "phone", "created_at"),
+        Index("ix_otp_codes_ip_created", "request_ip", "created_at"),
+    )
+
+    phone: Mapped[str] = mapped_column(String(20))  # E.164
+    code_hash: Mapped[str] = mapped_column(String(64))
+    request_ip: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    consumed_at: Mapped[datetime | None]

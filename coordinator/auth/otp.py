@@ -8,8 +8,8 @@
   and per client address. The count and the insert happen under a transaction-level advisory
   lock on the phone and the address (PostgreSQL; SQLite serializes writers), so concurrent
   requests cannot both pass the limit.
-- The code goes out through the SMS channel after the request commits. The stored notification
-  row carries a masked code and is created already ``sending``: no dispatcher ever sends it again.
+- The code goes out by SMS after the request commits (``notify.immediate``): the stored
+  notification row carries a masked code, and no dispatcher ever sends it again.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,16 +25,13 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
-from coordinator.auth.models import Role, User, UserStation
+from coordinator.auth.models import OtpCode, Role, User, UserStation
 from coordinator.clock import Clock
-from coordinator.db import flush_or_raise, is_postgres, transaction
+from coordinator.db import flush_or_raise, is_postgres
 from coordinator.errors import Conflict, CoordinatorError, Forbidden, RateLimited, Unauthorized
-from coordinator.notify.channels import OutboundMessage, SendOutcome, SendResult
-from coordinator.notify.dispatcher import deliver
-from coordinator.notify.models import Notification, NotificationReason, NotificationStatus, OtpCode
-from coordinator.notify.outcomes import apply_result
-from coordinator.notify.rendering import render
-from coordinator.notify.runtime import channel_holder
+from coordinator.notify.channels import Channel, SendResult
+from coordinator.notify.immediate import send_now, store_immediate
+from coordinator.notify.models import NotificationReason
 from coordinator.people.field_rules import normalize_phone
 from coordinator.people.models import Person
 from coordinator.settings import Settings
@@ -123,30 +121,20 @@ async def request_code(
     if person is None:
         return None
     minutes = max(settings.otp_ttl_seconds // 60, 1)
-    key = f"otp:o{otp.id}"
-    row = Notification(
-        idempotency_key=f"{key}:sms",
-        plan_key=key,
-        station_id=person.station_id,
-        person_id=person.id,
+    notification_id = await store_immediate(
+        session,
+        clock,
+        settings,
+        key=f"otp:o{otp.id}",
         reason=NotificationReason.otp,
-        offset="",
         channel="sms",
-        fallback_channels=[],
-        status=NotificationStatus.sending,
-        due_at=now,
+        recipient=phone,
+        person_id=person.id,
+        station_id=person.station_id,
         deadline=otp.expires_at,
-        attempts=1,
-        next_attempt_at=now,
-        lease_until=now + timedelta(seconds=settings.notify_lease_seconds),
-        payload=render("otp", "sms", phone, {"code": MASKED_CODE, "minutes": str(minutes)}),
-        created_at=now,
-        updated_at=now,
-        sent_at=now,
+        stored_context=_words(MASKED_CODE, minutes),
     )
-    session.add(row)
-    await session.flush()
-    return OtpDelivery(notification_id=row.id, phone=phone, code=code, minutes=minutes)
+    return OtpDelivery(notification_id=notification_id, phone=phone, code=code, minutes=minutes)
 
 
 async def send_code(
@@ -154,38 +142,25 @@ async def send_code(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
     settings: Settings,
+    channels: Mapping[str, Channel],
     delivery: OtpDelivery,
 ) -> SendResult:
-    """Send a committed code and record the outcome; a throttled code is not retried (the row
-    holds no code to retry with, and a late code is useless): the volunteer asks again."""
-    channels = channel_holder.get(settings=settings, sessionmaker=sessionmaker, clock=clock)
-    rendered = render("otp", "sms", delivery.phone, {"code": delivery.code, "minutes": str(delivery.minutes)})
-    message = OutboundMessage(
+    """Send a committed code; a throttled one is not retried: the volunteer asks again."""
+    return await send_now(
+        sessionmaker=sessionmaker,
+        clock=clock,
+        settings=settings,
+        channels=channels,
         notification_id=delivery.notification_id,
+        reason=NotificationReason.otp,
         channel="sms",
         recipient=delivery.phone,
-        template_key="otp",
-        params=rendered["params"],
-        text=rendered["text"],
+        context=_words(delivery.code, delivery.minutes),
     )
-    result = await deliver(channels, "sms", message, settings)
-    recorded = result
-    if result.outcome is SendOutcome.throttled:
-        recorded = SendResult.permanent(result.error_code or "throttled", result.error_message)
-    async with transaction(sessionmaker) as session:
-        row = await session.get(Notification, delivery.notification_id)
-        if row is not None and row.status == NotificationStatus.sending:
-            channel = channels.get("sms")
-            await apply_result(
-                session,
-                row,
-                recorded,
-                now=clock.now(),
-                settings=settings,
-                rng=secrets.SystemRandom(),
-                provider=channel.name if channel else None,
-            )
-    return result
+
+
+def _words(code: str, minutes: int) -> dict[str, str]:
+    return {"code": code, "minutes": str(minutes)}
 
 
 async def _person_for(session: AsyncSession, phone: str, *, station_id: int | None) -> Person | None:

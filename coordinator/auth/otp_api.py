@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import APIRouter, BackgroundTasks, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,6 +14,7 @@ from coordinator.auth.schemas import TokenOut
 from coordinator.auth.service import issue_access_token
 from coordinator.deps import ClockDep, SessionDep, SettingsDep
 from coordinator.errors import CoordinatorError, error_responses
+from coordinator.notify.channels import Channel
 
 router = APIRouter(tags=["auth"])
 
@@ -62,9 +65,15 @@ async def request_code(
     delivery = await otp.request_code(session, clock, settings, phone=data.phone, ip=_client_address(request))
     if delivery is not None:
         sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+        channels: Mapping[str, Channel] = request.app.state.channels
         # Background tasks run after the response, so after the request's transaction committed.
         background.add_task(
-            otp.send_code, sessionmaker=sessionmaker, clock=clock, settings=settings, delivery=delivery
+            otp.send_code,
+            sessionmaker=sessionmaker,
+            clock=clock,
+            settings=settings,
+            channels=channels,
+            delivery=delivery,
         )
     return OtpRequested(expires_in=settings.otp_ttl_seconds)
 

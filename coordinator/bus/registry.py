@@ -1,8 +1,6 @@
-"""Who listens to which domain events.
-
-Handler modules subscribe at import time with ``@registry.subscribe("EventPublished", name="notify.plan")``;
-``coordinator/bus/handlers.py`` imports every such module. The ``name`` is stored on each delivery
-row, so it must stay stable across releases (renaming a handler starts it afresh on new events).
+"""Who listens to which domain events: the application's registry is built in one place,
+``coordinator.composition.build_registry``. A handler's ``name`` is stored on each delivery row,
+so it must stay stable across releases (renaming a handler starts it afresh on new events).
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.clock import Clock
+from coordinator.domain_events import DomainEventType
 from coordinator.settings import Settings
 
 
@@ -23,7 +22,7 @@ class DeliveredEvent:
     """A domain event as a handler sees it: plain values, never ORM objects."""
 
     id: int
-    event_type: str
+    event_type: DomainEventType
     aggregate_type: str
     aggregate_id: int
     station_id: int | None
@@ -50,7 +49,7 @@ H = TypeVar("H", bound=Handler)
 @dataclass(frozen=True)
 class Subscription:
     name: str
-    event_types: frozenset[str]
+    event_types: frozenset[DomainEventType]
     handler: Handler
 
 
@@ -60,7 +59,7 @@ class Registry:
     def __init__(self) -> None:
         self._by_name: dict[str, Subscription] = {}
 
-    def subscribe(self, *event_types: str, name: str) -> Callable[[H], H]:
+    def subscribe(self, *event_types: DomainEventType, name: str) -> Callable[[H], H]:
         if not event_types:
             raise ValueError(f"handler {name!r} subscribes to no event type")
 
@@ -95,7 +94,3 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self._by_name)
-
-
-registry = Registry()
-"""The process-wide registry that handler modules subscribe to."""

@@ -38,10 +38,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from coordinator.bus.models import OutboxDelivery, OutboxEvent
-from coordinator.bus.outbox import RELAY_KICK_KEY
 from coordinator.bus.registry import DeliveredEvent, HandlerContext, Registry, Subscription
 from coordinator.clock import Clock
 from coordinator.db import is_postgres, transaction
+from coordinator.domain_events import DomainEventType
 from coordinator.masking import mask_text
 from coordinator.settings import Settings
 
@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-RELAY_KEY = "relay"
 UNFINISHED = ("pending", "running")
 # Claim rounds per run: bounds one tick's work so a flood cannot starve the other ticks.
 MAX_ROUNDS = 20
@@ -74,17 +73,10 @@ class Relay:
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Clock,
         settings: Settings,
-        registry: Registry | None = None,
+        registry: Registry,
         metrics: Metrics | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        if registry is None:
-            # Imported here, not at module top: handler modules import services, which must be
-            # importable without pulling in the relay.
-            import coordinator.bus.handlers  # noqa: F401
-            from coordinator.bus.registry import registry as default_registry
-
-            registry = default_registry
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.settings = settings
@@ -96,17 +88,10 @@ class Relay:
         self._kick_pending = False
         self._kick_task: asyncio.Task[None] | None = None
 
-    # --- wiring --------------------------------------------------------------------------------
-
-    def attach(self) -> None:
-        """Make sessions of our sessionmaker kick this relay after commits that emitted events,
-        and let the scheduler's relay tick find it (``attached_relay``)."""
-        info: dict[str, Any] = self.sessionmaker.kw.setdefault("info", {})
-        info[RELAY_KICK_KEY] = self.kick
-        info[RELAY_KEY] = self
+    # --- kicks ---------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Accept kicks (the app lifespan does this; tests call ``run_once``/``drain`` instead)."""
+        """Accept kicks (a started runtime does this; tests call ``run_once``/``drain`` instead)."""
         self._kicks_enabled = True
 
     async def stop(self, *, grace_seconds: float = 10.0) -> None:
@@ -271,7 +256,7 @@ class Relay:
             row = await session.get_one(OutboxEvent, claim.event_id)
             event = DeliveredEvent(
                 id=row.id,
-                event_type=row.event_type,
+                event_type=DomainEventType(row.event_type),
                 aggregate_type=row.aggregate_type,
                 aggregate_id=row.aggregate_id,
                 station_id=row.station_id,
@@ -355,16 +340,3 @@ def _earlier_event_unfanned() -> Any:
         earlier_event.id < OutboxEvent.id,
         earlier_event.fanned_out.is_(False),
     )
-
-
-def attached_relay(sessionmaker: async_sessionmaker[AsyncSession]) -> Relay | None:
-    relay = (sessionmaker.kw.get("info") or {}).get(RELAY_KEY)
-    return relay if isinstance(relay, Relay) else None
-
-
-async def relay_tick(
-    *, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, settings: Settings
-) -> int:
-    """The scheduler's relay tick: uses the process's relay (shared with the kicks) when there is one."""
-    relay = attached_relay(sessionmaker) or Relay(sessionmaker=sessionmaker, clock=clock, settings=settings)
-    return await relay.run_once()

@@ -18,6 +18,7 @@ from coordinator.demo.outcomes import AttendancePlan, ServedPlan, plan_attendanc
 from coordinator.demo.residents import ResidentPlan, plan_residents
 from coordinator.demo.staffing import Staffing, staff_activities
 from coordinator.demo.volunteers import VolunteerPlan, plan_volunteers
+from coordinator.domain_events import DomainEventType
 from coordinator.events.models import EventStatus, SignupStatus
 from coordinator.events.themes import BUILTIN_THEMES
 from coordinator.people.vocabulary import TermKind
@@ -261,7 +262,7 @@ class StationRows:
         """``EventPublished`` for each upcoming published activity: its reminders get planned."""
         return [
             {
-                "event_type": "EventPublished",
+                "event_type": DomainEventType.event_published,
                 "aggregate_type": "event",
                 "aggregate_id": event_id,
                 "station_id": station_id,

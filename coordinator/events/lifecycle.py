@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.bus.outbox import emit
 from coordinator.clock import Clock
+from coordinator.domain_events import DomainEventType
 from coordinator.errors import Conflict, Invalid
 from coordinator.events.models import Event, EventStatus
 from coordinator.events.signups.places import lock_event_roles
@@ -85,7 +86,7 @@ async def reschedule_event(
     await emit(
         session,
         clock,
-        "EventRescheduled",
+        DomainEventType.event_rescheduled,
         aggregate_type="event",
         aggregate_id=event.id,
         station_id=event.station_id,
@@ -116,7 +117,7 @@ async def cancel_event(session: AsyncSession, clock: Clock, *, event: Event, rea
     await emit(
         session,
         clock,
-        "EventCancelled",
+        DomainEventType.event_cancelled,
         aggregate_type="event",
         aggregate_id=event.id,
         station_id=event.station_id,

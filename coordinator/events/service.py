@@ -19,6 +19,7 @@ from coordinator.auth.principal import STAFF_ROLES, Principal
 from coordinator.bus.outbox import emit
 from coordinator.clock import Clock
 from coordinator.db import flush_or_raise
+from coordinator.domain_events import DomainEventType
 from coordinator.errors import Conflict, Invalid, not_found
 from coordinator.events.event_fields import (
     capacity_follows_counts,
@@ -131,7 +132,7 @@ async def create_event(
     await emit(
         session,
         clock,
-        "EventCreated",
+        DomainEventType.event_created,
         aggregate_type="event",
         aggregate_id=event.id,
         station_id=event.station_id,
@@ -265,7 +266,7 @@ async def emit_updated(session: AsyncSession, clock: Clock, *, event: Event, cha
     await emit(
         session,
         clock,
-        "EventUpdated",
+        DomainEventType.event_updated,
         aggregate_type="event",
         aggregate_id=event.id,
         station_id=event.station_id,
@@ -375,7 +376,7 @@ async def publish_event(session: AsyncSession, clock: Clock, *, event: Event) ->
     await emit(
         session,
         clock,
-        "EventPublished",
+        DomainEventType.event_published,
         aggregate_type="event",
         aggregate_id=event.id,
         station_id=event.station_id,

@@ -5,8 +5,8 @@ Exactly-once, as far as providers allow:
   concurrent workers take disjoint rows (SQLite serializes writers with ``BEGIN IMMEDIATE``); each
   becomes ``sending`` with a lease and ``attempts + 1`` before the transaction commits. Only the
   worker that committed the claim sends the row.
-- Send: with no transaction open, bounded by ``notify_send_timeout_seconds``. Where the provider
-  takes many messages in one request (Aliyun SendBatchSms), the claim also groups the rows into
+- Send: with no transaction open, bounded by ``notify_send_timeout_seconds``. Where the channel
+  takes many messages in one request (``BatchingChannel``), the claim also groups the rows into
   batches and writes each batch's correlation id (``batch_id``) before any request leaves.
 - Record (a second short transaction): only if the row is still the attempt this worker claimed
   (same ``attempts``), so a late answer never overwrites a newer state.
@@ -18,34 +18,29 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any
 
 import structlog
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.clock import Clock
 from coordinator.db import is_postgres, transaction
-from coordinator.notify import policy
 from coordinator.notify.channels import Channel, OutboundMessage, SendOutcome, SendResult
 from coordinator.notify.channels.base import BatchingChannel
-from coordinator.notify.confirm_links import sendable_payload
+from coordinator.notify.confirmations.links import sendable_payload
+from coordinator.notify.daily_cap import DailyCap, defer_past_cap
 from coordinator.notify.metrics import NOTIFICATION_OUTCOMES
 from coordinator.notify.models import URGENT_REASONS, Notification, NotificationStatus, in_flight_status
-from coordinator.notify.outcomes import apply_result
-from coordinator.notify.planning import station_zone
-from coordinator.notify.receipts import TENCENT, apply_waiting_receipt
-from coordinator.notify.runtime import channel_holder
-from coordinator.people.models import Person
+from coordinator.notify.outcomes import Sent, record_sent, record_unsent
+from coordinator.notify.receipts import apply_waiting_receipts
 from coordinator.settings import Settings
 
 log = structlog.get_logger(__name__)
 Status = NotificationStatus
-# Handed to a provider today (counts against the daily cap).
-_HANDED_OVER = (Status.sending, Status.sent, Status.delivered, Status.unknown)
 _rng = random.SystemRandom()
 LANES = 2
 MAX_ROUNDS = 20
@@ -68,7 +63,7 @@ async def dispatch_due(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
     settings: Settings,
-    channels: dict[str, Channel] | None = None,
+    channels: Mapping[str, Channel],
     rng: random.Random | None = None,
 ) -> int:
     """One tick: answers how many notifications were handed to a channel.
@@ -77,10 +72,7 @@ async def dispatch_due(
     full speed instead of one batch per interval), in ``LANES`` concurrent lanes so one lane's
     claim and record overlap the other's provider calls; ``MAX_ROUNDS`` bounds a lane so a tick
     (and shutdown) never runs long."""
-    if channels is None:
-        channels = channel_holder.get(settings=settings, sessionmaker=sessionmaker, clock=clock)
     limit = asyncio.Semaphore(settings.notify_send_concurrency)
-    chosen_rng = rng or _rng
 
     async def send(batch: Batch) -> list[tuple[Claim, SendResult]]:
         async with limit:
@@ -91,7 +83,7 @@ async def dispatch_due(
         if batches:
             sent = await asyncio.gather(*(send(batch) for batch in batches))
             results = [pair for pairs in sent for pair in pairs]
-            await record(sessionmaker, clock, settings, results, channels=channels, rng=chosen_rng)
+            await record(sessionmaker, clock, settings, results, channels=channels, rng=rng or _rng)
         return sum(len(batch) for batch in batches)
 
     async def lane() -> int:
@@ -109,7 +101,9 @@ async def dispatch_due(
     return first + sum(await asyncio.gather(*(lane() for _ in range(LANES))))
 
 
-async def deliver_batch(channels: dict[str, Channel], batch: Batch, settings: Settings) -> list[SendResult]:
+async def deliver_batch(
+    channels: Mapping[str, Channel], batch: Batch, settings: Settings
+) -> list[SendResult]:
     first = batch[0]
     channel = channels.get(first.channel)
     if len(batch) == 1 or not isinstance(channel, BatchingChannel) or first.batch_id is None:
@@ -125,7 +119,7 @@ async def deliver_batch(channels: dict[str, Channel], batch: Batch, settings: Se
 
 
 async def deliver(
-    channels: dict[str, Channel], channel_name: str, message: OutboundMessage, settings: Settings
+    channels: Mapping[str, Channel], channel_name: str, message: OutboundMessage, settings: Settings
 ) -> SendResult:
     channel = channels.get(channel_name)
     if channel is None:
@@ -161,7 +155,7 @@ async def claim_due(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
     settings: Settings,
-    channels: dict[str, Channel],
+    channels: Mapping[str, Channel],
 ) -> list[Batch]:
     async with transaction(sessionmaker) as session:
         now = clock.now()
@@ -175,7 +169,7 @@ async def claim_due(
         if is_postgres(session):
             stmt = stmt.with_for_update(skip_locked=True)
         rows = list(await session.scalars(stmt))
-        capped = _DailyCap(session, settings.notify_daily_cap, now)
+        capped = DailyCap(session, settings.notify_daily_cap, now)
         await capped.count_handed_over(rows)
         claimed: list[Notification] = []
         expired: list[int] = []
@@ -185,7 +179,7 @@ async def claim_due(
                 NOTIFICATION_OUTCOMES.labels(row.channel, "expired").inc()
                 continue
             if row.reason not in URGENT_REASONS and await capped.reached(row):
-                await _defer_past_cap(session, row, now)
+                await defer_past_cap(session, row, now)
                 continue
             claimed.append(row)
         await session.flush()  # the deferred rows, if any
@@ -224,7 +218,7 @@ async def claim_due(
         return batches
 
 
-def group_batches(claims: Sequence[Claim], channels: dict[str, Channel]) -> list[Batch]:
+def group_batches(claims: Sequence[Claim], channels: Mapping[str, Channel]) -> list[Batch]:
     """Claims a batching channel can carry together, in batches of at most ``max_batch`` with
     distinct recipients (a receipt names the batch and the phone); the rest one by one."""
     batches: list[Batch] = []
@@ -255,14 +249,18 @@ def group_batches(claims: Sequence[Claim], channels: dict[str, Channel]) -> list
     return batches
 
 
-def message_of(row: Notification, settings: Settings | None = None) -> OutboundMessage:
+def message_of(row: Notification, settings: Settings) -> OutboundMessage:
     # A template this deployment cannot send (yet) goes as the plain one (``sendable_payload``).
-    payload = row.payload if settings is None else sendable_payload(settings, row.channel, row.payload)
+    return outbound(row.id, row.channel, sendable_payload(settings, row.channel, row.payload), row.reason)
+
+
+def outbound(notification_id: int, channel: str, payload: Mapping[str, Any], reason: str) -> OutboundMessage:
+    """The message a payload made by ``rendering.render`` describes."""
     return OutboundMessage(
-        notification_id=row.id,
-        channel=row.channel,
+        notification_id=notification_id,
+        channel=channel,
         recipient=str(payload.get("recipient", "")),
-        template_key=str(payload.get("template_key", row.reason)),
+        template_key=str(payload.get("template_key", reason)),
         params={str(k): str(v) for k, v in dict(payload.get("params") or {}).items()},
         subject=str(payload.get("subject") or ""),
         text=str(payload.get("text") or ""),
@@ -280,167 +278,54 @@ async def expire_leases(session: AsyncSession, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0))
 
 
-class _DailyCap:
-    """Non-urgent messages handed over per person per local day, counted in this claim too.
-
-    The counts are read in the claim transaction (one query per station of the batch); two
-    workers claiming for the same person at the same instant may each pass it, so the cap can
-    be exceeded by at most one per worker."""
-
-    def __init__(self, session: AsyncSession, cap: int, now: datetime) -> None:
-        self._session, self._cap, self._now = session, cap, now
-        self._counts: dict[int, int] = {}
-
-    async def count_handed_over(self, rows: list[Notification]) -> None:
-        by_station: dict[int, set[int]] = {}
-        for row in rows:
-            if row.reason not in URGENT_REASONS:
-                by_station.setdefault(row.station_id, set()).add(row.person_id)
-        for station_id, person_ids in by_station.items():
-            zone = await station_zone(self._session, station_id)
-            start, end = policy.local_day_bounds(self._now, zone)
-            counted = await self._session.execute(
-                select(Notification.person_id, func.count())
-                .where(
-                    Notification.person_id.in_(sorted(person_ids)),
-                    Notification.status.in_(_HANDED_OVER),
-                    Notification.reason.not_in(URGENT_REASONS),
-                    Notification.sent_at >= start,
-                    Notification.sent_at < end,
-                )
-                .group_by(Notification.person_id)
-            )
-            self._counts.update({person_id: 0 for person_id in person_ids})
-            self._counts.update({person_id: int(n) for person_id, n in counted})
-
-    async def reached(self, row: Notification) -> bool:
-        count = self._counts.get(row.person_id, 0)
-        if count >= self._cap:
-            return True
-        self._counts[row.person_id] = count + 1
-        return False
-
-
-async def _defer_past_cap(session: AsyncSession, row: Notification, now: datetime) -> None:
-    """Move the row to the person's next day (after quiet hours), or skip it if that is too late."""
-    zone = await station_zone(session, row.station_id)
-    person = await session.get(Person, row.person_id)
-    when = policy.local_day_bounds(now, zone)[1]
-    # Tomorrow's first waking moment: pulling it before quiet hours would land it today again.
-    window = (
-        policy.quiet_window(when, zone, person.quiet_hours_start, person.quiet_hours_end) if person else None
-    )
-    when = window[1] if window else when
-    row.updated_at, row.last_error = now, "daily_cap"
-    if row.deadline is not None and when >= row.deadline:
-        row.status = Status.skipped
-        NOTIFICATION_OUTCOMES.labels(row.channel, "skipped").inc()
-    else:
-        row.next_attempt_at = when
-
-
 async def record(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
     settings: Settings,
-    results: list[tuple[Claim, SendResult]],
+    results: Sequence[tuple[Claim, SendResult]],
     *,
-    channels: dict[str, Channel],
-    rng: random.Random,
+    channels: Mapping[str, Channel],
+    rng: random.Random = _rng,
 ) -> None:
+    """Each result, for its row only while the row is still the attempt that was claimed."""
     async with transaction(sessionmaker) as session:
         now = clock.now()
-        plain, other = _split_plain_successes(results, channels)
-        await _record_successes(session, plain, now=now)
-        if not other:
-            return
-        ids = [claim.id for claim, _ in other]
-        stmt = select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)
-        if is_postgres(session):
-            stmt = stmt.with_for_update()
-        rows = {row.id: row for row in await session.scalars(stmt)}
-        for claim, result in other:
-            row = rows.get(claim.id)
-            # A lease that ran out made it ``unknown``; the real answer is better than that guess.
-            if row is None or row.attempts != claim.attempts:
-                continue
-            if row.status not in (Status.sending, Status.unknown):
-                continue
-            channel = channels.get(claim.channel)
-            await apply_result(
-                session,
-                row,
-                result,
-                now=now,
-                settings=settings,
-                rng=rng,
-                provider=channel.name if channel is not None else None,
-            )
-            if result.outcome is SendOutcome.sent and row.provider == TENCENT:
-                # Tencent's receipt names only its serial number, which we learn with the answer.
-                await apply_waiting_receipt(session, row, now=now)
+        sent = [(claim, result) for claim, result in results if result.outcome is SendOutcome.sent]
+        await record_sent(session, [_sent(claim, result, channels) for claim, result in sent], now=now)
+        early = [claim.id for claim, _ in sent if channels[claim.channel].receipt_before_answer]
+        await apply_waiting_receipts(session, early, now=now)
+        unsent = [(claim, result) for claim, result in results if result.outcome is not SendOutcome.sent]
+        if unsent:
+            await _record_unsent(session, unsent, channels, now=now, settings=settings, rng=rng)
 
 
-_Success = tuple[Claim, SendResult, str]
+def _sent(claim: Claim, result: SendResult, channels: Mapping[str, Channel]) -> Sent:
+    provider = channels[claim.channel].name  # a channel that is not configured sends nothing
+    return Sent(claim.id, claim.attempts, claim.channel, provider, result.provider_message_id)
 
 
-def _split_plain_successes(
-    results: list[tuple[Claim, SendResult]], channels: dict[str, Channel]
-) -> tuple[list[_Success], list[tuple[Claim, SendResult]]]:
-    """Successes that need nothing but their new state (most of them) go in one statement;
-    Tencent's (a receipt may be waiting) and every other outcome take the row-by-row path."""
-    plain: list[_Success] = []
-    other: list[tuple[Claim, SendResult]] = []
-    for claim, result in results:
-        channel = channels.get(claim.channel)
-        if result.outcome is SendOutcome.sent and channel is not None and channel.name != TENCENT:
-            plain.append((claim, result, channel.name))
-        else:
-            other.append((claim, result))
-    return plain, other
-
-
-async def _record_successes(session: AsyncSession, successes: list[_Success], *, now: datetime) -> None:
-    """``sent`` for each row still in the attempt that was claimed (same guard as the row path:
-    the attempt number matches and the row is ``sending``, or ``unknown`` after a lost lease).
-
-    A batch's rows share their answer: one UPDATE … WHERE id IN (…) each. Rows sent alone differ
-    in their provider id: one executemany for all of them."""
-    if not successes:
-        return
-    shared: dict[tuple[int, str, str | None], list[int]] = {}
-    for claim, result, provider in successes:
-        shared.setdefault((claim.attempts, provider, result.provider_message_id), []).append(claim.id)
-    table = cast(Table, Notification.__table__)
-    sent = {"status": Status.sent.value, "last_error": None, "lease_until": None, "updated_at": now}
-    still_claimed = or_(table.c.status == Status.sending.value, table.c.status == Status.unknown.value)
-    alone: list[dict[str, object]] = []
-    for (attempts, provider, message_id), ids in shared.items():
-        if len(ids) == 1:
-            alone.append(
-                {
-                    "claimed_id": ids[0],
-                    "claimed_attempts": attempts,
-                    "sent_provider": provider,
-                    "sent_message_id": message_id,
-                }
-            )
+async def _record_unsent(
+    session: AsyncSession,
+    unsent: list[tuple[Claim, SendResult]],
+    channels: Mapping[str, Channel],
+    *,
+    now: datetime,
+    settings: Settings,
+    rng: random.Random,
+) -> None:
+    stmt = select(Notification).where(Notification.id.in_([claim.id for claim, _ in unsent]))
+    stmt = stmt.order_by(Notification.id)
+    locked = stmt.with_for_update() if is_postgres(session) else stmt
+    rows = {row.id: row for row in await session.scalars(locked)}
+    for claim, result in unsent:
+        row = rows.get(claim.id)
+        # A lease that ran out made it ``unknown``; the real answer is better than that guess.
+        if (
+            row is None
+            or row.attempts != claim.attempts
+            or row.status not in (Status.sending, Status.unknown)
+        ):
             continue
-        await session.execute(
-            update(table)
-            .where(table.c.id.in_(ids), table.c.attempts == attempts, still_claimed)
-            .values(provider=provider, provider_message_id=message_id, **sent)
-        )
-    if alone:
-        stmt = (
-            update(table)
-            # Not IN (…): an expanding parameter cannot run as executemany.
-            .where(table.c.id == bindparam("claimed_id"), table.c.attempts == bindparam("claimed_attempts"))
-            .where(still_claimed)
-            .values(
-                provider=bindparam("sent_provider"), provider_message_id=bindparam("sent_message_id"), **sent
-            )
-        )
-        await session.execute(stmt, alone)
-    for claim, _, _ in successes:
-        NOTIFICATION_OUTCOMES.labels(claim.channel, Status.sent.value).inc()
+        channel = channels.get(claim.channel)
+        provider = channel.name if channel is not None else None
+        await record_unsent(session, row, result, now=now, settings=settings, rng=rng, provider=provider)

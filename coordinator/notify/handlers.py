@@ -1,4 +1,5 @@
-"""Bus handlers that plan, move and cancel notifications (see ``planning`` for the rules).
+"""Bus handlers that plan, move and cancel notifications (see ``planning`` for the rules),
+subscribed to their domain events in ``coordinator.composition.build_registry``.
 
 Each handler reloads what it needs by id, so a replay sees current state; all inserts are
 idempotent, so delivering a domain event twice creates nothing new.
@@ -8,7 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from coordinator.bus.registry import DeliveredEvent, HandlerContext, registry
+from coordinator.bus.registry import DeliveredEvent, HandlerContext
+from coordinator.domain_events import DomainEventType
 from coordinator.events.models import EventStatus, Signup, SignupStatus
 from coordinator.events.signups.invitations import invitation_token, invitation_url
 from coordinator.notify import planning
@@ -38,14 +40,14 @@ async def _signup_and_facts(
     return (signup, facts) if facts is not None else None
 
 
-@registry.subscribe("SignupConfirmed", "SignupPromoted", name="notify.signup_reminders")
 async def plan_signup_reminders(ctx: HandlerContext, event: DeliveredEvent) -> None:
+    """A confirmed place gets its reminders; a place given from the waitlist is also told."""
     found = await _signup_and_facts(ctx, event)
     if found is None:
         return
     signup, facts = found
     await planning.plan_reminders(ctx.session, ctx.clock, ctx.settings, facts=facts, signup=signup)
-    if event.event_type == "SignupPromoted":
+    if event.event_type == DomainEventType.signup_promoted:
         await planning.notice(
             ctx.session,
             ctx.clock,
@@ -58,7 +60,6 @@ async def plan_signup_reminders(ctx: HandlerContext, event: DeliveredEvent) -> N
         )
 
 
-@registry.subscribe("EventPublished", name="notify.event_reminders")
 async def plan_event_reminders(ctx: HandlerContext, event: DeliveredEvent) -> None:
     facts = await planning.event_facts(ctx.session, ctx.settings, _event_id(event))
     if facts is None:
@@ -67,7 +68,6 @@ async def plan_event_reminders(ctx: HandlerContext, event: DeliveredEvent) -> No
         await planning.plan_reminders(ctx.session, ctx.clock, ctx.settings, facts=facts, signup=signup)
 
 
-@registry.subscribe("EventRescheduled", name="notify.event_rescheduled")
 async def move_reminders(ctx: HandlerContext, event: DeliveredEvent) -> None:
     facts = await planning.event_facts(ctx.session, ctx.settings, _event_id(event))
     if facts is None or facts.event.status != EventStatus.published:
@@ -92,7 +92,6 @@ async def move_reminders(ctx: HandlerContext, event: DeliveredEvent) -> None:
         )
 
 
-@registry.subscribe("EventCancelled", name="notify.event_cancelled")
 async def cancel_reminders(ctx: HandlerContext, event: DeliveredEvent) -> None:
     event_id = _event_id(event)
     await planning.cancel_pending(
@@ -120,14 +119,12 @@ async def cancel_reminders(ctx: HandlerContext, event: DeliveredEvent) -> None:
         )
 
 
-@registry.subscribe("SignupCancelled", name="notify.signup_cancelled")
 async def cancel_signup_notifications(ctx: HandlerContext, event: DeliveredEvent) -> None:
     await planning.cancel_pending(
         ctx.session, ctx.clock, Notification.signup_id == _signup_id(event), why="signup_cancelled"
     )
 
 
-@registry.subscribe("InvitationSent", name="notify.invitation_sent")
 async def send_invitation(ctx: HandlerContext, event: DeliveredEvent) -> None:
     found = await _signup_and_facts(ctx, event)
     if found is None:
@@ -152,7 +149,6 @@ async def send_invitation(ctx: HandlerContext, event: DeliveredEvent) -> None:
     )
 
 
-@registry.subscribe("InvitationAnswered", name="notify.invitation_answered")
 async def drop_unsent_invitation(ctx: HandlerContext, event: DeliveredEvent) -> None:
     await planning.cancel_pending(
         ctx.session,

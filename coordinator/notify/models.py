@@ -157,21 +157,3 @@ class DeliveryReceipt(IdMixin, Base):
     delivered: Mapped[bool] = mapped_column(Boolean)
     error_code: Mapped[str | None] = mapped_column(String(100))
     received_at: Mapped[datetime]
-
-
-class OtpCode(IdMixin, Base):
-    """A login code sent to a phone. Only an HMAC of the code is kept."""
-
-    __tablename__ = "otp_codes"
-    __table_args__ = (
-        Index("ix_otp_codes_phone_created", "phone", "created_at"),
-        Index("ix_otp_codes_ip_created", "request_ip", "created_at"),
-    )
-
-    phone: Mapped[str] = mapped_column(String(20))  # E.164
-    code_hash: Mapped[str] = mapped_column(String(64))
-    request_ip: Mapped[str] = mapped_column(String(64))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
-    consumed_at: Mapped[datetime | None]

@@ -1,14 +1,18 @@
 """What a send (or a receipt) means for a notification row, including the fallback channel.
 
-Called inside a short transaction with the row locked; never talks to a provider itself.
+Called inside a short transaction; never talks to a provider itself.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Table, bindparam, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.notify import policy
@@ -28,7 +32,69 @@ def _error(result: SendResult) -> str:
     return f"{text}: {result.error_message}" if result.error_message else text
 
 
-async def apply_result(
+@dataclass(frozen=True)
+class Sent:
+    """A message the provider accepted, in the attempt that claimed its row."""
+
+    notification_id: int
+    attempts: int
+    channel: str  # the row's: "sms", "wechat" …
+    provider: str  # the channel that sent it: "sms_aliyun" …
+    provider_message_id: str | None
+
+
+_TABLE = cast(Table, Notification.__table__)
+# A row is still the attempt that claimed it while ``sending``, or ``unknown`` after a lost lease
+# (the real answer is better than that guess).
+_STILL_CLAIMED = or_(_TABLE.c.status == Status.sending.value, _TABLE.c.status == Status.unknown.value)
+
+
+async def record_sent(session: AsyncSession, sent: Sequence[Sent], *, now: datetime) -> None:
+    """``sent`` for each row still in the attempt that was claimed; how every success is recorded.
+
+    A batch's rows share their answer: one UPDATE … WHERE id IN (…) each. Rows sent alone differ
+    in their provider id: one executemany for all of them."""
+    shared: dict[tuple[int, str, str | None], list[int]] = {}
+    for one in sent:
+        shared.setdefault((one.attempts, one.provider, one.provider_message_id), []).append(
+            one.notification_id
+        )
+    values = {"status": Status.sent.value, "last_error": None, "lease_until": None, "updated_at": now}
+    alone: list[dict[str, object]] = []
+    for (attempts, provider, message_id), ids in shared.items():
+        if len(ids) == 1:
+            alone.append(
+                {
+                    "claimed_id": ids[0],
+                    "claimed_attempts": attempts,
+                    "sent_provider": provider,
+                    "sent_message_id": message_id,
+                }
+            )
+            continue
+        await session.execute(
+            update(_TABLE)
+            .where(_TABLE.c.id.in_(ids), _TABLE.c.attempts == attempts, _STILL_CLAIMED)
+            .values(provider=provider, provider_message_id=message_id, **values)
+        )
+    if alone:
+        stmt = (
+            update(_TABLE)
+            # Not IN (…): an expanding parameter cannot run as executemany.
+            .where(_TABLE.c.id == bindparam("claimed_id"), _TABLE.c.attempts == bindparam("claimed_attempts"))
+            .where(_STILL_CLAIMED)
+            .values(
+                provider=bindparam("sent_provider"),
+                provider_message_id=bindparam("sent_message_id"),
+                **values,
+            )
+        )
+        await session.execute(stmt, alone)
+    for one in sent:
+        NOTIFICATION_OUTCOMES.labels(one.channel, Status.sent.value).inc()
+
+
+async def record_unsent(
     session: AsyncSession,
     row: Notification,
     result: SendResult,
@@ -38,18 +104,16 @@ async def apply_result(
     rng: random.Random,
     provider: str | None,
 ) -> None:
-    """Record ``result`` of the attempt that claimed ``row`` (status ``sending``)."""
+    """Record ``result``, any outcome but ``sent`` (``record_sent``), of the attempt that claimed
+    ``row`` (the row locked)."""
     row.updated_at, row.lease_until = now, None
-    if result.outcome is SendOutcome.sent:
-        row.status, row.provider, row.provider_message_id = Status.sent, provider, result.provider_message_id
-        row.last_error = None
-    elif result.outcome is SendOutcome.unknown:
+    if result.outcome is SendOutcome.unknown:
         # The provider may have the message: a resend could deliver it twice. A receipt or a
         # query of the provider decides (``resolution``).
         row.status, row.provider, row.last_error = Status.unknown, provider, _error(result)
     elif result.outcome is SendOutcome.throttled:
         await _retry_later(session, row, result, now=now, settings=settings, rng=rng)
-    else:
+    else:  # a permanent failure
         row.status, row.last_error = Status.failed, _error(result)
         await fall_back(session, row, now=now)
     NOTIFICATION_OUTCOMES.labels(row.channel, "retry" if row.status == Status.pending else row.status).inc()

@@ -29,7 +29,7 @@ from coordinator.db import is_postgres
 from coordinator.events.durations import parse_offset
 from coordinator.events.models import Event, EventStatus, Signup, SignupStatus
 from coordinator.notify import policy
-from coordinator.notify.confirm_links import reminder_extra, reminder_template
+from coordinator.notify.confirmations.links import reminder_extra, reminder_template
 from coordinator.notify.metrics import PLANNED
 from coordinator.notify.models import (
     URGENT_REASONS,
@@ -190,7 +190,7 @@ async def plan_reminders(
             reason=Reason.reminder,
             due=due,
             deadline=event.starts_at,
-            # The day-before reminder asks to confirm or release the place (``confirm_links``).
+            # The day-before reminder asks to confirm or release the place (``confirmations.links``).
             context=facts.context(person, **reminder_extra(settings, event.starts_at, offset, signup.id)),
             event_id=event.id,
             signup_id=signup.id,

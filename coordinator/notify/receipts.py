@@ -132,9 +132,24 @@ async def apply_receipt(session: AsyncSession, row: Notification, receipt: Recei
     NOTIFICATION_OUTCOMES.labels(row.channel, row.status).inc()
 
 
-async def apply_waiting_receipt(session: AsyncSession, row: Notification, *, now: datetime) -> None:
-    """A receipt can beat our own record of the send (Tencent's carries only its serial number):
-    once the row knows its provider id, apply a receipt that arrived without a match."""
+async def apply_waiting_receipts(
+    session: AsyncSession, notification_ids: list[int], *, now: datetime
+) -> None:
+    """Rows just recorded ``sent`` through a channel whose receipt can beat that record
+    (``Channel.receipt_before_answer``): now that they know their provider id, apply a receipt
+    that arrived without a match."""
+    if not notification_ids:
+        return
+    stmt = (
+        select(Notification)
+        .where(Notification.id.in_(notification_ids), Notification.status == NotificationStatus.sent)
+        .order_by(Notification.id)
+    )
+    for row in await session.scalars(stmt.with_for_update() if is_postgres(session) else stmt):
+        await _apply_waiting_receipt(session, row, now=now)
+
+
+async def _apply_waiting_receipt(session: AsyncSession, row: Notification, *, now: datetime) -> None:
     if row.provider_message_id is None:
         return
     waiting = await session.scalar(

@@ -27,7 +27,7 @@ SMS_PARAMS: dict[str, tuple[str, ...]] = {
     "promoted": ("title", "time", "place", "phone"),
     "invited": ("title", "time", "place", "link"),
     "otp": ("code",),
-    # The day-before reminder that asks to confirm or release (``confirm_links``).
+    # The day-before reminder that asks to confirm or release (``confirmations.links``).
     "reminder_confirm": ("title", "time", "place", "link"),
     # To the organizer when a volunteer releases a place.
     "released": ("volunteer", "title", "time", "filled"),

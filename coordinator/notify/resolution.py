@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -42,7 +43,6 @@ from coordinator.notify.metrics import RESOLUTIONS
 from coordinator.notify.models import Notification, NotificationStatus, in_flight_status
 from coordinator.notify.outcomes import send_again
 from coordinator.notify.receipts import Receipt, record_receipts
-from coordinator.notify.runtime import channel_holder
 from coordinator.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -70,11 +70,9 @@ async def resolve_unknown(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
     settings: Settings,
-    channels: dict[str, Channel] | None = None,
+    channels: Mapping[str, Channel],
 ) -> int:
     """One tick: answers how many ``unknown`` rows the provider was asked about."""
-    if channels is None:
-        channels = channel_holder.get(settings=settings, sessionmaker=sessionmaker, clock=clock)
     sms = channels.get("sms")
     if not isinstance(sms, QueryingChannel):
         return 0  # the console, or a provider without a query: receipts only

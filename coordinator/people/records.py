@@ -17,6 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from coordinator.bus.outbox import emit
 from coordinator.clock import Clock
 from coordinator.db import flush_or_raise
+from coordinator.domain_events import DomainEventType
 from coordinator.errors import Conflict
 from coordinator.people.models import Person, Resident
 
@@ -24,6 +25,15 @@ Record = Person | Resident
 # A field kept in child rows (a person's skills, a resident's categories): the replacer swaps the
 # rows and answers whether anything changed.
 Replacers = Mapping[str, Callable[[Any], bool]]
+# The domain events announcing each kind of record.
+_CREATED: dict[type[Record], DomainEventType] = {
+    Person: DomainEventType.person_created,
+    Resident: DomainEventType.resident_created,
+}
+_UPDATED: dict[type[Record], DomainEventType] = {
+    Person: DomainEventType.person_updated,
+    Resident: DomainEventType.resident_updated,
+}
 
 
 async def add_record(*, session: AsyncSession, clock: Clock, record: Record, taken: Conflict) -> None:
@@ -31,7 +41,7 @@ async def add_record(*, session: AsyncSession, clock: Clock, record: Record, tak
     record.created_at = record.updated_at = clock.now()
     session.add(record)
     await flush_or_raise(session, taken)
-    await _announce(session, clock, record, "Created", {})
+    await _announce(session, clock, record, _CREATED[type(record)], {})
 
 
 async def change_record(
@@ -58,18 +68,18 @@ async def change_record(
         return changed
     record.updated_at = clock.now()
     await flush_or_raise(session, taken)
-    await _announce(session, clock, record, "Updated", {"changed": sorted(changed)})
+    await _announce(session, clock, record, _UPDATED[type(record)], {"changed": sorted(changed)})
     return changed
 
 
 async def _announce(
-    session: AsyncSession, clock: Clock, record: Record, verb: str, extra: dict[str, Any]
+    session: AsyncSession, clock: Clock, record: Record, event_type: DomainEventType, extra: dict[str, Any]
 ) -> None:
     aggregate = "person" if isinstance(record, Person) else "resident"
     await emit(
         session,
         clock,
-        f"{type(record).__name__}{verb}",
+        event_type,
         aggregate_type=aggregate,
         aggregate_id=record.id,
         station_id=record.station_id,

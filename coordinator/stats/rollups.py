@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.attendance.models import ATTENDED_STATUSES, Attendance, ServiceHeadcount, ServiceRecord
 from coordinator.attendance.recording import insert_for
-from coordinator.bus.registry import DeliveredEvent, HandlerContext, registry
+from coordinator.bus.registry import DeliveredEvent, HandlerContext
+from coordinator.domain_events import DomainEventType
 from coordinator.events.models import Event
 from coordinator.people.models import Person
 from coordinator.stations.models import Station
@@ -337,19 +338,19 @@ async def events_of_person(session: AsyncSession, person_id: int) -> list[int]:
 
 # --- bus handlers --------------------------------------------------------------------------------
 
+# The domain events that change what an activity counts (``refresh_rollups_of_event``).
 EVENT_FACTS = (
-    "EventCreated",
-    "EventPublished",
-    "EventUpdated",
-    "EventRescheduled",
-    "EventCancelled",
-    "EventCompleted",
-    "AttendanceRecorded",
-    "ResidentsServed",
+    DomainEventType.event_created,
+    DomainEventType.event_published,
+    DomainEventType.event_updated,
+    DomainEventType.event_rescheduled,
+    DomainEventType.event_cancelled,
+    DomainEventType.event_completed,
+    DomainEventType.attendance_recorded,
+    DomainEventType.residents_served,
 )
 
 
-@registry.subscribe(*EVENT_FACTS, name="stats.rollup_event")
 async def refresh_rollups_of_event(ctx: HandlerContext, event: DeliveredEvent) -> None:
     """Anything that changed an event, its attendance or the residents it served: recount that event."""
     event_id = event.payload.get("event_id")
@@ -359,7 +360,6 @@ async def refresh_rollups_of_event(ctx: HandlerContext, event: DeliveredEvent) -
         await refresh_event(ctx.session, event_id)
 
 
-@registry.subscribe("PersonUpdated", name="stats.rollup_person")
 async def refresh_rollups_of_person(ctx: HandlerContext, event: DeliveredEvent) -> None:
     """A person became (or stopped being) a Party member or social worker: recount the events
     they were counted in with the old flags."""

@@ -14,6 +14,7 @@ from coordinator.web.catalog import LANGS
 from coordinator.web.context import (
     FormDep,
     ViewerDep,
+    channels_of,
     clock_of,
     error_flash,
     redirect,
@@ -97,7 +98,11 @@ async def otp_request(request: Request, form: FormDep, viewer: ViewerDep) -> Res
     if delivery is not None:
         # Sent after the commit above, as the API does; the console channel keeps it for development.
         await otp.send_code(
-            sessionmaker=sessionmaker_of(request), clock=clock, settings=settings, delivery=delivery
+            sessionmaker=sessionmaker_of(request),
+            clock=clock,
+            settings=settings,
+            channels=channels_of(request),
+            delivery=delivery,
         )
         phone = delivery.phone
     else:

@@ -7,7 +7,7 @@ redirected back with the service's own message (Chinese or English) as a flash."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -26,6 +26,7 @@ from coordinator.auth.service import load_principal
 from coordinator.clock import Clock
 from coordinator.db import transaction
 from coordinator.errors import CoordinatorError, Forbidden
+from coordinator.notify.channels import Channel
 from coordinator.people.models import Person
 from coordinator.settings import Settings
 from coordinator.web import session as cookies
@@ -82,6 +83,11 @@ def clock_of(request: Request) -> Clock:
 def sessionmaker_of(request: Request) -> async_sessionmaker[AsyncSession]:
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     return maker
+
+
+def channels_of(request: Request) -> Mapping[str, Channel]:
+    channels: Mapping[str, Channel] = request.app.state.channels
+    return channels
 
 
 async def current_viewer(request: Request) -> Viewer | None:

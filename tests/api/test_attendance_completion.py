@@ -14,8 +14,9 @@ from coordinator.attendance.completion import complete_finished_events
 from coordinator.attendance.models import Attendance
 from coordinator.bus.outbox import emit
 from coordinator.clock import FixedClock
+from coordinator.composition import Runtime
+from coordinator.domain_events import DomainEventType
 from coordinator.events.models import Event, EventStatus, SignupStatus
-from coordinator.scheduler.jobs import TICKS
 from coordinator.settings import Settings
 from tests.api.attendance_world import AttendanceWorld, attendance_of, make_world
 from tests.conftest import START
@@ -107,7 +108,7 @@ async def test_no_shows_are_marked_whoever_completed_the_event(
         await emit(
             session,
             clock,
-            "EventCompleted",
+            DomainEventType.event_completed,
             aggregate_type="event",
             aggregate_id=event.id,
             station_id=event.station_id,
@@ -120,5 +121,5 @@ async def test_no_shows_are_marked_whoever_completed_the_event(
     assert len(await domain_events(sessionmaker, "AttendanceRecorded")) == 2
 
 
-def test_completion_tick_is_scheduled() -> None:
-    assert any(tick.run is complete_finished_events for tick in TICKS)
+def test_completion_tick_is_scheduled(runtime: Runtime) -> None:
+    assert any(tick.run is complete_finished_events for tick in runtime.scheduler.ticks)

@@ -9,9 +9,9 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.clock import FixedClock
+from coordinator.composition import Runtime
 from coordinator.events.models import Signup, SignupStatus
 from coordinator.events.signups.invitations import expire_invitations
-from coordinator.scheduler.jobs import TICKS
 from coordinator.security import sign
 from coordinator.settings import Settings
 from tests.api.signup_world import World, error_code, make_world, sign_up
@@ -206,5 +206,5 @@ async def test_staff_withdrawal_frees_the_place_and_kills_the_link(
     ]
 
 
-def test_expiry_tick_is_registered() -> None:
-    assert any(tick.run is expire_invitations for tick in TICKS)
+def test_expiry_tick_is_registered(runtime: Runtime) -> None:
+    assert any(tick.run is expire_invitations for tick in runtime.scheduler.ticks)

@@ -4,7 +4,6 @@ per phone and per address, one user per person."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
@@ -12,12 +11,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from coordinator.auth.models import User
+from coordinator.auth.models import OtpCode, User
 from coordinator.clock import FixedClock
 from coordinator.db import transaction
-from coordinator.notify.channels import ConsoleChannel
-from coordinator.notify.models import Notification, NotificationStatus, OtpCode
-from coordinator.notify.runtime import channel_holder
+from coordinator.notify.channels import Channel, ConsoleChannel
+from coordinator.notify.models import Notification, NotificationStatus
 from coordinator.people.models import Person
 from coordinator.settings import Settings
 from tests.factories import create_person, create_station
@@ -28,11 +26,14 @@ VERIFY = "/api/v1/auth/otp/verify"
 
 
 @pytest.fixture
-def console() -> Iterator[ConsoleChannel]:
-    channel = ConsoleChannel()
-    channel_holder.install({"sms": channel, "console": channel})
-    yield channel
-    channel_holder.install(None)
+def console() -> ConsoleChannel:
+    return ConsoleChannel()
+
+
+@pytest.fixture
+def channels(console: ConsoleChannel) -> dict[str, Channel]:
+    """The app sends its SMS through ``console``, which keeps the codes for the tests to read."""
+    return {"sms": console, "console": console}
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from coordinator.bus.registry import DeliveredEvent, HandlerContext, Registry
 from coordinator.bus.relay import Relay
 from coordinator.clock import Clock, FixedClock
 from coordinator.db import transaction
+from coordinator.domain_events import DomainEventType
 from coordinator.observability.metrics import Metrics
 from coordinator.settings import Settings
 
@@ -31,7 +32,9 @@ class Recorder:
         return [event_id for name, event_id in self.calls if name == handler]
 
 
-def recording_handler(registry: Registry, recorder: Recorder, name: str, *event_types: str) -> None:
+def recording_handler(
+    registry: Registry, recorder: Recorder, name: str, *event_types: DomainEventType
+) -> None:
     @registry.subscribe(*event_types, name=name)
     async def handle(ctx: HandlerContext, event: DeliveredEvent) -> None:
         recorder.calls.append((name, event.id))
@@ -73,7 +76,7 @@ def relay(
 
 
 async def emit_events(
-    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, *events: tuple[str, int]
+    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, *events: tuple[DomainEventType, int]
 ) -> list[int]:
     """Store ``(event_type, aggregate_id)`` events of aggregate type ``event`` in one transaction."""
     async with transaction(sessionmaker) as session:

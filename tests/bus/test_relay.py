@@ -13,6 +13,7 @@ from coordinator.bus.registry import DeliveredEvent, HandlerContext, Registry
 from coordinator.bus.relay import Relay
 from coordinator.clock import FixedClock
 from coordinator.db import transaction
+from coordinator.domain_events import DomainEventType
 from coordinator.observability.metrics import Metrics
 from coordinator.settings import Settings
 from tests.bus.conftest import Recorder, deliveries, emit_events, recording_handler
@@ -25,10 +26,16 @@ async def test_event_reaches_each_subscribed_handler_once(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
-    recording_handler(bus_registry, recorder, "notify.plan", "EventPublished")
-    recording_handler(bus_registry, recorder, "stats.rollup", "EventPublished", "EventCancelled")
-    recording_handler(bus_registry, recorder, "webhooks.cancelled", "EventCancelled")
-    [published] = await emit_events(sessionmaker, clock, ("EventPublished", 10))
+    recording_handler(bus_registry, recorder, "notify.plan", DomainEventType.event_published)
+    recording_handler(
+        bus_registry,
+        recorder,
+        "stats.rollup",
+        DomainEventType.event_published,
+        DomainEventType.event_cancelled,
+    )
+    recording_handler(bus_registry, recorder, "webhooks.cancelled", DomainEventType.event_cancelled)
+    [published] = await emit_events(sessionmaker, clock, (DomainEventType.event_published, 10))
 
     assert await relay.drain() == 2
     assert sorted(recorder.calls) == [("notify.plan", published), ("stats.rollup", published)]
@@ -45,7 +52,7 @@ async def test_delivered_event_carries_the_stored_fields(
 ) -> None:
     seen: list[DeliveredEvent] = []
 
-    @bus_registry.subscribe("EventRescheduled", name="probe")
+    @bus_registry.subscribe(DomainEventType.event_rescheduled, name="probe")
     async def probe(ctx: HandlerContext, event: DeliveredEvent) -> None:
         seen.append(event)
 
@@ -53,7 +60,7 @@ async def test_delivered_event_carries_the_stored_fields(
         stored = await emit(
             session,
             clock,
-            "EventRescheduled",
+            DomainEventType.event_rescheduled,
             aggregate_type="event",
             aggregate_id=5,
             station_id=3,
@@ -64,7 +71,7 @@ async def test_delivered_event_carries_the_stored_fields(
     assert seen == [
         DeliveredEvent(
             id=stored.id,
-            event_type="EventRescheduled",
+            event_type=DomainEventType.event_rescheduled,
             aggregate_type="event",
             aggregate_id=5,
             station_id=3,
@@ -81,8 +88,8 @@ async def test_fan_out_repeated_creates_no_second_delivery(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
-    recording_handler(bus_registry, recorder, "a", "EventPublished")
-    [event_id] = await emit_events(sessionmaker, clock, ("EventPublished", 1))
+    recording_handler(bus_registry, recorder, "a", DomainEventType.event_published)
+    [event_id] = await emit_events(sessionmaker, clock, (DomainEventType.event_published, 1))
     await relay.drain()
     async with transaction(sessionmaker) as session:  # as if a relay died after inserting, before marking
         await session.execute(update(OutboxEvent).values(fanned_out=False))
@@ -102,8 +109,8 @@ async def test_event_nobody_listens_to_is_marked_fanned_out(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
-    recording_handler(bus_registry, recorder, "a", "EventPublished")
-    await emit_events(sessionmaker, clock, ("PersonUpdated", 1))
+    recording_handler(bus_registry, recorder, "a", DomainEventType.event_published)
+    await emit_events(sessionmaker, clock, (DomainEventType.person_updated, 1))
 
     assert await relay.drain() == 0
     assert await deliveries(sessionmaker) == {}
@@ -118,10 +125,18 @@ async def test_failing_event_holds_back_later_events_of_its_aggregate_for_that_h
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
-    recording_handler(bus_registry, recorder, "flaky", "EventPublished", "EventRescheduled")
-    recording_handler(bus_registry, recorder, "steady", "EventPublished", "EventRescheduled")
+    recording_handler(
+        bus_registry, recorder, "flaky", DomainEventType.event_published, DomainEventType.event_rescheduled
+    )
+    recording_handler(
+        bus_registry, recorder, "steady", DomainEventType.event_published, DomainEventType.event_rescheduled
+    )
     first, second, other = await emit_events(
-        sessionmaker, clock, ("EventPublished", 1), ("EventRescheduled", 1), ("EventPublished", 2)
+        sessionmaker,
+        clock,
+        (DomainEventType.event_published, 1),
+        (DomainEventType.event_rescheduled, 1),
+        (DomainEventType.event_published, 2),
     )
     recorder.fail["flaky"] = {first}
 
@@ -147,8 +162,8 @@ async def test_failed_delivery_is_retried_after_exponential_backoff(
     settings: Settings,
     metrics: Metrics,
 ) -> None:
-    recording_handler(bus_registry, recorder, "flaky", "EventPublished")
-    [event_id] = await emit_events(sessionmaker, clock, ("EventPublished", 1))
+    recording_handler(bus_registry, recorder, "flaky", DomainEventType.event_published)
+    [event_id] = await emit_events(sessionmaker, clock, (DomainEventType.event_published, 1))
     recorder.fail["flaky"] = {event_id}
     base = settings.relay_backoff_base_seconds
     start = clock.now()
@@ -192,8 +207,12 @@ async def test_delivery_is_dead_after_max_attempts_and_stops_holding_back_its_ag
     relay = Relay(
         sessionmaker=sessionmaker, clock=clock, settings=settings, registry=bus_registry, metrics=metrics
     )
-    recording_handler(bus_registry, recorder, "broken", "EventPublished", "EventCancelled")
-    poison, later = await emit_events(sessionmaker, clock, ("EventPublished", 1), ("EventCancelled", 1))
+    recording_handler(
+        bus_registry, recorder, "broken", DomainEventType.event_published, DomainEventType.event_cancelled
+    )
+    poison, later = await emit_events(
+        sessionmaker, clock, (DomainEventType.event_published, 1), (DomainEventType.event_cancelled, 1)
+    )
     recorder.fail["broken"] = {poison}
 
     for _ in range(5):
@@ -212,13 +231,13 @@ async def test_handler_writes_commit_with_the_delivery_and_roll_back_with_its_fa
 ) -> None:
     attempts: list[int] = []
 
-    @bus_registry.subscribe("EventCancelled", name="writer")
+    @bus_registry.subscribe(DomainEventType.event_cancelled, name="writer")
     async def writer(ctx: HandlerContext, event: DeliveredEvent) -> None:
         attempts.append(event.id)
         await emit(
             ctx.session,
             ctx.clock,
-            "NotificationPlanned",
+            DomainEventType.event_updated,
             aggregate_type="event",
             aggregate_id=event.aggregate_id,
             station_id=None,
@@ -227,7 +246,7 @@ async def test_handler_writes_commit_with_the_delivery_and_roll_back_with_its_fa
         if len(attempts) == 1:
             raise RuntimeError("gateway down")
 
-    await emit_events(sessionmaker, clock, ("EventCancelled", 9))
+    await emit_events(sessionmaker, clock, (DomainEventType.event_cancelled, 9))
     await relay.drain()
     clock.set(clock.now() + timedelta(minutes=5))
     await relay.drain()
@@ -235,7 +254,7 @@ async def test_handler_writes_commit_with_the_delivery_and_roll_back_with_its_fa
     async with sessionmaker() as session:
         written = (
             await session.scalars(
-                select(OutboxEvent.payload).where(OutboxEvent.event_type == "NotificationPlanned")
+                select(OutboxEvent.payload).where(OutboxEvent.event_type == DomainEventType.event_updated)
             )
         ).all()
     assert len(attempts) == 2
@@ -250,8 +269,8 @@ async def test_claim_of_a_dead_process_is_taken_over_after_its_lease(
     clock: FixedClock,
     settings: Settings,
 ) -> None:
-    recording_handler(bus_registry, recorder, "a", "EventPublished")
-    [event_id] = await emit_events(sessionmaker, clock, ("EventPublished", 1))
+    recording_handler(bus_registry, recorder, "a", DomainEventType.event_published)
+    [event_id] = await emit_events(sessionmaker, clock, (DomainEventType.event_published, 1))
     crashed = Relay(sessionmaker=sessionmaker, clock=clock, settings=settings, registry=bus_registry)
     await crashed._fan_out()
     [claim] = await crashed._claim()  # ...and the process dies before delivering

@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from coordinator.app import create_app
 from coordinator.auth.models import Role
 from coordinator.bus.models import OutboxEvent
+from coordinator.bus.outbox import RELAY_KICK_KEY
 from coordinator.bus.registry import DeliveredEvent, HandlerContext, Registry
 from coordinator.bus.relay import Relay
 from coordinator.clock import FixedClock
 from coordinator.db import create_engine, create_sessionmaker, is_postgres
+from coordinator.domain_events import DomainEventType
 from coordinator.settings import Settings
 from tests.bus.conftest import deliveries, emit_events
 from tests.factories import auth_headers, create_station, create_user
@@ -29,7 +31,7 @@ def slow_recording_registry(calls: list[tuple[str, int, int]]) -> Registry:
     registry = Registry()
     for name in HANDLERS:
 
-        @registry.subscribe("EventPublished", "EventRescheduled", name=name)
+        @registry.subscribe(DomainEventType.event_published, DomainEventType.event_rescheduled, name=name)
         async def handle(ctx: HandlerContext, event: DeliveredEvent, name: str = name) -> None:
             await asyncio.sleep(0.001)
             calls.append((name, event.aggregate_id, event.id))
@@ -54,7 +56,10 @@ async def test_two_relays_deliver_each_event_to_each_handler_exactly_once_in_ord
         )
         for engine in engines
     ]
-    events = [("EventPublished" if n % 3 == 0 else "EventRescheduled", n % 8) for n in range(60)]
+    events = [
+        (DomainEventType.event_published if n % 3 == 0 else DomainEventType.event_rescheduled, n % 8)
+        for n in range(60)
+    ]
     ids = await emit_events(sessionmaker, clock, *events)
 
     try:
@@ -86,18 +91,20 @@ async def test_commit_with_events_kicks_one_coalesced_relay_run(
     delivered = asyncio.Event()
     registry = Registry()
 
-    @registry.subscribe("EventPublished", name="probe")
+    @registry.subscribe(DomainEventType.event_published, name="probe")
     async def probe(ctx: HandlerContext, event: DeliveredEvent) -> None:
         delivered.set()
 
     engine = create_engine(settings.database_url)
-    kicked_sessionmaker = create_sessionmaker(engine)
+    relay: CountingRelay  # wired as ``coordinator.composition`` wires a process: its sessions kick it
+    kicked_sessionmaker = create_sessionmaker(engine, info={RELAY_KICK_KEY: lambda: relay.kick()})
     relay = CountingRelay(sessionmaker=kicked_sessionmaker, clock=clock, settings=settings, registry=registry)
-    relay.attach()
     relay.start()
     try:
         # No explicit run: the commit kicks the relay, once per emitted event; the kicks fold into one run.
-        await emit_events(kicked_sessionmaker, clock, *[("EventPublished", n) for n in range(3)])
+        await emit_events(
+            kicked_sessionmaker, clock, *[(DomainEventType.event_published, n) for n in range(3)]
+        )
         await asyncio.wait_for(delivered.wait(), timeout=10)
         await relay.stop()
     finally:

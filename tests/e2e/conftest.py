@@ -25,7 +25,6 @@ from coordinator.clock import SystemClock
 from coordinator.db import create_engine, create_sessionmaker
 from coordinator.migrate import upgrade
 from coordinator.notify.channels.console import ConsoleChannel
-from coordinator.notify.runtime import channel_holder
 from coordinator.settings import Settings
 from tests.conftest import TEST_SECRET, _run
 from tests.factories import PASSWORD, create_person, create_resident, create_station, create_user
@@ -37,6 +36,8 @@ SKIP_REASON = (
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)
 ARTIFACTS = Path(__file__).parent / "artifacts"
 PHONE_VIEWPORT = {"width": 390, "height": 844}
+# The test server's SMS channel: it keeps what it "sent" in memory, unmasked, for the tests to read.
+CONSOLE = ConsoleChannel()
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         log_json=False,
         debug=True,
     )
-    app = create_app(settings)
+    app = create_app(settings, channels={"sms": CONSOLE, "console": CONSOLE})
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on")
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(uv.serve()), daemon=True)
@@ -129,10 +130,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 def last_code_sent_to(phone: str) -> str:
     """The login code the console SMS channel "sent" (it keeps messages in memory, unmasked)."""
-    channels = channel_holder._channels or {}
-    console = channels.get("console")
-    assert isinstance(console, ConsoleChannel), "the server's SMS goes to the console channel"
-    message = console.last_for(phone)
+    message = CONSOLE.last_for(phone)
     assert message is not None, "no code was sent to this phone"
     return str(message.params["code"])
 

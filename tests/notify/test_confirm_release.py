@@ -16,8 +16,8 @@ from coordinator.auth.models import Role, User
 from coordinator.clock import FixedClock
 from coordinator.db import transaction
 from coordinator.events.models import Event, Signup, SignupStatus
-from coordinator.notify.confirm_links import CONFIRM_TEMPLATE, confirmation_token
-from coordinator.notify.confirmation_models import PlaceAnswer, PlaceConfirmation, SmsReply
+from coordinator.notify.confirmations.links import CONFIRM_TEMPLATE, confirmation_token
+from coordinator.notify.confirmations.models import PlaceAnswer, PlaceConfirmation, SmsReply
 from coordinator.notify.models import Notification, NotificationStatus
 from coordinator.people.models import Person
 from coordinator.settings import Settings

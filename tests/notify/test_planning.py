@@ -10,9 +10,11 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from coordinator.bus.models import OutboxEvent
-from coordinator.bus.registry import DeliveredEvent, HandlerContext, registry
+from coordinator.bus.registry import DeliveredEvent, HandlerContext
 from coordinator.clock import FixedClock
+from coordinator.composition import build_registry
 from coordinator.db import transaction
+from coordinator.domain_events import DomainEventType
 from coordinator.events.models import SignupSource
 from coordinator.events.signups.invitations import accept, invite
 from coordinator.notify.models import NotificationStatus as Status
@@ -67,14 +69,14 @@ async def test_replaying_the_domain_events_creates_nothing_new(
         for outbox in stored:
             delivered = DeliveredEvent(
                 id=outbox.id,
-                event_type=outbox.event_type,
+                event_type=DomainEventType(outbox.event_type),
                 aggregate_type=outbox.aggregate_type,
                 aggregate_id=outbox.aggregate_id,
                 station_id=outbox.station_id,
                 payload=outbox.payload,
                 occurred_at=outbox.occurred_at,
             )
-            for subscription in registry.subscribers(outbox.event_type):
+            for subscription in build_registry().subscribers(outbox.event_type):
                 if subscription.name.startswith("notify."):
                     await subscription.handler(ctx, delivered)
 

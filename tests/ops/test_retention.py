@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from coordinator.auth.models import OtpCode
 from coordinator.bus.models import OutboxDelivery, OutboxEvent
 from coordinator.clock import FixedClock
 from coordinator.db import transaction
-from coordinator.notify.models import DeliveryReceipt, Notification, NotificationStatus, OtpCode
+from coordinator.notify.models import DeliveryReceipt, Notification, NotificationStatus
 from coordinator.retention import PURGE_CHUNK, purge_old_rows
 from coordinator.settings import Settings
 from tests.factories import create_person, create_station

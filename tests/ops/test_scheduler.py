@@ -16,10 +16,11 @@ from coordinator import cli
 from coordinator.app import create_app
 from coordinator.bus.models import OutboxEvent
 from coordinator.clock import FixedClock
+from coordinator.composition import Runtime, build_runtime
+from coordinator.domain_events import DomainEventType
 from coordinator.observability.metrics import Metrics
-from coordinator.scheduler.jobs import TICKS, Tick
+from coordinator.scheduler.jobs import Tick
 from coordinator.scheduler.runner import Scheduler
-from coordinator.scheduler.worker import Worker
 from coordinator.settings import Settings
 from tests.bus.conftest import emit_events
 
@@ -38,11 +39,12 @@ async def eventually(condition: Callable[[], bool]) -> None:
             await asyncio.sleep(0.01)
 
 
-def test_relay_is_the_first_tick_and_every_tick_has_a_name_and_interval_of_its_own() -> None:
-    assert TICKS[0].name == "relay"
-    assert TICKS[0].interval(Settings(relay_interval_seconds=0.5)) == 0.5
-    assert len({tick.name for tick in TICKS}) == len(TICKS)
-    assert all(tick.interval(Settings()) > 0 for tick in TICKS)  # a misspelt interval_setting fails here
+def test_relay_is_the_first_tick_and_every_tick_has_a_name_and_interval_of_its_own(runtime: Runtime) -> None:
+    ticks = runtime.scheduler.ticks
+    assert ticks[0].name == "relay"
+    assert ticks[0].interval(Settings(relay_interval_seconds=0.5)) == 0.5
+    assert len({tick.name for tick in ticks}) == len(ticks)
+    assert all(tick.interval(Settings()) > 0 for tick in ticks)  # a misspelt interval_setting fails here
 
 
 async def test_lifespan_starts_the_scheduler_whose_relay_tick_fans_out_events(
@@ -54,8 +56,8 @@ async def test_lifespan_starts_the_scheduler_whose_relay_tick_fans_out_events(
     async with app.router.lifespan_context(app):
         scheduler: Scheduler = app.state.scheduler
         assert scheduler.running
-        assert sorted(scheduler.job_ids()) == sorted(tick.name for tick in TICKS)
-        await emit_events(sessionmaker, clock, ("PersonCreated", 1))
+        assert sorted(scheduler.job_ids()) == sorted(tick.name for tick in scheduler.ticks)
+        await emit_events(sessionmaker, clock, (DomainEventType.person_created, 1))
         await eventually(lambda: scheduler.runs.get("relay", 0) >= 2)  # a run after the event was stored
         async with sessionmaker() as session:
             assert await session.scalar(select(OutboxEvent.fanned_out)) is True
@@ -140,13 +142,13 @@ async def test_worker_runs_the_ticks_without_http(settings: Settings, clock: Fix
         fired.set()
         return 0
 
-    worker = Worker(settings, clock=clock, ticks=[Tick("probe", 3600, probe)])
-    worker.start()
+    worker = build_runtime(settings, clock, scheduled=[Tick("probe", 3600, probe)])  # as `coordinator worker`
+    worker.start(scheduler=True)
     try:
         await asyncio.wait_for(fired.wait(), 10)
         assert worker.scheduler.running
     finally:
-        await worker.stop()
+        await worker.aclose()
     assert not worker.scheduler.running
 
 

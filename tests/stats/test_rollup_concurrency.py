@@ -15,6 +15,7 @@ from coordinator.attendance.models import AttendanceStatus
 from coordinator.bus.models import OutboxDelivery
 from coordinator.bus.relay import Relay
 from coordinator.clock import FixedClock
+from coordinator.composition import build_registry
 from coordinator.stats.queries import recount
 from coordinator.stats.service import Selection, participation
 from tests.factories import create_person
@@ -35,7 +36,10 @@ async def test_concurrent_relays_keep_rollups_equal_to_the_recount(
             async with sessionmaker() as session, session.begin():
                 status = AttendanceStatus.present if (i + event.id) % 4 else AttendanceStatus.no_show
                 await w.write_attendance(session, clock, event, person.id, status=status, minutes=30 + i)
-    relays = [Relay(sessionmaker=sessionmaker, clock=clock, settings=app.state.settings) for _ in range(3)]
+    relays = [
+        Relay(sessionmaker=sessionmaker, clock=clock, settings=app.state.settings, registry=build_registry())
+        for _ in range(3)
+    ]
     await asyncio.gather(*(relay.drain() for relay in relays))
     async with sessionmaker() as session:
         states = set(await session.scalars(select(OutboxDelivery.status)))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.attendance.models import Attendance, AttendanceStatus, ServiceHeadcount, ServiceRecord
 from coordinator.bus.outbox import emit
 from coordinator.clock import Clock
+from coordinator.domain_events import DomainEventType
 from coordinator.events.models import Event, EventStatus
 from coordinator.people.models import Person
 from coordinator.stations.models import Organization, Station
@@ -60,7 +61,7 @@ async def make_stats_world(session: AsyncSession, clock: Clock) -> StatsWorld:
             roles=[{"name": "志愿者", "count": 5}, {"name": "摄影", "count": 2}],
         )  # fmt: skip
         events.append(event)
-        await announce_event(session, clock, event, "EventPublished")
+        await announce_event(session, clock, event, DomainEventType.event_published)
     people = [
         await create_person(session, clock, station, is_party_member=i % 2 == 0,
                             party_branch=f"第{i % 2 + 1}党支部" if i % 2 == 0 else None,
@@ -75,7 +76,9 @@ async def make_stats_world(session: AsyncSession, clock: Clock) -> StatsWorld:
     return StatsWorld(station, other, organization, events, people, [r.id for r in residents])
 
 
-async def announce_event(session: AsyncSession, clock: Clock, event: Event, event_type: str) -> None:
+async def announce_event(
+    session: AsyncSession, clock: Clock, event: Event, event_type: DomainEventType
+) -> None:
     payload = {"event_id": event.id, "station_id": event.station_id}
     await emit(session, clock, event_type, aggregate_type="event", aggregate_id=event.id,
                station_id=event.station_id, payload=payload)  # fmt: skip
@@ -121,8 +124,8 @@ async def delete_attendance(session: AsyncSession, clock: Clock, event: Event, p
 async def _announce_attendance(session: AsyncSession, clock: Clock, row: Attendance, change: str) -> None:
     payload: dict[str, Any] = {"attendance_id": row.id, "event_id": row.event_id, "person_id": row.person_id,
                                "station_id": row.station_id, "change": change}  # fmt: skip
-    await emit(session, clock, "AttendanceRecorded", aggregate_type="attendance", aggregate_id=row.id,
-               station_id=row.station_id, payload=payload)  # fmt: skip
+    await emit(session, clock, DomainEventType.attendance_recorded, aggregate_type="attendance",
+               aggregate_id=row.id, station_id=row.station_id, payload=payload)  # fmt: skip
 
 
 async def serve(session: AsyncSession, clock: Clock, event: Event, resident_id: int, *, add: bool) -> None:
@@ -141,7 +144,7 @@ async def serve(session: AsyncSession, clock: Clock, event: Event, resident_id: 
             )
         )
     await session.flush()
-    await announce_event(session, clock, event, "ResidentsServed")
+    await announce_event(session, clock, event, DomainEventType.residents_served)
 
 
 async def set_headcount(session: AsyncSession, clock: Clock, event: Event, headcount: int) -> None:
@@ -152,14 +155,14 @@ async def set_headcount(session: AsyncSession, clock: Clock, event: Event, headc
     else:
         row.headcount = headcount
     await session.flush()
-    await announce_event(session, clock, event, "ResidentsServed")
+    await announce_event(session, clock, event, DomainEventType.residents_served)
 
 
 async def cancel(session: AsyncSession, clock: Clock, event: Event) -> None:
     row = await session.get_one(Event, event.id)
     row.status = EventStatus.cancelled
     await session.flush()
-    await announce_event(session, clock, row, "EventCancelled")
+    await announce_event(session, clock, row, DomainEventType.event_cancelled)
 
 
 async def move(session: AsyncSession, clock: Clock, event: Event, days: int) -> None:
@@ -167,13 +170,13 @@ async def move(session: AsyncSession, clock: Clock, event: Event, days: int) -> 
     row.starts_at += timedelta(days=days)
     row.ends_at += timedelta(days=days)
     await session.flush()
-    await announce_event(session, clock, row, "EventRescheduled")
+    await announce_event(session, clock, row, DomainEventType.event_rescheduled)
 
 
 async def set_party_member(session: AsyncSession, clock: Clock, person: Person, value: bool) -> None:
     row = await session.get_one(Person, person.id)
     row.is_party_member = value
     await session.flush()
-    await emit(session, clock, "PersonUpdated", aggregate_type="person", aggregate_id=row.id,
+    await emit(session, clock, DomainEventType.person_updated, aggregate_type="person", aggregate_id=row.id,
                station_id=row.station_id, payload={"person_id": row.id, "station_id": row.station_id,
                                                    "changed": ["is_party_member"]})  # fmt: skip

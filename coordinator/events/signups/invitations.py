@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.clock import Clock
 from coordinator.db import transaction
+from coordinator.domain_events import DomainEventType
 from coordinator.errors import Conflict, CoordinatorError, Invalid, Unauthorized
 from coordinator.events.models import Event, EventRole, Signup, SignupSource, SignupStatus
 from coordinator.events.service import load_event
@@ -95,7 +96,7 @@ async def invite(
     await emit_signup(
         session,
         clock,
-        "InvitationSent",
+        DomainEventType.invitation_sent,
         signup,
         event.station_id,
         source=source,
@@ -178,7 +179,7 @@ async def accept(session: AsyncSession, clock: Clock, settings: Settings, token:
     set_status(signup, role, SignupStatus.confirmed if has_place else SignupStatus.waitlisted, now)
     await session.flush()
     await _emit_answer(session, clock, signup, event.station_id, "accepted")
-    kind = "SignupConfirmed" if has_place else "SignupWaitlisted"
+    kind = DomainEventType.signup_confirmed if has_place else DomainEventType.signup_waitlisted
     await emit_signup(session, clock, kind, signup, event.station_id, source=signup.source)
     return signup
 
@@ -199,7 +200,7 @@ async def decline(session: AsyncSession, clock: Clock, settings: Settings, token
 async def _emit_answer(
     session: AsyncSession, clock: Clock, signup: Signup, station_id: int, answer: str
 ) -> None:
-    await emit_signup(session, clock, "InvitationAnswered", signup, station_id, answer=answer)
+    await emit_signup(session, clock, DomainEventType.invitation_answered, signup, station_id, answer=answer)
 
 
 async def expire_invitations(

@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from coordinator.bus.outbox import emit
 from coordinator.clock import Clock
+from coordinator.domain_events import DomainEventType
 from coordinator.events.models import Event, EventRole, Signup, SignupStatus
 from coordinator.people.models import Person
 
@@ -132,7 +133,7 @@ def signup_payload(signup: Signup, **extra: str | int | None) -> dict[str, str |
 async def emit_signup(
     session: AsyncSession,
     clock: Clock,
-    event_type: str,
+    event_type: DomainEventType,
     signup: Signup,
     station_id: int,
     **extra: str | int | None,

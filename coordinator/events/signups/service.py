@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.clock import Clock
+from coordinator.domain_events import DomainEventType
 from coordinator.errors import NotFound, not_found
 from coordinator.events.models import (
     LIVE_SIGNUP_STATUSES,
@@ -99,7 +100,7 @@ async def sign_up(
     signup = Signup(event_id=event.id, role_id=role.id, person_id=person_id, source=source, created_at=now)
     set_status(signup, role, SignupStatus.confirmed if free else SignupStatus.waitlisted, now)
     await add_signup(session, signup)
-    kind = "SignupConfirmed" if free else "SignupWaitlisted"
+    kind = DomainEventType.signup_confirmed if free else DomainEventType.signup_waitlisted
     await emit_signup(session, clock, kind, signup, event.station_id, source=source)
     # Last in the queue: the role's waiting count is exact under its lock.
     return Placed(signup, admission.person, None if free else role.waitlisted_count)
@@ -135,7 +136,9 @@ async def cancel_signup(session: AsyncSession, clock: Clock, *, event_id: int, p
     previous = signup.status
     set_status(signup, role, SignupStatus.cancelled, clock.now())
     await session.flush()
-    await emit_signup(session, clock, "SignupCancelled", signup, event.station_id, previous_status=previous)
+    await emit_signup(
+        session, clock, DomainEventType.signup_cancelled, signup, event.station_id, previous_status=previous
+    )
     if previous in (SignupStatus.confirmed, SignupStatus.invited):
         await fill_free_places(session, clock, event=event, role=role, zone=zone)
     return signup

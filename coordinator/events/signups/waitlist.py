@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.clock import Clock
+from coordinator.domain_events import DomainEventType
 from coordinator.events.models import Event, EventRole, Signup, SignupStatus
 from coordinator.events.signups.commitments import load_commitments
 from coordinator.events.signups.places import emit_signup, lock_people, set_status
@@ -84,7 +85,7 @@ async def fill_free_places(
         promoted.append(signup)
     await session.flush()
     for signup in promoted:
-        await emit_signup(session, clock, "SignupPromoted", signup, event.station_id)
+        await emit_signup(session, clock, DomainEventType.signup_promoted, signup, event.station_id)
     return promoted
 
 
@@ -119,6 +120,11 @@ async def demote_latest_confirmed(
     await session.flush()
     for signup in latest:
         await emit_signup(
-            session, clock, "SignupWaitlisted", signup, event.station_id, reason="role_count_lowered"
+            session,
+            clock,
+            DomainEventType.signup_waitlisted,
+            signup,
+            event.station_id,
+            reason="role_count_lowered",
         )
     return latest

@@ -31,7 +31,18 @@ __all__ = [
     "SendOutcome",
     "SendResult",
     "build_channels",
+    "provider_client",
 ]
+
+# Bounds each provider call; the dispatcher also bounds the whole send.
+HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+def provider_client(settings: Settings) -> httpx.AsyncClient:
+    """The HTTP client the channels share: one connection pool, as wide as the sends at once."""
+    return httpx.AsyncClient(
+        timeout=HTTP_TIMEOUT, limits=httpx.Limits(max_connections=settings.notify_send_concurrency)
+    )
 
 
 def build_channels(

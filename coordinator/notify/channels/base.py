@@ -80,6 +80,9 @@ class Channel(abc.ABC):
     """A way to reach a person. ``send`` never raises for delivery problems: it reports them."""
 
     name: ClassVar[str]
+    # True when a delivery receipt can come before the send's answer and name only the provider
+    # id that answer carries: the receipt then waits until the row is recorded ``sent``.
+    receipt_before_answer: ClassVar[bool] = False
 
     @abc.abstractmethod
     async def send(self, message: OutboundMessage) -> SendResult:

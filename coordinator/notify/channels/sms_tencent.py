@@ -124,6 +124,7 @@ class TencentSmsChannel(BatchingChannel, QueryingChannel):
     name: ClassVar[str] = "sms_tencent"
     max_batch: ClassVar[int] = 200  # SendSms takes at most 200 numbers
     lists_accepted: ClassVar[bool] = False  # the pull answers delivery reports only
+    receipt_before_answer: ClassVar[bool] = True  # the receipt names only the SerialNo
     query_days: ClassVar[int] = 7
 
     def __init__(

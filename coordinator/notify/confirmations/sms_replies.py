@@ -26,9 +26,9 @@ from coordinator.db import is_postgres
 from coordinator.errors import CoordinatorError
 from coordinator.events.models import Signup, SignupStatus
 from coordinator.masking import mask_phone
-from coordinator.notify import confirmations
-from coordinator.notify.confirm_links import CONFIRM_TEMPLATE
-from coordinator.notify.confirmation_models import (
+from coordinator.notify.confirmations import service
+from coordinator.notify.confirmations.links import CONFIRM_TEMPLATE
+from coordinator.notify.confirmations.models import (
     AnswerVia,
     PlaceConfirmation,
     ReplyOutcome,
@@ -126,11 +126,9 @@ async def _answer(
         # A savepoint: a refused answer leaves the stored reply (and the rest) in place.
         async with session.begin_nested():
             if wanted == ReplyOutcome.confirmed:
-                await confirmations.confirm_place(
-                    session, clock, signup_id=signup_id, via=AnswerVia.sms_reply
-                )
+                await service.confirm_place(session, clock, signup_id=signup_id, via=AnswerVia.sms_reply)
             else:
-                await confirmations.release_place(
+                await service.release_place(
                     session, clock, settings, signup_id=signup_id, via=AnswerVia.sms_reply
                 )
     except CoordinatorError:

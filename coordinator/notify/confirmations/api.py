@@ -22,10 +22,10 @@ from coordinator.clock import local_or_none
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES, CoordinatorError, Invalid, Unauthorized, not_found
 from coordinator.events.models import Event
-from coordinator.notify import confirmations, sms_replies
-from coordinator.notify.at_risk import at_risk
-from coordinator.notify.confirmation_models import AnswerVia
-from coordinator.notify.confirmation_schemas import (
+from coordinator.notify.confirmations import service, sms_replies
+from coordinator.notify.confirmations.at_risk import at_risk
+from coordinator.notify.confirmations.models import AnswerVia
+from coordinator.notify.confirmations.schemas import (
     ALIYUN_REPLY_EXAMPLE,
     TENCENT_REPLY_EXAMPLE,
     AliyunReplyAnswer,
@@ -52,9 +52,7 @@ def _page() -> Template:
     return Environment(loader=loader, autoescape=True).get_template("confirmation_page.html")
 
 
-def _out(
-    place: confirmations.Place, settings: Settings, *, person_name: str, now_open: bool
-) -> ConfirmationOut:
+def _out(place: service.Place, settings: Settings, *, person_name: str, now_open: bool) -> ConfirmationOut:
     zone = ZoneInfo(place.zone)
     role = next((r.name for r in place.event.roles if r.id == place.signup.role_id), "")
     answer = place.answer
@@ -69,7 +67,7 @@ def _out(
         signup_status=place.signup.status,
         answer=str(answer.answer) if answer is not None else None,
         answered_at=answer.answered_at.astimezone(zone) if answer is not None else None,
-        confirm_by=confirmations.deadline_of(settings, place.event).astimezone(zone),
+        confirm_by=service.deadline_of(settings, place.event).astimezone(zone),
         can_answer=now_open and place.signup.status == "confirmed",
     )
 
@@ -93,7 +91,7 @@ def _html(out: ConfirmationOut, zone: str, error: str | None = None, status: int
 async def _place_out(
     session: SessionDep, clock: ClockDep, settings: Settings, signup_id: int
 ) -> tuple[ConfirmationOut, str]:
-    place = await confirmations.place_of_signup(session, signup_id)
+    place = await service.place_of_signup(session, signup_id)
     person = await session.get(Person, place.signup.person_id)
     name = person.name if person is not None else ""
     return _out(place, settings, person_name=name, now_open=place.open_at(clock.now())), place.zone
@@ -108,7 +106,7 @@ async def _place_out(
 async def show_confirmation(
     token: str, request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep
 ) -> Any:
-    place = await confirmations.place_of_token(session, settings, token)
+    place = await service.place_of_token(session, settings, token)
     out, zone = await _place_out(session, clock, settings, place.signup.id)
     return _html(out, zone) if _wants_html(request) else out
 
@@ -132,18 +130,16 @@ async def answer_confirmation(
 ) -> Any:
     """A release frees the place at once: the first waiting person is promoted and told, and the
     organizer is told. Repeating an answer changes nothing; confirming after a release is refused."""
-    place = await confirmations.place_of_token(session, settings, token)
+    place = await service.place_of_token(session, settings, token)
     from_form = request.headers.get("content-type", "").startswith(_FORM)
     answer = await _read_answer(request, from_form)
     try:
         # A savepoint: when the page shows a refusal instead of raising, nothing of it is kept.
         async with session.begin_nested():
             if answer.answer == "confirm":
-                await confirmations.confirm_place(
-                    session, clock, signup_id=place.signup.id, via=AnswerVia.link
-                )
+                await service.confirm_place(session, clock, signup_id=place.signup.id, via=AnswerVia.link)
             else:
-                await confirmations.release_place(
+                await service.release_place(
                     session, clock, settings, signup_id=place.signup.id, via=AnswerVia.link
                 )
     except CoordinatorError as exc:

@@ -29,8 +29,8 @@ from coordinator.events.service import load_event
 from coordinator.events.signups.places import lock_role
 from coordinator.events.signups.service import cancel_signup
 from coordinator.notify import planning
-from coordinator.notify.confirm_links import confirm_deadline, signup_of_token
-from coordinator.notify.confirmation_models import AnswerVia, PlaceAnswer, PlaceConfirmation
+from coordinator.notify.confirmations.links import confirm_deadline, signup_of_token
+from coordinator.notify.confirmations.models import AnswerVia, PlaceAnswer, PlaceConfirmation
 from coordinator.notify.models import NotificationReason
 from coordinator.people.models import Person
 from coordinator.settings import Settings

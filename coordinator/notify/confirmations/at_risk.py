@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.attendance.models import Attendance, AttendanceStatus
 from coordinator.events.models import Event, EventRole, Signup, SignupStatus
-from coordinator.notify.confirm_links import confirm_deadline
-from coordinator.notify.confirmation_models import PlaceAnswer, PlaceConfirmation
+from coordinator.notify.confirmations.links import confirm_deadline
+from coordinator.notify.confirmations.models import PlaceAnswer, PlaceConfirmation
 from coordinator.people.models import Person
 from coordinator.settings import Settings
 
