@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -64,37 +63,3 @@ async def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
-
-
-@dataclass(frozen=True)
-class BearerCall:
-    """A hot route's request, from one dependency: the caller's user id from the verified bearer
-    token (no database read: such a route checks the account, exists and active, in its own one
-    query and answers ``account_disabled`` itself), then the request's transaction as
-    ``get_session`` opens it, with the clock and the settings.
-
-    One dependency instead of five: FastAPI's solving costs about as much per dependency as these
-    dependencies do themselves, on the routes that take the most requests (the check-in and
-    sign-up rushes)."""
-
-    session: AsyncSession
-    clock: Clock
-    settings: Settings
-    user_id: int
-
-
-async def get_bearer_call(
-    request: Request, token: Annotated[str | None, Depends(_bearer)]
-) -> AsyncIterator[BearerCall]:
-    from coordinator.auth.service import user_id_from_token
-
-    if not token:
-        raise Unauthorized("请先登录", "Authentication required", code="not_authenticated")
-    state = request.app.state
-    user_id = user_id_from_token(settings=state.settings, clock=state.clock, token=token)
-    annotate_request(user_id=user_id)
-    async with transaction(state.sessionmaker) as session:
-        yield BearerCall(session, state.clock, state.settings, user_id)
-
-
-BearerCallDep = Annotated[BearerCall, Depends(get_bearer_call, scope="function")]

@@ -29,7 +29,7 @@ from coordinator.attendance.schemas import (
 )
 from coordinator.attendance.shaping import attendance_out, attendance_row_out, audit_out, one_attendance_out
 from coordinator.clock import Clock
-from coordinator.deps import BearerCallDep, ClockDep, PrincipalDep, SessionDep, SettingsDep
+from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES
 from coordinator.pagination import CursorQuery, LimitQuery, Page
 from coordinator.people.service import get_person
@@ -75,10 +75,11 @@ async def get_checkin_code(
 
 
 @router.post("/checkins", response_model=CheckinOut, summary="Scan an event's code: check in, then out")
-async def post_checkin(data: CheckinIn, call: BearerCallDep) -> CheckinOut:
-    # The bearer token is only verified here; the account is checked in the check-in's one query.
+async def post_checkin(
+    data: CheckinIn, session: SessionDep, clock: ClockDep, settings: SettingsDep, principal: PrincipalDep
+) -> CheckinOut:
     result = await checkin.checkin_by_code(
-        session=call.session, clock=call.clock, settings=call.settings, user_id=call.user_id, data=data
+        session=session, clock=clock, settings=settings, principal=principal, data=data
     )
     return CheckinOut(
         action=result.scan.action,

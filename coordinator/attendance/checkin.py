@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.attendance import tokens
@@ -28,9 +28,7 @@ from coordinator.attendance.recording import (
     snapshot,
 )
 from coordinator.attendance.schemas import CheckinAction, CheckinIn, ScanIn
-from coordinator.auth.models import User
 from coordinator.auth.principal import Principal
-from coordinator.auth.service import account_disabled
 from coordinator.clock import Clock
 from coordinator.errors import Forbidden, not_found
 from coordinator.events.models import Event, Signup, SignupStatus
@@ -53,124 +51,69 @@ def _secret(settings: Settings) -> str:
 
 
 @dataclass(frozen=True)
-class CheckinContext:
-    """What a volunteer's check-in needs, read in one query: the account, its person, the event,
-    its station's zone and whether the person holds a confirmed sign-up for it."""
-
-    user_active: bool
-    person_id: int | None
-    person_name: str | None
-    event: Event | None
-    zone: ZoneInfo | None
-    confirmed: bool
-
-
-@dataclass(frozen=True)
 class CodeCheckin:
     scan: ScanResult
+    event: Event
     person_name: str
     zone: ZoneInfo
 
 
-def _context_statement() -> Select[bool, int | None, str, str, bool, Event]:
-    confirmed = (
+# The event, its station's zone, the person's name and whether they hold a confirmed sign-up:
+# one query, built once (SQLAlchemy reuses its compiled form on every check-in).
+_CONTEXT = (
+    select(
+        Event,
+        Station.timezone,
+        Person.name,
         select(Signup.id)
         .where(
-            Signup.event_id == bindparam("event_id"),
-            Signup.person_id == User.person_id,
+            Signup.event_id == Event.id,
+            Signup.person_id == Person.id,
             Signup.status == SignupStatus.confirmed,
         )
         .exists()
+        .label("confirmed"),
     )
-    return (
-        select(
-            User.is_active,
-            User.person_id,
-            Person.name,
-            Station.timezone,
-            confirmed.label("confirmed"),
-            Event,
-        )
-        .select_from(User)
-        .outerjoin(Person, Person.id == User.person_id)
-        .outerjoin(Event, Event.id == bindparam("event_id"))
-        .outerjoin(Station, Station.id == Event.station_id)
-        .where(User.id == bindparam("user_id"))
-    )
-
-
-# Built once: SQLAlchemy reuses its compiled form and cache key on every check-in.
-_CONTEXT_STATEMENT = _context_statement()
-
-
-async def load_checkin_context(
-    session: AsyncSession, *, user_id: int, event_id: int
-) -> CheckinContext | None:
-    """None when the user does not exist. The event (and its station) is outer-joined, so a
-    missing event still tells us about the account."""
-    result = await session.execute(_CONTEXT_STATEMENT, {"user_id": user_id, "event_id": event_id})
-    row = result.one_or_none()
-    if row is None:
-        return None
-    return CheckinContext(
-        user_active=row.is_active,
-        person_id=row.person_id,
-        person_name=row.name,
-        event=row.Event,
-        zone=ZoneInfo(row.timezone) if row.timezone is not None else None,
-        confirmed=bool(row.confirmed),
-    )
+    .join(Station, Station.id == Event.station_id)
+    .join(Person, Person.id == bindparam("person_id"))
+    .where(Event.id == bindparam("event_id"))
+)
 
 
 async def checkin_by_code(
-    *, session: AsyncSession, clock: Clock, settings: Settings, user_id: int, data: CheckinIn
+    *, session: AsyncSession, clock: Clock, settings: Settings, principal: Principal, data: CheckinIn
 ) -> CodeCheckin:
-    """A logged-in volunteer scanned the event's code (``POST /checkins``).
+    """A logged-in volunteer scanned the event's code (``POST /checkins``, the volunteer pages).
 
-    The hot path of an event's opening minutes, so it reads once and writes once: the code is
-    verified without the database (a forged one costs no query), one query reads the account,
-    the person, the event, the station's zone and the sign-up (``load_checkin_context``), and
-    ``scan`` inserts the row (its outbox event follows). ``user_id`` comes from a verified bearer
-    token; that the account exists and is active is checked here."""
+    The code is verified without the database (a forged one costs no query); one query reads the
+    event, its zone and the volunteer's sign-up; ``scan`` writes the row and its outbox event."""
     now = clock.now()
     event_id = tokens.event_id_of(_secret(settings), data.token, now=now)
     tokens.check_event_matches(event_id, data.event_id)
-    context = await load_checkin_context(session, user_id=user_id, event_id=event_id)
-    if context is None or not context.user_active:
-        raise account_disabled()
-    if context.person_id is None or context.person_name is None:
+    if principal.person_id is None:
         raise Forbidden(
             "只有关联了志愿者档案的账号才能扫码签到",
             "Only accounts linked to a person can check in",
             code="not_a_volunteer",
         )
-    event = context.event
-    if event is None or context.zone is None:
+    row = (await session.execute(_CONTEXT, {"event_id": event_id, "person_id": principal.person_id})).first()
+    if row is None:
         raise not_found("活动", "event", event_id)
+    event, timezone, person_name, confirmed = row
     annotate_request(station_id=event.station_id)
     require_open(event)
     tokens.check_window(event, now)
-    if not context.confirmed:
-        raise not_signed_up(context.person_id)
+    if not confirmed:
+        raise not_signed_up(principal.person_id)
     result = await scan(
         session=session,
         clock=clock,
         event=event,
-        person_id=context.person_id,
-        recorded_by=user_id,
+        person_id=principal.person_id,
+        recorded_by=principal.user_id,
         walk_in=False,
     )
-    return CodeCheckin(result, context.person_name, context.zone)
-
-
-async def volunteer_checkin(
-    *, session: AsyncSession, clock: Clock, settings: Settings, principal: Principal, data: CheckinIn
-) -> ScanResult:
-    """``checkin_by_code`` for callers that already hold the principal (the volunteer web pages)."""
-    result = await checkin_by_code(
-        session=session, clock=clock, settings=settings, user_id=principal.user_id, data=data
-    )
-    return result.scan
+    return CodeCheckin(result, event, person_name, ZoneInfo(timezone))
 
 
 async def organizer_scan(

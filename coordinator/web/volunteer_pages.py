@@ -246,16 +246,14 @@ async def checkin_submit(request: Request, viewer: VolunteerDep, form: FormDep) 
     token = text(form, "token")
     try:
         async with transaction(sessionmaker_of(request)) as session:
-            result = await checkin.volunteer_checkin(
+            checked = await checkin.checkin_by_code(
                 session=session,
                 clock=clock,
                 settings=settings,
                 principal=viewer.principal,
                 data=CheckinIn(token=token),
             )
-            event = await session.get(Event, result.attendance.event_id)
-            assert event is not None
-            zone = await _zone(session, event.station_id)
+            result, event, zone = checked.scan, checked.event, checked.zone
     except CoordinatorError as exc:
         return redirect(request, f"/web/checkin?{urlencode({'token': token})}", error_flash(exc))
     return render(
