@@ -36,6 +36,7 @@ from coordinator.migrate import fresh_database, upgrade
 from coordinator.models import Base
 from coordinator.observability.logging import configure_logging
 from coordinator.settings import Settings
+from tests.world import World, make_world
 
 
 def _per_worker(url: str | None) -> str | None:
@@ -144,6 +145,12 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
+
+
+@pytest.fixture
+async def world(app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock) -> World:
+    """Two stations, their staff, and shortcuts (``tests.world``)."""
+    return await make_world(app, sessionmaker, clock)
 
 
 @pytest.fixture

@@ -23,12 +23,8 @@ from coordinator.errors import CoordinatorError
 from coordinator.events import signups
 from coordinator.events.models import Signup, SignupSource, SignupStatus
 from coordinator.events.placing import PlaceReading, read_place
-from tests.api.signup_world import World, cancel, check_role_invariants, error_code, make_world, sign_up
-
-
-@pytest.fixture
-async def world(app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock) -> World:
-    return await make_world(app, sessionmaker, clock)
+from tests.api.signup_requests import cancel, sign_up
+from tests.world import World, check_role_invariants, error_code
 
 
 async def _waiting_positions(client: httpx.AsyncClient, world: World, event_id: int) -> list[tuple[int, int]]:
