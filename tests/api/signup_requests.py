@@ -36,5 +36,17 @@ async def invite(
     )
 
 
+async def waiting_positions(
+    client: httpx.AsyncClient, world: World, event_id: int, role_id: int | None = None
+) -> list[tuple[int, int]]:
+    """(person, position) of the people waiting for the event (or one of its roles), in line."""
+    params: dict[str, Any] = {"status": "waitlisted", "limit": 500}
+    if role_id is not None:
+        params["role"] = role_id
+    response = await client.get(f"/api/v1/events/{event_id}/signups", params=params, headers=world.organizer)
+    assert response.status_code == 200, response.text
+    return [(item["person_id"], item["position"]) for item in response.json()["items"]]
+
+
 def starts_in(days: float = 7, hours: float = 0) -> timedelta:
     return timedelta(days=days, hours=hours)
