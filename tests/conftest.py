@@ -38,6 +38,7 @@ from coordinator.models import Base
 from coordinator.notify.channels import Channel
 from coordinator.observability.logging import configure_logging
 from coordinator.settings import Settings
+from tests.world import World, make_world
 
 
 def _per_worker(url: str | None) -> str | None:
@@ -163,6 +164,12 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
+
+
+@pytest.fixture
+async def world(app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock) -> World:
+    """Two stations, their staff, and shortcuts (``tests.world``)."""
+    return await make_world(app, sessionmaker, clock)
 
 
 @pytest.fixture

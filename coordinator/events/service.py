@@ -157,14 +157,16 @@ async def load_event(
 ) -> tuple[Event, str]:
     """The event with its roles, and its station's time zone. With ``principal``: only an event
     they may see (``may_see``); anything else answers 404 as if it did not exist."""
+    # Locked, the roles come in a statement of their own: rows joined to a locked row keep the
+    # snapshot from before the lock's wait. NO KEY: sign-ups' foreign-key checks on the event pass.
+    roles = selectinload(Event.roles) if for_update else joinedload(Event.roles)
     stmt = (
         select(Event, Station.timezone)
         .join(Station, Station.id == Event.station_id)
         .where(Event.id == event_id)
-        .options(joinedload(Event.roles))
+        .options(roles)
     )
     if for_update:
-        # NO KEY: sign-ups' foreign-key checks on the event pass (docs/concurrency.md).
         stmt = stmt.with_for_update(of=Event, key_share=True).execution_options(populate_existing=True)
     row = (await session.execute(stmt)).unique().one_or_none()
     if row is None or (principal is not None and not may_see(principal, row[0])):

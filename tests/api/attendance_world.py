@@ -1,58 +1,40 @@
-"""The stations, people, users and a running event the attendance tests share."""
+"""An event under way, with people signed up for it and their logins, for the attendance tests
+(the ``running`` fixture)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.attendance.models import Attendance
-from coordinator.auth.models import Role
-from coordinator.clock import FixedClock
+from coordinator.db import transaction
 from coordinator.events.models import Event
 from coordinator.people.models import Person
-from coordinator.stations.models import Station
-from tests.factories import (
-    auth_headers,
-    create_event,
-    create_person,
-    create_signup,
-    create_station,
-    create_user,
-    create_volunteer_login,
-)
+from tests.factories import auth_headers, create_event, create_person, create_signup, create_volunteer_login
+from tests.world import Headers, World
 
-Headers = dict[str, str]
 # The event starts half an hour after the tests' clock and lasts two hours: check-in is open.
 STARTS_IN = timedelta(minutes=30)
 DURATION = timedelta(hours=2)
 
 
 @dataclass
-class AttendanceWorld:
-    station: Station
-    other: Station
-    event: Event  # published, check-in open; `alice` and `bob` confirmed, `carol` not signed up
-    alice: Person
-    bob: Person
-    carol: Person
-    organizer: Headers
-    other_organizer: Headers
-    admin: Headers
+class Running:
+    event: Event  # published at the world's station, check-in open
+    alice: Person  # confirmed
+    bob: Person  # confirmed
+    carol: Person  # not signed up
     alice_login: Headers
     bob_login: Headers
     carol_login: Headers
 
 
-async def make_world(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
-) -> AttendanceWorld:
-    async with sessionmaker() as session, session.begin():
-        station = await create_station(session, clock)
-        other = await create_station(session, clock)
+async def running_event(world: World) -> Running:
+    async with transaction(world.sessionmaker) as session:
+        clock, station = world.clock, world.station
         event = await create_event(session, clock, station, starts_in=STARTS_IN, duration=DURATION)
         alice = await create_person(session, clock, station, name="杨秀英")
         bob = await create_person(session, clock, station, name="吴金花")
@@ -60,23 +42,8 @@ async def make_world(
         for person in (alice, bob):
             await create_signup(session, clock, event, person)
         logins = [await create_volunteer_login(session, clock, p) for p in (alice, bob, carol)]
-        organizer = await create_user(session, clock, Role.organizer, [station])
-        other_organizer = await create_user(session, clock, Role.organizer, [other])
-        admin = await create_user(session, clock, Role.admin)
-    return AttendanceWorld(
-        station=station,
-        other=other,
-        event=event,
-        alice=alice,
-        bob=bob,
-        carol=carol,
-        organizer=auth_headers(app, organizer),
-        other_organizer=auth_headers(app, other_organizer),
-        admin=auth_headers(app, admin),
-        alice_login=auth_headers(app, logins[0]),
-        bob_login=auth_headers(app, logins[1]),
-        carol_login=auth_headers(app, logins[2]),
-    )
+    alice_login, bob_login, carol_login = (auth_headers(world.app, login) for login in logins)
+    return Running(event, alice, bob, carol, alice_login, bob_login, carol_login)
 
 
 async def attendance_of(

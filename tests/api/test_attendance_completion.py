@@ -18,17 +18,11 @@ from coordinator.composition import Runtime
 from coordinator.domain_events import DomainEventType
 from coordinator.events.models import Event, EventStatus, SignupStatus
 from coordinator.settings import Settings
-from tests.api.attendance_world import AttendanceWorld, attendance_of, make_world
+from tests.api.attendance_world import Running, attendance_of
 from tests.conftest import START
 from tests.factories import create_event, create_person, create_signup
 from tests.stored import count_rows, domain_events
-
-
-@pytest.fixture
-async def world(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
-) -> AttendanceWorld:
-    return await make_world(app, sessionmaker, clock)
+from tests.world import World
 
 
 async def _status(sessionmaker: async_sessionmaker[AsyncSession], event_id: int) -> str:
@@ -40,7 +34,8 @@ async def _status(sessionmaker: async_sessionmaker[AsyncSession], event_id: int)
 
 async def test_finished_event_is_completed_and_confirmed_absentees_become_no_shows(
     client: httpx.AsyncClient,
-    world: AttendanceWorld,
+    world: World,
+    running: Running,
     clock: FixedClock,
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -48,36 +43,39 @@ async def test_finished_event_is_completed_and_confirmed_absentees_become_no_sho
     async with sessionmaker() as session, session.begin():
         later = await create_event(session, clock, world.station, starts_in=timedelta(days=1))
         dana = await create_person(session, clock, world.station)
-        event = await session.get(Event, world.event.id, populate_existing=True)
+        event = await session.get(Event, running.event.id, populate_existing=True)
         assert event is not None
         await session.refresh(event, ["roles"])
         await create_signup(session, clock, event, dana, status=SignupStatus.cancelled)
-    code = (await client.get(f"/api/v1/events/{world.event.id}/checkin-code", headers=world.organizer)).json()
-    await client.post("/api/v1/checkins", json={"token": code["token"]}, headers=world.alice_login)
+    code = (
+        await client.get(f"/api/v1/events/{running.event.id}/checkin-code", headers=world.organizer)
+    ).json()
+    await client.post("/api/v1/checkins", json={"token": code["token"]}, headers=running.alice_login)
 
     clock.set(START + timedelta(hours=2, minutes=29))
     assert await complete_finished_events(sessionmaker=sessionmaker, clock=clock, settings=settings) == 0
     clock.set(START + timedelta(hours=2, minutes=30))  # the end
     assert await complete_finished_events(sessionmaker=sessionmaker, clock=clock, settings=settings) == 1
 
-    assert await _status(sessionmaker, world.event.id) == EventStatus.completed
+    assert await _status(sessionmaker, running.event.id) == EventStatus.completed
     assert await _status(sessionmaker, later.id) == EventStatus.published
-    alice = await attendance_of(sessionmaker, world.event, world.alice)
-    bob = await attendance_of(sessionmaker, world.event, world.bob)
+    alice = await attendance_of(sessionmaker, running.event, running.alice)
+    bob = await attendance_of(sessionmaker, running.event, running.bob)
     assert alice is not None
     assert bob is not None
     assert (alice.status, alice.minutes) == ("present", 120)
     assert (bob.status, bob.method, bob.minutes) == ("no_show", None, 0)
     assert await count_rows(sessionmaker, Attendance) == 2  # not the cancelled sign-up, not carol
     [completed] = await domain_events(sessionmaker, "EventCompleted")
-    assert (completed.aggregate_id, completed.payload["no_shows"]) == (world.event.id, 1)
+    assert (completed.aggregate_id, completed.payload["no_shows"]) == (running.event.id, 1)
     # Run again: nothing left to do, nothing announced twice.
     assert await complete_finished_events(sessionmaker=sessionmaker, clock=clock, settings=settings) == 0
     assert len(await domain_events(sessionmaker, "EventCompleted")) == 1
 
 
+@pytest.mark.usefixtures("running")
 async def test_concurrent_ticks_complete_each_event_once(
-    world: AttendanceWorld,
+    world: World,
     clock: FixedClock,
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -98,11 +96,11 @@ async def test_concurrent_ticks_complete_each_event_once(
 
 
 async def test_no_shows_are_marked_whoever_completed_the_event(
-    app: FastAPI, world: AttendanceWorld, clock: FixedClock, sessionmaker: async_sessionmaker[AsyncSession]
+    app: FastAPI, running: Running, clock: FixedClock, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     clock.set(START + timedelta(hours=3))
     async with sessionmaker() as session, session.begin():  # completed by some other code path
-        event = await session.get(Event, world.event.id)
+        event = await session.get(Event, running.event.id)
         assert event is not None
         event.status = EventStatus.completed
         await emit(

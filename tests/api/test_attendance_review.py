@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -15,9 +14,10 @@ from coordinator.attendance.completion import complete_finished_events
 from coordinator.attendance.models import Attendance, AttendanceAudit
 from coordinator.clock import FixedClock
 from coordinator.settings import Settings
-from tests.api.attendance_world import AttendanceWorld, attendance_of, make_world
+from tests.api.attendance_world import Running, attendance_of
 from tests.conftest import START
 from tests.stored import count_rows, domain_events
+from tests.world import World
 
 REPORT = {
     "checked_in_at": "2026-11-29T10:30:00+08:00",
@@ -26,27 +26,25 @@ REPORT = {
 }
 
 
-@pytest.fixture
-async def world(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
-) -> AttendanceWorld:
-    world = await make_world(app, sessionmaker, clock)
+@pytest.fixture(autouse=True)
+def _after_the_event(running: Running, clock: FixedClock) -> None:
     clock.set(START + timedelta(hours=3))
-    return world
 
 
 async def _self_report(
-    client: httpx.AsyncClient, world: AttendanceWorld, headers: Any, **fields: Any
+    client: httpx.AsyncClient, running: Running, headers: Any, **fields: Any
 ) -> httpx.Response:
     return await client.post(
-        f"/api/v1/events/{world.event.id}/self-report", json={**REPORT, **fields}, headers=headers
+        f"/api/v1/events/{running.event.id}/self-report", json={**REPORT, **fields}, headers=headers
     )
 
 
-async def _present(client: httpx.AsyncClient, world: AttendanceWorld, **fields: Any) -> dict[str, Any]:
+async def _present(
+    client: httpx.AsyncClient, world: World, running: Running, **fields: Any
+) -> dict[str, Any]:
     response = await client.post(
-        f"/api/v1/events/{world.event.id}/attendance",
-        json={"records": [{"person_id": world.alice.id, "present": True, **fields}]},
+        f"/api/v1/events/{running.event.id}/attendance",
+        json={"records": [{"person_id": running.alice.id, "present": True, **fields}]},
         headers=world.organizer,
     )
     assert response.status_code == 200, response.text
@@ -55,9 +53,9 @@ async def _present(client: httpx.AsyncClient, world: AttendanceWorld, **fields: 
 
 
 async def test_self_report_waits_for_approval_by_staff(
-    client: httpx.AsyncClient, world: AttendanceWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, running: Running, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    reported = await _self_report(client, world, world.alice_login)
+    reported = await _self_report(client, running, running.alice_login)
     assert reported.status_code == 201, reported.text
     body = reported.json()
     assert (body["method"], body["approved"], body["minutes"], body["note"]) == (
@@ -67,17 +65,19 @@ async def test_self_report_waits_for_approval_by_staff(
         REPORT["note"],
     )
     # Changing a waiting report is allowed; the volunteer cannot approve it.
-    again = await _self_report(client, world, world.alice_login, checked_out_at="2026-11-29T12:10:00+08:00")
+    again = await _self_report(
+        client, running, running.alice_login, checked_out_at="2026-11-29T12:10:00+08:00"
+    )
     assert again.json()["minutes"] == 100
     url = f"/api/v1/attendance/{body['id']}/approve"
-    assert (await client.post(url, headers=world.alice_login)).status_code == 403
+    assert (await client.post(url, headers=running.alice_login)).status_code == 403
     assert (await client.post(url, headers=world.other_organizer)).status_code == 404
     approved = await client.post(url, json={"reason": "电话核实"}, headers=world.organizer)
     assert approved.status_code == 200, approved.text
     assert (approved.json()["approved"], approved.json()["minutes"]) == (True, 100)
     twice = await client.post(url, headers=world.organizer)
     assert (twice.status_code, twice.json()["error"]["code"]) == (409, "not_pending")
-    row = await attendance_of(sessionmaker, world.event, world.alice)
+    row = await attendance_of(sessionmaker, running.event, running.alice)
     assert row is not None
     assert row.approved_by is not None
     assert row.approved_at == START + timedelta(hours=3)
@@ -87,41 +87,43 @@ async def test_self_report_waits_for_approval_by_staff(
 
 async def test_self_report_rules(
     client: httpx.AsyncClient,
-    world: AttendanceWorld,
+    world: World,
+    running: Running,
     clock: FixedClock,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    stranger = await _self_report(client, world, world.carol_login)
+    stranger = await _self_report(client, running, running.carol_login)
     assert (stranger.status_code, stranger.json()["error"]["code"]) == (409, "not_signed_up")
-    staff = await _self_report(client, world, world.organizer)
+    staff = await _self_report(client, running, world.organizer)
     assert staff.status_code == 403
     other_day = await _self_report(
         client,
-        world,
-        world.alice_login,
+        running,
+        running.alice_login,
         checked_in_at="2026-11-28T10:30:00+08:00",
         checked_out_at="2026-11-28T12:00:00+08:00",
     )
     assert (other_day.status_code, other_day.json()["error"]["code"]) == (422, "time_outside_event")
     backwards = await _self_report(
-        client, world, world.alice_login, checked_out_at="2026-11-29T10:00:00+08:00"
+        client, running, running.alice_login, checked_out_at="2026-11-29T10:00:00+08:00"
     )
     assert backwards.status_code == 422
-    await _present(client, world)
-    recorded = await _self_report(client, world, world.alice_login)
+    await _present(client, world, running)
+    recorded = await _self_report(client, running, running.alice_login)
     assert (recorded.status_code, recorded.json()["error"]["code"]) == (409, "already_recorded")
     clock.set(START)
-    early = await _self_report(client, world, world.bob_login)
+    early = await _self_report(client, running, running.bob_login)
     assert (early.status_code, early.json()["error"]["code"]) == (409, "event_not_started")
     assert await count_rows(sessionmaker, Attendance) == 1
 
 
 async def test_hours_are_capped_at_the_event_length_unless_staff_set_more(
-    client: httpx.AsyncClient, world: AttendanceWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, running: Running, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     item = await _present(
         client,
         world,
+        running,
         checked_in_at="2026-11-29T09:30:00+08:00",
         checked_out_at="2026-11-29T13:00:00+08:00",
     )
@@ -145,11 +147,12 @@ async def test_hours_are_capped_at_the_event_length_unless_staff_set_more(
 
 async def test_staff_edit_writes_who_when_before_after_to_the_audit_trail(
     client: httpx.AsyncClient,
-    world: AttendanceWorld,
+    world: World,
+    running: Running,
     clock: FixedClock,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    item = await _present(client, world)
+    item = await _present(client, world, running)
     clock.set(START + timedelta(hours=4))
     response = await client.patch(
         f"/api/v1/attendance/{item['id']}",
@@ -181,11 +184,11 @@ async def test_staff_edit_writes_who_when_before_after_to_the_audit_trail(
 
 
 async def test_edits_by_the_wrong_role_or_station_are_refused(
-    client: httpx.AsyncClient, world: AttendanceWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, running: Running, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    item = await _present(client, world)
+    item = await _present(client, world, running)
     url = f"/api/v1/attendance/{item['id']}"
-    own = await client.patch(url, json={"minutes": 600}, headers=world.alice_login)
+    own = await client.patch(url, json={"minutes": 600}, headers=running.alice_login)
     assert (own.status_code, own.json()["error"]["code"]) == (403, "role_forbidden")
     other = await client.patch(url, json={"minutes": 600}, headers=world.other_organizer)
     assert other.status_code == 404
@@ -198,23 +201,23 @@ async def test_edits_by_the_wrong_role_or_station_are_refused(
     null_status = await client.patch(url, json={"status": None}, headers=world.organizer)
     assert null_status.status_code == 422
     # The volunteer reads their own record, not others'.
-    assert (await client.get(url, headers=world.alice_login)).status_code == 200
-    assert (await client.get(url, headers=world.bob_login)).status_code == 404
-    row = await attendance_of(sessionmaker, world.event, world.alice)
+    assert (await client.get(url, headers=running.alice_login)).status_code == 200
+    assert (await client.get(url, headers=running.bob_login)).status_code == 404
+    row = await attendance_of(sessionmaker, running.event, running.alice)
     assert row is not None
     assert (row.minutes, row.minutes_overridden) == (120, False)
     assert await count_rows(sessionmaker, AttendanceAudit) == 0
 
 
 async def test_event_attendance_list_pages_for_staff(
-    client: httpx.AsyncClient, world: AttendanceWorld
+    client: httpx.AsyncClient, world: World, running: Running
 ) -> None:
     await client.post(
-        f"/api/v1/events/{world.event.id}/attendance",
-        json={"records": [{"person_id": p.id, "present": True} for p in (world.alice, world.bob)]},
+        f"/api/v1/events/{running.event.id}/attendance",
+        json={"records": [{"person_id": p.id, "present": True} for p in (running.alice, running.bob)]},
         headers=world.organizer,
     )
-    url = f"/api/v1/events/{world.event.id}/attendance"
+    url = f"/api/v1/events/{running.event.id}/attendance"
     first = await client.get(url, params={"limit": 1}, headers=world.organizer)
     assert len(first.json()["items"]) == 1
     second = await client.get(
@@ -222,21 +225,21 @@ async def test_event_attendance_list_pages_for_staff(
     )
     names = {first.json()["items"][0]["person_name"], second.json()["items"][0]["person_name"]}
     assert names == {"杨秀英", "吴金花"}
-    assert (await client.get(url, headers=world.alice_login)).status_code == 403
+    assert (await client.get(url, headers=running.alice_login)).status_code == 403
 
 
 async def test_self_report_after_completion_replaces_the_no_show(
     client: httpx.AsyncClient,
-    world: AttendanceWorld,
+    running: Running,
     clock: FixedClock,
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     assert await complete_finished_events(sessionmaker=sessionmaker, clock=clock, settings=settings) == 1
-    reported = await _self_report(client, world, world.alice_login)
+    reported = await _self_report(client, running, running.alice_login)
     assert reported.status_code == 201, reported.text
     assert (reported.json()["status"], reported.json()["approved"]) == ("present", False)
-    row = await attendance_of(sessionmaker, world.event, world.alice)
+    row = await attendance_of(sessionmaker, running.event, running.alice)
     assert row is not None
     assert (row.status, row.method, row.minutes) == ("present", "self_report", 90)
     async with sessionmaker() as session:

@@ -6,27 +6,20 @@ import asyncio
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.attendance.models import ServiceHeadcount, ServiceRecord
 from coordinator.clock import FixedClock
 from coordinator.people.models import Resident
-from tests.api.attendance_world import AttendanceWorld, make_world
+from tests.api.attendance_world import Running
 from tests.factories import create_resident
 from tests.stored import count_rows, domain_events
-
-
-@pytest.fixture
-async def world(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
-) -> AttendanceWorld:
-    return await make_world(app, sessionmaker, clock)
+from tests.world import World
 
 
 @pytest.fixture
 async def residents(
-    world: AttendanceWorld, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+    world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
 ) -> tuple[Resident, Resident, Resident]:
     async with sessionmaker() as session, session.begin():
         first = await create_resident(session, clock, world.station)
@@ -37,18 +30,19 @@ async def residents(
 
 async def test_named_residents_count_once_per_event_and_headcount_is_replaced(
     client: httpx.AsyncClient,
-    world: AttendanceWorld,
+    world: World,
+    running: Running,
     residents: tuple[Resident, Resident, Resident],
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     first, second, _ = residents
-    url = f"/api/v1/events/{world.event.id}/served"
+    url = f"/api/v1/events/{running.event.id}/served"
     response = await client.post(
         url, json={"resident_ids": [first.id, first.id], "headcount": 25}, headers=world.organizer
     )
     assert response.status_code == 200, response.text
     assert response.json() == {
-        "event_id": world.event.id,
+        "event_id": running.event.id,
         "resident_ids": [first.id],
         "headcount": 25,
         "added": [first.id],
@@ -78,12 +72,13 @@ async def test_named_residents_count_once_per_event_and_headcount_is_replaced(
 
 async def test_residents_of_other_stations_or_unknown_ones_are_refused_and_nothing_is_stored(
     client: httpx.AsyncClient,
-    world: AttendanceWorld,
+    world: World,
+    running: Running,
     residents: tuple[Resident, Resident, Resident],
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     first, _, foreign = residents
-    url = f"/api/v1/events/{world.event.id}/served"
+    url = f"/api/v1/events/{running.event.id}/served"
     other = await client.post(
         url, json={"resident_ids": [first.id, foreign.id], "headcount": 5}, headers=world.organizer
     )
@@ -104,23 +99,24 @@ async def test_residents_of_other_stations_or_unknown_ones_are_refused_and_nothi
 
 
 async def test_served_is_for_staff_of_the_event_station(
-    client: httpx.AsyncClient, world: AttendanceWorld, residents: tuple[Resident, Resident, Resident]
+    client: httpx.AsyncClient, world: World, running: Running, residents: tuple[Resident, Resident, Resident]
 ) -> None:
-    url = f"/api/v1/events/{world.event.id}/served"
+    url = f"/api/v1/events/{running.event.id}/served"
     body = {"resident_ids": [residents[0].id]}
-    assert (await client.post(url, json=body, headers=world.alice_login)).status_code == 403
+    assert (await client.post(url, json=body, headers=running.alice_login)).status_code == 403
     assert (await client.post(url, json=body, headers=world.other_organizer)).status_code == 404
     assert (await client.get(url, headers=world.other_organizer)).status_code == 404
 
 
 async def test_removing_a_resident_recorded_by_mistake(
     client: httpx.AsyncClient,
-    world: AttendanceWorld,
+    world: World,
+    running: Running,
     residents: tuple[Resident, Resident, Resident],
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     first, second, _ = residents
-    url = f"/api/v1/events/{world.event.id}/served"
+    url = f"/api/v1/events/{running.event.id}/served"
     await client.post(url, json={"resident_ids": [first.id, second.id]}, headers=world.organizer)
     removed = await client.delete(f"{url}/{first.id}", headers=world.organizer)
     assert removed.status_code == 200
@@ -133,11 +129,12 @@ async def test_removing_a_resident_recorded_by_mistake(
 
 async def test_concurrent_reports_of_one_resident_store_one_row(
     client: httpx.AsyncClient,
-    world: AttendanceWorld,
+    world: World,
+    running: Running,
     residents: tuple[Resident, Resident, Resident],
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    url = f"/api/v1/events/{world.event.id}/served"
+    url = f"/api/v1/events/{running.event.id}/served"
     body = {"resident_ids": [residents[0].id], "headcount": 10}
     responses = await asyncio.gather(
         *(client.post(url, json=body, headers=world.organizer) for _ in range(6))

@@ -5,14 +5,10 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from coordinator.auth.models import Role
-from coordinator.clock import FixedClock
 from coordinator.people.models import Resident
-from tests.api.event_world import SATURDAY_2PM, EventWorld, make_world
-from tests.factories import auth_headers, create_resident, create_user
+from tests.api.event_making import event_body
+from tests.world import World
 
 PHONE = "+8613812341234"
 ID_NUMBER = "522601201610250012"
@@ -20,8 +16,7 @@ ID_NUMBER = "522601201610250012"
 
 @dataclass
 class Ledger:
-    world: EventWorld
-    head: dict[str, str]
+    world: World
     solar: Resident  # left-behind child, born 2016-12-03
     lunar_moving: Resident  # lunar 10-25: 2026-12-03, but 2027-11-22
     lunar_november: Resident  # lunar 10-20: 2026-11-28, 2025-12-09
@@ -29,36 +24,31 @@ class Ledger:
 
 
 @pytest.fixture
-async def ledger(app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock) -> Ledger:
-    world = await make_world(app, sessionmaker, clock)
+async def ledger(world: World) -> Ledger:
     child = ["left_behind_child"]
-    async with sessionmaker() as session, session.begin():
-        head = await create_user(session, clock, Role.station_head, [world.station])
-
-        async def resident(name: str, categories: list[str], **fields: Any) -> Resident:
-            return await create_resident(
-                session, clock, world.station, name=name, categories=categories, **fields
-            )
-
-        solar = await resident(
-            "吴小花", child, birth_year=2016, birth_month=12, birth_day=3, phone=PHONE, id_number=ID_NUMBER
-        )
-        lunar_moving = await resident(
-            "杨阿妹", child, birth_year=2016, birth_month=10, birth_day=25, birthday_is_lunar=True
-        )
-        lunar_november = await resident("潘小龙", child, birth_month=10, birth_day=20, birthday_is_lunar=True)
-        in_difficulty = await resident("龙小军", ["child_in_difficulty"], birth_month=12, birth_day=31)
-        # Not celebrants of the station's December party:
-        await resident("张奶奶", ["empty_nest_elderly"], birth_month=12, birth_day=5)
-        await resident("已迁出", child, birth_month=12, birth_day=6, is_active=False)
-        await resident("无生日", child)
-        await create_resident(session, clock, world.other, categories=child, birth_month=12, birth_day=7)
-    return Ledger(world, auth_headers(app, head), solar, lunar_moving, lunar_november, in_difficulty)
+    solar = await world.resident(
+        name="吴小花", categories=child, birth_year=2016, birth_month=12, birth_day=3, phone=PHONE,
+        id_number=ID_NUMBER,
+    )  # fmt: skip
+    lunar_moving = await world.resident(
+        name="杨阿妹", categories=child, birth_year=2016, birth_month=10, birth_day=25, birthday_is_lunar=True
+    )
+    lunar_november = await world.resident(
+        name="潘小龙", categories=child, birth_month=10, birth_day=20, birthday_is_lunar=True
+    )
+    in_difficulty = await world.resident(
+        name="龙小军", categories=["child_in_difficulty"], birth_month=12, birth_day=31
+    )
+    # Not celebrants of the station's December party:
+    await world.resident(name="张奶奶", categories=["empty_nest_elderly"], birth_month=12, birth_day=5)
+    await world.resident(name="已迁出", categories=child, birth_month=12, birth_day=6, is_active=False)
+    await world.resident(name="无生日", categories=child)
+    await world.resident(station=world.other, categories=child, birth_month=12, birth_day=7)
+    return Ledger(world, solar, lunar_moving, lunar_november, in_difficulty)
 
 
-async def _party(client: httpx.AsyncClient, world: EventWorld, **fields: Any) -> int:
-    body = {"station_id": world.station.id, "theme": "birthday_party", "starts_at": SATURDAY_2PM, **fields}
-    response = await client.post("/api/v1/events", json=body, headers=world.organizer)
+async def _party(client: httpx.AsyncClient, world: World, **fields: Any) -> int:
+    response = await client.post("/api/v1/events", json=event_body(world, **fields), headers=world.organizer)
     assert response.status_code == 201, response.text
     event_id: int = response.json()["id"]
     return event_id
@@ -131,7 +121,7 @@ async def test_personal_data_is_masked_except_for_the_station_head(
     organizer_view = (await client.get(url, headers=ledger.world.organizer)).json()["items"][0]["resident"]
     assert (organizer_view["phone"], organizer_view["id_number"]) == ("138****1234", "5226**********0012")
     assert organizer_view["personal_data_masked"] is True
-    head_view = (await client.get(url, headers=ledger.head)).json()["items"][0]["resident"]
+    head_view = (await client.get(url, headers=ledger.world.head)).json()["items"][0]["resident"]
     assert (head_view["phone"], head_view["id_number"]) == (PHONE, ID_NUMBER)
 
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,39 +21,19 @@ from coordinator.events.models import Event, EventRole, EventStatus, Signup, Sig
 from coordinator.events.service import load_event
 from coordinator.events.signups import service as signups
 from coordinator.people.models import Person
-from tests.api.event_world import EventWorld, event_body, make_world
+from tests.api.event_making import event_body
 from tests.factories import create_event, create_person, create_signup, sign_up
 from tests.stored import domain_events
-
-
-@pytest.fixture
-async def world(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
-) -> EventWorld:
-    return await make_world(app, sessionmaker, clock)
+from tests.world import World, error_code
 
 
 def _path(event_id: int, role_id: int) -> str:
     return f"/api/v1/events/{event_id}/roles/{role_id}"
 
 
-def _code(response: httpx.Response) -> str:
-    code: str = response.json()["error"]["code"]
-    return code
-
-
-async def _two_roles(
-    sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock, world: EventWorld, **fields: Any
-) -> Event:
+async def _two_roles(world: World, **fields: Any) -> Event:
     """A published event a week ahead with roles 志愿者 (3 places) and 摄影 (2 places)."""
-    async with sessionmaker() as session, session.begin():
-        return await create_event(
-            session,
-            clock,
-            world.station,
-            roles=[{"name": "志愿者", "count": 3}, {"name": "摄影", "count": 2}],
-            **fields,
-        )
+    return await world.event(roles=[{"name": "志愿者", "count": 3}, {"name": "摄影", "count": 2}], **fields)
 
 
 async def _stored_roles(sessionmaker: async_sessionmaker[AsyncSession], event_id: int) -> list[EventRole]:
@@ -71,7 +50,7 @@ async def _stored_roles(sessionmaker: async_sessionmaker[AsyncSession], event_id
 
 async def test_removing_a_role_takes_it_off_the_event_and_the_capacity_follows(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     clock: FixedClock,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
@@ -99,11 +78,11 @@ async def test_removing_a_role_takes_it_off_the_event_and_the_capacity_follows(
 
 async def test_a_capacity_set_apart_from_the_counts_stays(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     clock: FixedClock,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    event = await _two_roles(sessionmaker, clock, world, capacity=9)
+    event = await _two_roles(world, capacity=9)
     response = await client.delete(_path(event.id, event.roles[1].id), headers=world.organizer)
     assert response.status_code == 204, response.text
     body = (await client.get(f"/api/v1/events/{event.id}", headers=world.organizer)).json()
@@ -114,7 +93,7 @@ async def test_a_capacity_set_apart_from_the_counts_stays(
 
 async def test_removing_an_occurrence_role_detaches_it_from_its_series(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     clock: FixedClock,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
@@ -147,12 +126,13 @@ async def test_removing_an_occurrence_role_detaches_it_from_its_series(
 
 async def test_ended_sign_ups_of_a_removed_role_stay_as_history(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     clock: FixedClock,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     """Cancelled and declined sign-ups keep their role (a removed role's row is kept, marked), the
     sign-up list still names it, and its name may be used again by a new role."""
+    person = await world.person(name="杨秀英")
     async with sessionmaker() as session, session.begin():
         event = await create_event(
             session,
@@ -162,9 +142,7 @@ async def test_ended_sign_ups_of_a_removed_role_stay_as_history(
         )
         other = await create_person(session, clock, world.station)
         photographer = event.roles[1]
-        await create_signup(
-            session, clock, event, world.person, role=photographer, status=SignupStatus.cancelled
-        )
+        await create_signup(session, clock, event, person, role=photographer, status=SignupStatus.cancelled)
         await create_signup(session, clock, event, other, role=photographer, status=SignupStatus.declined)
     response = await client.delete(_path(event.id, photographer.id), headers=world.organizer)
     assert response.status_code == 204, response.text
@@ -178,15 +156,15 @@ async def test_ended_sign_ups_of_a_removed_role_stay_as_history(
     ]
     # Gone from every way in: the role's own routes, PATCH by id, a second removal.
     again = await client.delete(_path(event.id, photographer.id), headers=world.organizer)
-    assert (again.status_code, _code(again)) == (404, "role_not_found")
+    assert (again.status_code, error_code(again)) == (404, "role_not_found")
     count = await client.patch(_path(event.id, photographer.id), json={"count": 4}, headers=world.organizer)
-    assert (count.status_code, _code(count)) == (404, "role_not_found")
+    assert (count.status_code, error_code(count)) == (404, "role_not_found")
     by_id = await client.patch(
         f"/api/v1/events/{event.id}",
         json={"roles": [{"id": photographer.id, "name": "摄影", "count": 1}]},
         headers=world.organizer,
     )
-    assert (by_id.status_code, _code(by_id)) == (422, "unknown_role")
+    assert (by_id.status_code, error_code(by_id)) == (422, "unknown_role")
     # The name is free for a new role, after the current ones.
     added = await client.patch(
         f"/api/v1/events/{event.id}", json={"roles": [{"name": "摄影", "count": 1}]}, headers=world.organizer
@@ -198,40 +176,42 @@ async def test_ended_sign_ups_of_a_removed_role_stay_as_history(
 
 async def test_nobody_can_sign_up_or_be_invited_into_a_removed_role(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     clock: FixedClock,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    event = await _two_roles(sessionmaker, clock, world)
+    person = await world.person(name="杨秀英")
+    event = await _two_roles(world)
     photographer = event.roles[1]
     assert (await client.delete(_path(event.id, photographer.id), headers=world.organizer)).status_code == 204
     signups_path = f"/api/v1/events/{event.id}/signups"
     for role in (photographer.id, "摄影"):
         refused = await client.post(
-            signups_path, json={"person_id": world.person.id, "role": role}, headers=world.organizer
+            signups_path, json={"person_id": person.id, "role": role}, headers=world.organizer
         )
-        assert (refused.status_code, _code(refused)) == (422, "unknown_role"), role
+        assert (refused.status_code, error_code(refused)) == (422, "unknown_role"), role
     invited = await client.post(
         f"/api/v1/events/{event.id}/invitations",
-        json={"person_id": world.person.id, "role": photographer.id},
+        json={"person_id": person.id, "role": photographer.id},
         headers=world.organizer,
     )
-    assert (invited.status_code, _code(invited)) == (422, "unknown_role")
+    assert (invited.status_code, error_code(invited)) == (422, "unknown_role")
     # One role is left: a sign-up that names none takes it.
-    placed = await client.post(signups_path, json={"person_id": world.person.id}, headers=world.organizer)
+    placed = await client.post(signups_path, json={"person_id": person.id}, headers=world.organizer)
     assert placed.status_code == 201, placed.text
     assert placed.json()["role_id"] == event.roles[0].id
 
 
 async def test_a_sign_up_that_read_the_roles_before_the_removal_is_refused_as_unknown_role(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     clock: FixedClock,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     """The removal lands between a sign-up's unlocked read of the roles and its claim of the
     role's lock: the claim matches no current role and says so (not a 500)."""
-    event = await _two_roles(sessionmaker, clock, world)
+    person = await world.person(name="杨秀英")
+    event = await _two_roles(world)
     photographer = event.roles[1]
     async with sessionmaker() as session:
         stale, zone = await load_event(session, event.id)
@@ -243,7 +223,7 @@ async def test_a_sign_up_that_read_the_roles_before_the_removal_is_refused_as_un
                 clock,
                 stale,
                 zone,
-                person_id=world.person.id,
+                person_id=person.id,
                 role_id=photographer.id,
                 source=SignupSource.organizer,
             )
@@ -265,26 +245,27 @@ async def test_a_sign_up_that_read_the_roles_before_the_removal_is_refused_as_un
 )
 async def test_a_role_someone_holds_or_waits_for_is_not_removed(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     clock: FixedClock,
     sessionmaker: async_sessionmaker[AsyncSession],
     status: SignupStatus,
     expected: dict[str, int],
 ) -> None:
-    event = await _two_roles(sessionmaker, clock, world)
+    yang = await world.person(name="杨秀英")
+    event = await _two_roles(world)
     photographer = event.roles[1]
     async with sessionmaker() as session, session.begin():
         await create_signup(
             session,
             clock,
             event,
-            world.person,
+            yang,
             role=photographer,
             status=status,
             waitlist_seq=1 if status is SignupStatus.waitlisted else None,
         )
     refused = await client.delete(_path(event.id, photographer.id), headers=world.organizer)
-    assert (refused.status_code, _code(refused)) == (409, "role_has_signups")
+    assert (refused.status_code, error_code(refused)) == (409, "role_has_signups")
     error = refused.json()["error"]
     assert error["details"] == {"role_id": photographer.id, **expected}
     assert "摄影" in error["message"]
@@ -293,20 +274,18 @@ async def test_a_role_someone_holds_or_waits_for_is_not_removed(
     assert [r.removed_at for r in await _stored_roles(sessionmaker, event.id)] == [None, None]
     assert await domain_events(sessionmaker, "EventUpdated") == []
     # Once the person is moved out (here: cancelled), the role can go.
-    cancelled = await client.delete(
-        f"/api/v1/events/{event.id}/signups/{world.person.id}", headers=world.organizer
-    )
+    cancelled = await client.delete(f"/api/v1/events/{event.id}/signups/{yang.id}", headers=world.organizer)
     assert cancelled.status_code == 204, cancelled.text
     assert (await client.delete(_path(event.id, photographer.id), headers=world.organizer)).status_code == 204
 
 
 async def test_the_counts_of_every_kind_are_named(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     clock: FixedClock,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    event = await _two_roles(sessionmaker, clock, world)
+    event = await _two_roles(world)
     photographer = event.roles[1]
     async with sessionmaker() as session, session.begin():
         people = [await create_person(session, clock, world.station) for _ in range(6)]
@@ -327,33 +306,33 @@ async def test_the_counts_of_every_kind_are_named(
 
 async def test_the_last_role_is_not_removed(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     clock: FixedClock,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    event = await _two_roles(sessionmaker, clock, world)
+    event = await _two_roles(world)
     assert (
         await client.delete(_path(event.id, event.roles[1].id), headers=world.organizer)
     ).status_code == 204
     refused = await client.delete(_path(event.id, event.roles[0].id), headers=world.organizer)
-    assert (refused.status_code, _code(refused)) == (409, "last_role")
+    assert (refused.status_code, error_code(refused)) == (409, "last_role")
     assert "至少" in refused.json()["error"]["message"]
     assert [r.removed_at is None for r in await _stored_roles(sessionmaker, event.id)] == [True, False]
 
 
 async def test_an_unknown_role_or_a_role_of_another_event_is_404(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     clock: FixedClock,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    event = await _two_roles(sessionmaker, clock, world)
-    other = await _two_roles(sessionmaker, clock, world)
+    event = await _two_roles(world)
+    other = await _two_roles(world)
     for role_id in (other.roles[1].id, 987654):
         refused = await client.delete(_path(event.id, role_id), headers=world.organizer)
-        assert (refused.status_code, _code(refused)) == (404, "role_not_found"), role_id
+        assert (refused.status_code, error_code(refused)) == (404, "role_not_found"), role_id
     missing_event = await client.delete(_path(987654, event.roles[1].id), headers=world.organizer)
-    assert (missing_event.status_code, _code(missing_event)) == (404, "event_not_found")
+    assert (missing_event.status_code, error_code(missing_event)) == (404, "event_not_found")
     assert all(r.removed_at is None for r in await _stored_roles(sessionmaker, other.id))
 
 
@@ -368,25 +347,25 @@ async def test_an_unknown_role_or_a_role_of_another_event_is_404(
 )
 async def test_a_finished_cancelled_or_started_event_keeps_its_roles(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     clock: FixedClock,
     sessionmaker: async_sessionmaker[AsyncSession],
     fields: dict[str, Any],
     code: str,
 ) -> None:
-    event = await _two_roles(sessionmaker, clock, world, **fields)
+    event = await _two_roles(world, **fields)
     refused = await client.delete(_path(event.id, event.roles[1].id), headers=world.organizer)
-    assert (refused.status_code, _code(refused)) == (409, code)
+    assert (refused.status_code, error_code(refused)) == (409, code)
     assert all(r.removed_at is None for r in await _stored_roles(sessionmaker, event.id))
 
 
 async def test_a_draft_loses_a_role_like_a_published_event(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     clock: FixedClock,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    event = await _two_roles(sessionmaker, clock, world, status=EventStatus.draft)
+    event = await _two_roles(world, status=EventStatus.draft)
     assert (
         await client.delete(_path(event.id, event.roles[0].id), headers=world.organizer)
     ).status_code == 204
@@ -399,16 +378,16 @@ async def test_a_draft_loses_a_role_like_a_published_event(
 
 async def test_only_staff_of_the_events_station_remove_roles(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     clock: FixedClock,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    event = await _two_roles(sessionmaker, clock, world)
+    event = await _two_roles(world)
     path = _path(event.id, event.roles[1].id)
     volunteer = await client.delete(path, headers=world.volunteer)
-    assert (volunteer.status_code, _code(volunteer)) == (403, "role_forbidden")
+    assert (volunteer.status_code, error_code(volunteer)) == (403, "role_forbidden")
     stranger = await client.delete(path, headers=world.other_organizer)
-    assert (stranger.status_code, _code(stranger)) == (404, "event_not_found")
+    assert (stranger.status_code, error_code(stranger)) == (404, "event_not_found")
     anonymous = await client.delete(path)
     assert anonymous.status_code == 401
     assert all(r.removed_at is None for r in await _stored_roles(sessionmaker, event.id))
@@ -434,34 +413,36 @@ async def _blocked(task: asyncio.Task[httpx.Response]) -> bool:
 
 async def test_a_removal_waits_for_a_sign_up_holding_the_role_and_is_refused(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     clock: FixedClock,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     """The sign-up holds the role's lock until it commits; the removal counts after it."""
-    event = await _two_roles(sessionmaker, clock, world)
+    person = await world.person(name="杨秀英")
+    event = await _two_roles(world)
     photographer = event.roles[1]
     async with sessionmaker() as session, session.begin():
-        await sign_up(session, clock, event_id=event.id, person_id=world.person.id, role_id=photographer.id)
+        await sign_up(session, clock, event_id=event.id, person_id=person.id, role_id=photographer.id)
         removal = asyncio.create_task(
             client.delete(_path(event.id, photographer.id), headers=world.organizer)
         )
         assert await _blocked(removal)
     refused = await removal
-    assert (refused.status_code, _code(refused)) == (409, "role_has_signups")
+    assert (refused.status_code, error_code(refused)) == (409, "role_has_signups")
     assert refused.json()["error"]["details"]["confirmed"] == 1
     assert [r.removed_at for r in await _stored_roles(sessionmaker, event.id)] == [None, None]
 
 
 async def test_a_sign_up_waiting_for_a_removal_is_refused_as_unknown_role(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     clock: FixedClock,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     """The removal holds the role's lock until it commits; the sign-up's claim then matches no
     current role (PostgreSQL re-checks the claim's WHERE on the row the removal left)."""
-    event = await _two_roles(sessionmaker, clock, world)
+    person = await world.person(name="杨秀英")
+    event = await _two_roles(world)
     photographer = event.roles[1]
     async with sessionmaker() as session, session.begin():
         locked, _ = await load_event(session, event.id, for_update=True)
@@ -469,20 +450,20 @@ async def test_a_sign_up_waiting_for_a_removal_is_refused_as_unknown_role(
         signup = asyncio.create_task(
             client.post(
                 f"/api/v1/events/{event.id}/signups",
-                json={"person_id": world.person.id, "role": photographer.id},
+                json={"person_id": person.id, "role": photographer.id},
                 headers=world.organizer,
             )
         )
         assert await _blocked(signup)
     refused = await signup
-    assert (refused.status_code, _code(refused)) == (422, "unknown_role")
+    assert (refused.status_code, error_code(refused)) == (422, "unknown_role")
     async with sessionmaker() as session:
         assert list(await session.scalars(select(Signup))) == []
 
 
 async def test_sign_ups_racing_removals_either_land_or_find_the_role_gone(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     clock: FixedClock,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
@@ -521,11 +502,11 @@ async def test_sign_ups_racing_removals_either_land_or_find_the_role_gone(
         removal, signup = (first, second) if i % 2 else (second, first)
         stored = await _stored_roles(sessionmaker, event.id)
         if removal.status_code == 204:
-            assert (signup.status_code, _code(signup)) == (422, "unknown_role"), signup.text
+            assert (signup.status_code, error_code(signup)) == (422, "unknown_role"), signup.text
             assert event.id not in live
             assert stored[1].removed_at is not None
         else:
-            assert (removal.status_code, _code(removal)) == (409, "role_has_signups"), removal.text
+            assert (removal.status_code, error_code(removal)) == (409, "role_has_signups"), removal.text
             assert signup.status_code == 201, signup.text
             assert event.id in live
             assert stored[1].removed_at is None

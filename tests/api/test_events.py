@@ -6,32 +6,19 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from coordinator.clock import FixedClock
 from coordinator.events.models import Event, EventSeries, EventStatus, Signup, SignupStatus
-from tests.api.event_world import (
-    SATURDAY_2PM,
-    EventWorld,
-    add_signup,
-    event_body,
-    make_world,
-)
+from tests.api.event_making import SATURDAY_2PM, add_signup, event_body
 from tests.factories import create_event, create_person
 from tests.stored import count_rows, domain_events
+from tests.world import World
 
 
-@pytest.fixture
-async def world(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
-) -> EventWorld:
-    return await make_world(app, sessionmaker, clock)
-
-
-async def _create(client: httpx.AsyncClient, world: EventWorld, **fields: Any) -> dict[str, Any]:
+async def _create(client: httpx.AsyncClient, world: World, **fields: Any) -> dict[str, Any]:
     response = await client.post("/api/v1/events", json=event_body(world, **fields), headers=world.organizer)
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
@@ -51,7 +38,7 @@ async def _stored_event(sessionmaker: async_sessionmaker[AsyncSession], event_id
 
 
 async def test_create_from_theme_applies_its_defaults(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     body = await _create(client, world)
     assert body["title"] == "我们共成长·集体生日会"
@@ -76,7 +63,8 @@ async def test_create_from_theme_applies_its_defaults(
     assert created[0].payload["starts_at"] == "2026-12-12T06:00:00+00:00"
 
 
-async def test_create_overrides_every_default(client: httpx.AsyncClient, world: EventWorld) -> None:
+async def test_create_overrides_every_default(client: httpx.AsyncClient, world: World) -> None:
+    organization = await world.organization()
     body = await _create(
         client,
         world,
@@ -85,7 +73,7 @@ async def test_create_overrides_every_default(client: httpx.AsyncClient, world: 
         description="芦笙演奏与制作体验",
         ends_at="2026-12-12T17:30:00+08:00",
         location="营盘坡小学",
-        organization_id=world.organization.id,
+        organization_id=organization.id,
         capacity=12,
         roles=[
             {"name": "芦笙老师", "count": 2, "skills": ["lusheng", "lusheng"], "languages": ["miao"]},
@@ -97,7 +85,7 @@ async def test_create_overrides_every_default(client: httpx.AsyncClient, world: 
     assert (body["title"], body["location"], body["organization_id"]) == (
         "芦笙进校园",
         "营盘坡小学",
-        world.organization.id,
+        organization.id,
     )
     assert body["ends_at"] == "2026-12-12T17:30:00+08:00"
     assert body["capacity"] == 12  # more than the 6 role places: kept as given
@@ -107,9 +95,7 @@ async def test_create_overrides_every_default(client: httpx.AsyncClient, world: 
     assert body["target_categories"] == ["migrant_child"]
 
 
-async def test_capacity_defaults_to_the_sum_of_role_counts(
-    client: httpx.AsyncClient, world: EventWorld
-) -> None:
+async def test_capacity_defaults_to_the_sum_of_role_counts(client: httpx.AsyncClient, world: World) -> None:
     body = await _create(client, world, roles=[{"name": "志愿者", "count": 3}, {"name": "摄影", "count": 2}])
     assert body["capacity"] == 5
 
@@ -168,7 +154,7 @@ async def test_capacity_defaults_to_the_sum_of_role_counts(
 )
 async def test_bad_event_is_refused_and_nothing_stored(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     fields: dict[str, Any],
     code: str,
@@ -185,9 +171,10 @@ async def test_bad_event_is_refused_and_nothing_stored(
 
 
 async def test_organization_of_another_station_is_refused(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    body = event_body(world, organization_id=world.other_organization.id)
+    other_organization = await world.organization(station=world.other)
+    body = event_body(world, organization_id=other_organization.id)
     response = await client.post("/api/v1/events", json=body, headers=world.organizer)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "unknown_organization"
@@ -195,7 +182,7 @@ async def test_organization_of_another_station_is_refused(
 
 
 async def test_custom_station_theme_is_a_valid_theme_only_at_its_station(
-    client: httpx.AsyncClient, world: EventWorld
+    client: httpx.AsyncClient, world: World
 ) -> None:
     theme = {
         "station_id": world.station.id,
@@ -217,7 +204,7 @@ async def test_custom_station_theme_is_a_valid_theme_only_at_its_station(
 
 
 async def test_organizer_cannot_create_or_see_another_stations_events(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     response = await client.post(
         "/api/v1/events", json=event_body(world, station_id=world.other.id), headers=world.organizer
@@ -244,14 +231,14 @@ async def test_organizer_cannot_create_or_see_another_stations_events(
     assert (stored.title, stored.status) == ("我们共成长·集体生日会", EventStatus.draft)
 
 
-async def test_unknown_event_is_404(client: httpx.AsyncClient, world: EventWorld) -> None:
+async def test_unknown_event_is_404(client: httpx.AsyncClient, world: World) -> None:
     response = await client.get("/api/v1/events/999999", headers=world.admin)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "event_not_found"
 
 
 async def test_volunteer_reads_published_events_of_their_station_only(
-    client: httpx.AsyncClient, world: EventWorld
+    client: httpx.AsyncClient, world: World
 ) -> None:
     draft = await _create(client, world)
     published = await _create(client, world, starts_at="2026-12-13T09:00:00+08:00")
@@ -274,7 +261,7 @@ async def test_volunteer_reads_published_events_of_their_station_only(
 # --- listing ------------------------------------------------------------------------------------------
 
 
-async def test_list_filters_and_pages_in_start_order(client: httpx.AsyncClient, world: EventWorld) -> None:
+async def test_list_filters_and_pages_in_start_order(client: httpx.AsyncClient, world: World) -> None:
     starts = ["2026-12-20T09:00:00+08:00", "2026-12-05T09:00:00+08:00", "2026-12-10T09:00:00+08:00"]
     ids = [(await _create(client, world, starts_at=s))["id"] for s in starts]
     same_time = (await _create(client, world, theme="home_visit", starts_at=starts[1]))["id"]
@@ -311,10 +298,11 @@ async def test_list_filters_and_pages_in_start_order(client: httpx.AsyncClient, 
 
 async def test_roles_show_confirmed_and_waitlisted_counts(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
+    person = await world.person(name="杨秀英")
     async with sessionmaker() as session, session.begin():
         event = await create_event(
             session, clock, world.station, roles=[{"name": "志愿者", "count": 1, "confirmed_count": 1}]
@@ -324,7 +312,7 @@ async def test_roles_show_confirmed_and_waitlisted_counts(
             session,
             event_id=event.id,
             role_id=role_id,
-            person_id=world.person.id,
+            person_id=person.id,
             status=SignupStatus.waitlisted,
         )
     body = (await client.get(f"/api/v1/events/{event.id}", headers=world.organizer)).json()
@@ -353,7 +341,7 @@ async def test_roles_show_confirmed_and_waitlisted_counts(
     ],
 )
 async def test_event_shows_the_statutory_holiday_of_its_local_date(
-    client: httpx.AsyncClient, world: EventWorld, starts_at: str, expected: dict[str, Any] | None
+    client: httpx.AsyncClient, world: World, starts_at: str, expected: dict[str, Any] | None
 ) -> None:
     body = await _create(client, world, starts_at=starts_at)
     assert body["holiday"] == expected
@@ -364,7 +352,7 @@ async def test_event_shows_the_statutory_holiday_of_its_local_date(
 
 async def test_patch_changes_fields_roles_and_bumps_sequence_for_visible_changes(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     clock: FixedClock,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
@@ -413,7 +401,7 @@ async def test_patch_changes_fields_roles_and_bumps_sequence_for_visible_changes
 
 
 async def test_patch_keeps_a_set_capacity_and_refuses_counts_above_it(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     created = await _create(client, world, roles=[{"name": "志愿者", "count": 4}], capacity=6)
     grown = await client.patch(
@@ -445,11 +433,12 @@ async def test_patch_keeps_a_set_capacity_and_refuses_counts_above_it(
 
 async def test_lowering_a_count_below_the_places_held_is_refused(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
     """Confirmed people and open invitations both hold places: 3 confirmed + 1 invited = 4."""
+    person = await world.person(name="杨秀英")
     async with sessionmaker() as session, session.begin():
         event = await create_event(
             session, clock, world.station, roles=[{"name": "志愿者", "count": 5, "confirmed_count": 3}]
@@ -458,7 +447,7 @@ async def test_lowering_a_count_below_the_places_held_is_refused(
             session,
             event_id=event.id,
             role_id=event.roles[0].id,
-            person_id=world.person.id,
+            person_id=person.id,
             status=SignupStatus.invited,
         )
     path = f"/api/v1/events/{event.id}"
@@ -481,10 +470,11 @@ async def test_lowering_a_count_below_the_places_held_is_refused(
 
 async def test_raising_a_count_promotes_waiting_people_in_arrival_order(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
+    yang = await world.person(name="杨秀英")
     async with sessionmaker() as session, session.begin():
         event = await create_event(
             session,
@@ -492,7 +482,7 @@ async def test_raising_a_count_promotes_waiting_people_in_arrival_order(
             world.station,
             roles=[{"name": "志愿者", "count": 0, "next_waitlist_seq": 4}],
         )
-        people = [world.person] + [await create_person(session, clock, world.station) for _ in range(2)]
+        people = [yang] + [await create_person(session, clock, world.station) for _ in range(2)]
         for seq, person in zip((2, 1, 3), people, strict=True):
             await add_signup(
                 session,
@@ -524,7 +514,7 @@ async def test_raising_a_count_promotes_waiting_people_in_arrival_order(
     assert len(promoted) == 2
 
 
-async def test_patching_an_unknown_role_id_is_refused(client: httpx.AsyncClient, world: EventWorld) -> None:
+async def test_patching_an_unknown_role_id_is_refused(client: httpx.AsyncClient, world: World) -> None:
     created = await _create(client, world)
     response = await client.patch(
         f"/api/v1/events/{created['id']}",
@@ -537,7 +527,7 @@ async def test_patching_an_unknown_role_id_is_refused(client: httpx.AsyncClient,
 
 async def test_editing_an_occurrence_of_a_series_detaches_it(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
@@ -574,7 +564,7 @@ async def test_editing_an_occurrence_of_a_series_detaches_it(
 
 
 async def test_publish_opens_a_draft_once(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     created = await _create(client, world)
     response = await client.post(f"/api/v1/events/{created['id']}/publish", headers=world.organizer)
@@ -588,7 +578,7 @@ async def test_publish_opens_a_draft_once(
 
 
 async def test_a_past_event_cannot_be_published(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     created = await _create(client, world, starts_at="2026-11-29T09:00:00+08:00")  # an hour ago
     response = await client.post(f"/api/v1/events/{created['id']}/publish", headers=world.organizer)
@@ -597,7 +587,7 @@ async def test_a_past_event_cannot_be_published(
 
 
 async def test_reschedule_moves_the_event_and_reports_old_and_new_times(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     created = await _create(client, world)
     await client.post(f"/api/v1/events/{created['id']}/publish", headers=world.organizer)
@@ -632,7 +622,7 @@ async def test_reschedule_moves_the_event_and_reports_old_and_new_times(
 
 
 async def test_cancel_ends_the_lifecycle(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     created = await _create(client, world)
     await client.post(f"/api/v1/events/{created['id']}/publish", headers=world.organizer)
@@ -659,7 +649,7 @@ async def test_cancel_ends_the_lifecycle(
 
 async def test_a_completed_event_cannot_change(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
@@ -683,7 +673,7 @@ async def test_a_completed_event_cannot_change(
 
 
 async def test_concurrent_publishes_publish_once(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     """The event row lock (FOR UPDATE; BEGIN IMMEDIATE on SQLite) makes the status check and
     the change one step: exactly one request publishes."""
@@ -696,7 +686,7 @@ async def test_concurrent_publishes_publish_once(
 
 
 async def test_concurrent_reschedules_each_bump_the_sequence(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     """No lost update: every move is applied on top of the previous one, so SEQUENCE counts them
     all and each reported old time is the time another move set (or the original)."""
@@ -726,7 +716,7 @@ async def test_concurrent_reschedules_each_bump_the_sequence(
 
 async def test_lowering_a_count_while_people_sign_up_never_overbooks(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
@@ -760,12 +750,14 @@ async def test_lowering_a_count_while_people_sign_up_never_overbooks(
 
 
 async def test_patch_validates_like_create_and_stores_nothing_on_error(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
+    organization = await world.organization()
+    other_organization = await world.organization(station=world.other)
     created = await _create(client, world)
     path = f"/api/v1/events/{created['id']}"
     for payload, code in [
-        ({"title": "新标题", "organization_id": world.other_organization.id}, "unknown_organization"),
+        ({"title": "新标题", "organization_id": other_organization.id}, "unknown_organization"),
         ({"title": None}, "validation_error"),
         ({"reminder_offsets": ["P1D", "tomorrow"]}, "validation_error"),
         ({"target_categories": ["rich"]}, "unknown_category"),
@@ -779,7 +771,7 @@ async def test_patch_validates_like_create_and_stores_nothing_on_error(
     good = await client.patch(
         path,
         json={
-            "organization_id": world.organization.id,
+            "organization_id": organization.id,
             "reminder_offsets": ["PT45M"],
             "target_categories": [],
         },
@@ -787,7 +779,7 @@ async def test_patch_validates_like_create_and_stores_nothing_on_error(
     )
     body = good.json()
     assert (body["organization_id"], body["reminder_offsets"], body["target_categories"]) == (
-        world.organization.id,
+        organization.id,
         ["PT45M"],
         [],
     )

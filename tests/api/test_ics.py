@@ -6,26 +6,18 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import icalendar
-import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.clock import FixedClock
 from coordinator.events.models import EventStatus, SignupStatus
 from coordinator.people.models import Person
 from coordinator.security import sign
-from tests.api.event_world import EventWorld, add_signup, make_world
+from tests.api.event_making import add_signup
 from tests.conftest import TEST_SECRET
 from tests.factories import create_event, create_person
+from tests.world import World
 
 KAILI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture
-async def world(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
-) -> EventWorld:
-    return await make_world(app, sessionmaker, clock)
 
 
 def _parse(response: httpx.Response) -> icalendar.Calendar:
@@ -40,7 +32,7 @@ def _vevents(calendar: icalendar.Calendar) -> list[icalendar.Component]:
 
 async def test_event_ics_is_valid_rfc5545_with_the_station_zone(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
@@ -76,7 +68,7 @@ async def test_event_ics_is_valid_rfc5545_with_the_station_zone(
     )
 
 
-async def test_event_ics_follows_reschedule_and_cancel(client: httpx.AsyncClient, world: EventWorld) -> None:
+async def test_event_ics_follows_reschedule_and_cancel(client: httpx.AsyncClient, world: World) -> None:
     body = {"station_id": world.station.id, "theme": "home_visit", "starts_at": "2026-12-12T09:00:00+08:00"}
     event = (await client.post("/api/v1/events", json=body, headers=world.organizer)).json()
     path = f"/api/v1/events/{event['id']}"
@@ -94,7 +86,7 @@ async def test_event_ics_follows_reschedule_and_cancel(client: httpx.AsyncClient
 
 async def test_event_ics_access_follows_event_visibility(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
@@ -132,10 +124,11 @@ async def _feed(client: httpx.AsyncClient, person_id: int, token: str) -> httpx.
 
 async def test_feed_lists_the_persons_live_signups_only(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
+    person = await world.person(name="杨秀英")
     async with sessionmaker() as session, session.begin():
         someone_else = await create_person(session, clock, world.station)
         events = {}
@@ -165,11 +158,11 @@ async def test_feed_lists_the_persons_live_signups_only(
                 session,
                 event_id=event.id,
                 role_id=event.roles[0].id,
-                person_id=someone_else.id if name == "not_mine" else world.person.id,
+                person_id=someone_else.id if name == "not_mine" else person.id,
                 status=signup_status.get(name, SignupStatus.confirmed),
             )
-    token = await _issue(client, world.person.id, world.organizer)
-    response = await _feed(client, world.person.id, token)
+    token = await _issue(client, person.id, world.organizer)
+    response = await _feed(client, person.id, token)
     calendar = _parse(response)
     summaries = [str(v["SUMMARY"]) for v in _vevents(calendar)]
     assert summaries == ["confirmed", "waitlisted", "invited", "cancelled_event"]
@@ -180,57 +173,60 @@ async def test_feed_lists_the_persons_live_signups_only(
 
 
 async def test_reissuing_the_token_revokes_the_old_address(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    first = await _issue(client, world.person.id, world.organizer)
-    assert (await _feed(client, world.person.id, first)).status_code == 200
-    second = await _issue(client, world.person.id, world.admin)
-    revoked = await _feed(client, world.person.id, first)
+    yang = await world.person(name="杨秀英")
+    first = await _issue(client, yang.id, world.organizer)
+    assert (await _feed(client, yang.id, first)).status_code == 200
+    second = await _issue(client, yang.id, world.admin)
+    revoked = await _feed(client, yang.id, first)
     assert revoked.status_code == 404
-    assert (await _feed(client, world.person.id, second)).status_code == 200
+    assert (await _feed(client, yang.id, second)).status_code == 200
     async with sessionmaker() as session:
-        person = await session.get(Person, world.person.id)
+        person = await session.get(Person, yang.id)
         assert person is not None
         assert person.calendar_token_version == 2
 
 
 async def test_forged_foreign_and_wrong_purpose_tokens_are_refused(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
+    person = await world.person(name="杨秀英")
     async with sessionmaker() as session, session.begin():
         other_person = await create_person(session, clock, world.station)
     forged = sign(
         "not-our-secret-0123456789abcdefghijklmnop",
         "calendar",
-        {"pid": world.person.id, "ver": 0},
+        {"pid": person.id, "ver": 0},
         now=clock.now(),
     )
-    assert (await _feed(client, world.person.id, forged)).status_code == 401
-    assert (await _feed(client, world.person.id, "garbage")).status_code == 401
-    wrong_purpose = sign(TEST_SECRET, "access", {"pid": world.person.id, "ver": 0}, now=clock.now())
-    assert (await _feed(client, world.person.id, wrong_purpose)).status_code == 401
+    assert (await _feed(client, person.id, forged)).status_code == 401
+    assert (await _feed(client, person.id, "garbage")).status_code == 401
+    wrong_purpose = sign(TEST_SECRET, "access", {"pid": person.id, "ver": 0}, now=clock.now())
+    assert (await _feed(client, person.id, wrong_purpose)).status_code == 401
     theirs = await _issue(client, other_person.id, world.organizer)
-    assert (await _feed(client, world.person.id, theirs)).status_code == 404
+    assert (await _feed(client, person.id, theirs)).status_code == 404
     assert (await _feed(client, 999999, theirs)).status_code == 404
-    missing = await client.get(f"/api/v1/people/{world.person.id}/calendar.ics")
+    missing = await client.get(f"/api/v1/people/{person.id}/calendar.ics")
     assert missing.status_code == 422
 
 
-async def test_token_never_expires(client: httpx.AsyncClient, world: EventWorld, clock: FixedClock) -> None:
-    token = await _issue(client, world.person.id, world.organizer)
+async def test_token_never_expires(client: httpx.AsyncClient, world: World, clock: FixedClock) -> None:
+    person = await world.person(name="杨秀英")
+    token = await _issue(client, person.id, world.organizer)
     clock.set(datetime(2030, 1, 1, tzinfo=UTC))
-    assert (await _feed(client, world.person.id, token)).status_code == 200
+    assert (await _feed(client, person.id, token)).status_code == 200
 
 
 async def test_only_staff_of_the_station_or_the_person_issue_tokens(
-    client: httpx.AsyncClient, world: EventWorld
+    client: httpx.AsyncClient, world: World
 ) -> None:
-    denied = await client.post(
-        f"/api/v1/people/{world.person.id}/calendar-token", headers=world.other_organizer
-    )
+    person = await world.person(name="杨秀英")
+    denied = await client.post(f"/api/v1/people/{person.id}/calendar-token", headers=world.other_organizer)
     assert denied.status_code == 404
-    own = await client.post(f"/api/v1/people/{world.person.id}/calendar-token", headers=world.volunteer)
+    own_login = await world.volunteer_headers(person)
+    own = await client.post(f"/api/v1/people/{person.id}/calendar-token", headers=own_login)
     assert own.status_code == 200

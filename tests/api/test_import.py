@@ -11,10 +11,10 @@ from coordinator.bus.models import OutboxEvent
 from coordinator.clock import FixedClock
 from coordinator.people.models import Person, Resident
 from coordinator.stations.models import Station
-from tests.api.people_world import PeopleWorld, make_world
 from tests.factories import create_person, create_resident
 from tests.sheets import csv_bytes, id_number, with_wrong_check_digit, xlsx
 from tests.stored import count_rows
+from tests.world import World
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PEOPLE_ZH = ("姓名", "手机号", "是否党员", "党支部", "社工", "技能", "语言", "邮箱")
@@ -33,16 +33,9 @@ RESIDENTS_ZH = (
 )
 
 
-@pytest.fixture
-async def world(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
-) -> PeopleWorld:
-    return await make_world(app, sessionmaker, clock)
-
-
 async def _upload(
     client: httpx.AsyncClient,
-    world: PeopleWorld,
+    world: World,
     kind: str,
     content: bytes,
     *,
@@ -67,7 +60,7 @@ async def _people(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Person
 
 
 async def test_people_xlsx_with_chinese_headers_is_imported(
-    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     content = xlsx(
         PEOPLE_ZH,
@@ -101,7 +94,7 @@ async def test_people_xlsx_with_chinese_headers_is_imported(
 
 async def test_people_xlsx_with_english_headers_updates_known_phones(
     client: httpx.AsyncClient,
-    world: PeopleWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
@@ -150,7 +143,7 @@ def _bad_people_file() -> bytes:
 
 
 async def test_bad_people_rows_are_all_reported_and_nothing_is_stored(
-    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     response = await _upload(client, world, "people", _bad_people_file())
     assert response.status_code == 422
@@ -171,7 +164,7 @@ async def test_bad_people_rows_are_all_reported_and_nothing_is_stored(
 
 
 async def test_partial_import_stores_the_good_rows(
-    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     response = await _upload(client, world, "people", _bad_people_file(), partial=True)
     assert response.status_code == 200
@@ -182,7 +175,7 @@ async def test_partial_import_stores_the_good_rows(
 
 async def test_residents_xlsx_with_labels_is_imported_and_id_numbers_update(
     client: httpx.AsyncClient,
-    world: PeopleWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
@@ -235,7 +228,7 @@ async def test_residents_xlsx_with_labels_is_imported_and_id_numbers_update(
 
 
 async def test_bad_resident_rows_are_reported_and_nothing_is_stored(
-    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     good_id = id_number()
     content = xlsx(
@@ -263,7 +256,7 @@ async def test_bad_resident_rows_are_reported_and_nothing_is_stored(
 @pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig", "utf-8", "utf-16"])
 async def test_csv_in_gbk_or_utf8_is_imported(
     client: httpx.AsyncClient,
-    world: PeopleWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     encoding: str,
 ) -> None:
@@ -283,7 +276,7 @@ async def test_csv_in_gbk_or_utf8_is_imported(
 
 
 async def test_people_csv_in_gbk_is_imported(
-    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     content = csv_bytes(("姓名", "手机", "技能"), ("石芦笙", "13812341234", "芦笙、歌舞"), encoding="gbk")
     response = await _upload(client, world, "people", content, filename="名单.csv")
@@ -295,7 +288,7 @@ async def test_people_csv_in_gbk_is_imported(
 async def test_oversized_file_is_413_and_stores_nothing(
     app: FastAPI,
     client: httpx.AsyncClient,
-    world: PeopleWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     app.state.settings = app.state.settings.model_copy(update={"import_max_bytes": 100})
@@ -309,7 +302,7 @@ async def test_oversized_file_is_413_and_stores_nothing(
 async def test_too_many_rows_is_413(
     app: FastAPI,
     client: httpx.AsyncClient,
-    world: PeopleWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     app.state.settings = app.state.settings.model_copy(update={"import_max_rows": 3})
@@ -331,14 +324,14 @@ async def test_too_many_rows_is_413(
     ],
     ids=["png", "xls", "broken-zip", "empty", "undecodable"],
 )
-async def test_unreadable_file_is_422(client: httpx.AsyncClient, world: PeopleWorld, content: bytes) -> None:
+async def test_unreadable_file_is_422(client: httpx.AsyncClient, world: World, content: bytes) -> None:
     response = await _upload(client, world, "people", content)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "unreadable_file"
 
 
 async def test_missing_required_column_is_422_naming_it(
-    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     response = await _upload(client, world, "people", xlsx(("姓名", "技能"), ("张三", "急救")))
     assert response.status_code == 422
@@ -351,7 +344,7 @@ async def test_missing_required_column_is_422_naming_it(
 
 
 async def test_import_is_staff_only_and_station_scoped(
-    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     content = xlsx(("姓名", "手机"), ("张三", "13812341234"))
     hidden = await _upload(client, world, "people", content, station=world.other, headers=world.organizer)

@@ -1,11 +1,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import httpx
-import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.clock import FixedClock
@@ -14,22 +11,9 @@ from coordinator.events.models import Signup, SignupStatus
 from coordinator.events.signups.invitations import expire_invitations
 from coordinator.security import sign
 from coordinator.settings import Settings
-from tests.api.signup_world import World, error_code, make_world, sign_up
+from tests.api.signup_requests import invite, sign_up
 from tests.conftest import START, TEST_SECRET
-
-
-@pytest.fixture
-async def world(app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock) -> World:
-    return await make_world(app, sessionmaker, clock)
-
-
-async def invite(
-    client: httpx.AsyncClient, world: World, event_id: int, person_id: int, role: int | str | None = None
-) -> httpx.Response:
-    body: dict[str, Any] = {"person_id": person_id}
-    if role is not None:
-        body["role"] = role
-    return await client.post(f"/api/v1/events/{event_id}/invitations", json=body, headers=world.organizer)
+from tests.world import World, error_code
 
 
 async def test_invitation_holds_a_place_and_accepting_confirms_it(

@@ -8,31 +8,24 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from coordinator.clock import FixedClock
 from coordinator.events.models import Event, EventStatus, SignupStatus
 from coordinator.matching.models import StationMatchingWeights
 from coordinator.people.models import Person
-from tests.api.matching_world import MatchWorld, make_world, person_ids
-
-
-@pytest.fixture
-async def world(
-    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
-) -> MatchWorld:
-    return await make_world(app, client, sessionmaker, clock)
+from tests.api.matching_steps import person_ids, proposed, sign_up_confirmed, signup_rows
+from tests.world import World
 
 
 async def _apply(
-    world: MatchWorld, event: Event, chosen: list[tuple[Person, int]], mode: str = "confirm"
+    client: httpx.AsyncClient,
+    world: World,
+    event: Event,
+    chosen: list[tuple[Person, int]],
+    mode: str = "confirm",
 ) -> httpx.Response:
     body = {"proposals": [{"person_id": p.id, "role_id": r} for p, r in chosen], "mode": mode}
-    return await world.client.post(
-        f"/api/v1/events/{event.id}/match/apply", json=body, headers=world.organizer
-    )
+    return await client.post(f"/api/v1/events/{event.id}/match/apply", json=body, headers=world.organizer)
 
 
 def _outcomes(response: httpx.Response) -> list[tuple[int, bool, str | None, str | None]]:
@@ -40,48 +33,53 @@ def _outcomes(response: httpx.Response) -> list[tuple[int, bool, str | None, str
     return [(r["person_id"], r["applied"], r["status"], r["code"]) for r in response.json()["results"]]
 
 
-async def test_proposals_applied_as_invitations(world: MatchWorld) -> None:
+async def test_proposals_applied_as_invitations(client: httpx.AsyncClient, world: World) -> None:
     event = await world.event(roles=[{"name": "志愿者", "count": 2}])
     people = [await world.person() for _ in range(2)]
-    proposals = (await world.proposed(event))[event.roles[0].id]
+    proposals = (await proposed(client, world, event))[event.roles[0].id]
     chosen = [{"person_id": p["person_id"], "role_id": p["role_id"]} for p in proposals]
-    response = await world.client.post(
+    response = await client.post(
         f"/api/v1/events/{event.id}/match/apply",
         json={"proposals": chosen, "mode": "invite"},
         headers=world.organizer,
     )
     assert sorted(_outcomes(response)) == [(p.id, True, "invited", None) for p in people]
     assert response.json()["applied"] == 2
-    assert await world.signups() == [(event.id, p["person_id"], "invited", "matcher") for p in chosen]
+    assert await signup_rows(world) == [(event.id, p["person_id"], "invited", "matcher") for p in chosen]
     assert (await world.outbox()).count("InvitationSent") == 2
 
 
 async def test_proposals_applied_as_confirmed_sign_ups_and_a_repeat_changes_nothing(
-    world: MatchWorld,
+    client: httpx.AsyncClient,
+    world: World,
 ) -> None:
     event = await world.event(roles=[{"name": "志愿者", "count": 3}])
     person = await world.person()
     role = event.roles[0].id
-    assert _outcomes(await _apply(world, event, [(person, role)])) == [(person.id, True, "confirmed", None)]
-    assert await world.signups() == [(event.id, person.id, "confirmed", "matcher")]
+    assert _outcomes(await _apply(client, world, event, [(person, role)])) == [
+        (person.id, True, "confirmed", None)
+    ]
+    assert await signup_rows(world) == [(event.id, person.id, "confirmed", "matcher")]
     assert (await world.outbox()).count("SignupConfirmed") == 1
-    again = await _apply(world, event, [(person, role)])
+    again = await _apply(client, world, event, [(person, role)])
     assert _outcomes(again) == [(person.id, False, None, "already_signed_up")]
     assert again.json()["results"][0]["message_en"] == "Already signed up or invited"
-    assert len(await world.signups()) == 1
+    assert len(await signup_rows(world)) == 1
 
 
-async def test_each_proposal_is_checked_again_when_applied(world: MatchWorld) -> None:
+async def test_each_proposal_is_checked_again_when_applied(client: httpx.AsyncClient, world: World) -> None:
     event = await world.event(roles=[{"name": "志愿者", "count": 2}])
     role = event.roles[0].id
     busy, withdrawn, fits, too_late, walk_in = [await world.person() for _ in range(5)]
     # Since the proposals were made: one took an overlapping event, one withdrew consent, and
     # someone signed up directly, so one place is left.
-    await world.sign_up(await world.event(starts_in=timedelta(days=7, minutes=30)), busy)
+    await sign_up_confirmed(client, world, await world.event(starts_in=timedelta(days=7, minutes=30)), busy)
     async with world.sessionmaker() as session, session.begin():
         await session.execute(update(Person).where(Person.id == withdrawn.id).values(consent_sms=False))
-    await world.sign_up(event, walk_in)
-    response = await _apply(world, event, [(busy, role), (withdrawn, role), (fits, role), (fits, role)])
+    await sign_up_confirmed(client, world, event, walk_in)
+    response = await _apply(
+        client, world, event, [(busy, role), (withdrawn, role), (fits, role), (fits, role)]
+    )
     assert _outcomes(response) == [
         (busy.id, False, None, "busy"),
         (withdrawn.id, False, None, "no_consent"),
@@ -89,66 +87,72 @@ async def test_each_proposal_is_checked_again_when_applied(world: MatchWorld) ->
         (fits.id, False, None, "same_event"),
     ]
     assert response.json()["results"][1]["message"] == "未同意接收联系"
-    late = await _apply(world, event, [(too_late, role), (withdrawn, role)])
+    late = await _apply(client, world, event, [(too_late, role), (withdrawn, role)])
     assert _outcomes(late) == [
         (too_late.id, False, None, "role_full"),
         (withdrawn.id, False, None, "no_consent"),
     ]
-    confirmed = {p for e, p, _, _ in await world.signups(SignupStatus.confirmed) if e == event.id}
+    confirmed = {p for e, p, _, _ in await signup_rows(world, SignupStatus.confirmed) if e == event.id}
     assert confirmed == {walk_in.id, fits.id}
 
 
-async def test_unknown_role_or_person_refuses_the_whole_request(world: MatchWorld) -> None:
+async def test_unknown_role_or_person_refuses_the_whole_request(
+    client: httpx.AsyncClient, world: World
+) -> None:
     event = await world.event()
     elsewhere = await world.event(starts_in=timedelta(days=9))
     person = await world.person()
     stranger = await world.person(station=world.other)
     role = event.roles[0].id
-    response = await _apply(world, event, [(person, role), (person, elsewhere.roles[0].id)])
+    response = await _apply(client, world, event, [(person, role), (person, elsewhere.roles[0].id)])
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "unknown_role"
     assert response.json()["error"]["field"] == "proposals.1.role_id"
-    response = await _apply(world, event, [(person, role), (stranger, role)])
+    response = await _apply(client, world, event, [(person, role), (stranger, role)])
     assert (response.status_code, response.json()["error"]["code"]) == (422, "unknown_person")
-    response = await world.client.post(
+    response = await client.post(
         f"/api/v1/events/{event.id}/match/apply",
         json={"proposals": [], "mode": "invite"},
         headers=world.organizer,
     )
     assert response.status_code == 422
-    assert await world.signups() == []
+    assert await signup_rows(world) == []
 
 
-async def test_apply_is_station_scoped(world: MatchWorld) -> None:
+async def test_apply_is_station_scoped(client: httpx.AsyncClient, world: World) -> None:
     event = await world.event()
     person = await world.person()
     body = {"proposals": [{"person_id": person.id, "role_id": event.roles[0].id}], "mode": "confirm"}
-    response = await world.client.post(
-        f"/api/v1/events/{event.id}/match/apply", json=body, headers=world.stranger
+    response = await client.post(
+        f"/api/v1/events/{event.id}/match/apply", json=body, headers=world.other_organizer
     )
     assert response.status_code == 404
-    response = await world.client.post(
-        f"/api/v1/stations/{world.station.id}/match/apply", json=body, headers=world.stranger
+    response = await client.post(
+        f"/api/v1/stations/{world.station.id}/match/apply", json=body, headers=world.other_organizer
     )
     assert response.status_code == 404
-    assert await world.signups() == []
+    assert await signup_rows(world) == []
 
 
-async def test_concurrent_applies_never_fill_more_than_the_open_places(world: MatchWorld) -> None:
+async def test_concurrent_applies_never_fill_more_than_the_open_places(
+    client: httpx.AsyncClient, world: World
+) -> None:
     event = await world.event(roles=[{"name": "志愿者", "count": 2}])
     people = [await world.person() for _ in range(8)]
-    responses = await asyncio.gather(*(_apply(world, event, [(p, event.roles[0].id)]) for p in people))
+    responses = await asyncio.gather(
+        *(_apply(client, world, event, [(p, event.roles[0].id)]) for p in people)
+    )
     outcomes = [outcome for response in responses for outcome in _outcomes(response)]
     assert sum(applied for _, applied, _, _ in outcomes) == 2
     assert {code for _, applied, _, code in outcomes if not applied} == {"role_full"}
-    assert len(await world.signups(SignupStatus.confirmed)) == 2
-    assert await world.signups(SignupStatus.waitlisted) == []
+    assert len(await signup_rows(world, SignupStatus.confirmed)) == 2
+    assert await signup_rows(world, SignupStatus.waitlisted) == []
 
 
 # --- the station-wide batch ---------------------------------------------------------------------------
 
 
-def _window(days_from: int, days_to: int, world: MatchWorld) -> dict[str, str]:
+def _window(days_from: int, days_to: int, world: World) -> dict[str, str]:
     now = world.clock.now()
     return {
         "from": (now + timedelta(days=days_from)).isoformat(),
@@ -157,7 +161,8 @@ def _window(days_from: int, days_to: int, world: MatchWorld) -> dict[str, str]:
 
 
 async def test_batch_proposes_for_the_stations_published_events_in_range_in_one_solve(
-    world: MatchWorld,
+    client: httpx.AsyncClient,
+    world: World,
 ) -> None:
     morning = await world.event(roles=[{"name": "志愿者", "count": 1}])
     overlapping = await world.event(
@@ -167,7 +172,7 @@ async def test_batch_proposes_for_the_stations_published_events_in_range_in_one_
     await world.event(starts_in=timedelta(days=20))
     await world.event(station=world.other, starts_in=timedelta(days=8))
     only = await world.person()
-    response = await world.client.post(
+    response = await client.post(
         f"/api/v1/stations/{world.station.id}/match", json=_window(1, 14, world), headers=world.organizer
     )
     assert response.status_code == 200, response.text
@@ -177,10 +182,12 @@ async def test_batch_proposes_for_the_stations_published_events_in_range_in_one_
     assert person_ids(proposed) == {only.id}
     assert len(proposed) == 1  # never in two overlapping events
     assert response.json()["optimal"] is True
-    assert await world.signups() == []
+    assert await signup_rows(world) == []
 
 
-async def test_batch_apply_counts_earlier_proposals_of_the_same_request(world: MatchWorld) -> None:
+async def test_batch_apply_counts_earlier_proposals_of_the_same_request(
+    client: httpx.AsyncClient, world: World
+) -> None:
     first = await world.event(starts_in=timedelta(days=3))
     second = await world.event(starts_in=timedelta(days=10))
     capped = await world.person(max_events_per_month=1)
@@ -191,14 +198,14 @@ async def test_batch_apply_counts_earlier_proposals_of_the_same_request(world: M
         ],
         "mode": "invite",
     }
-    response = await world.client.post(
+    response = await client.post(
         f"/api/v1/stations/{world.station.id}/match/apply", json=body, headers=world.organizer
     )
     assert _outcomes(response) == [
         (capped.id, True, "invited", None),
         (capped.id, False, None, "monthly_limit"),
     ]
-    assert [(e, s) for e, _, s, _ in await world.signups()] == [(first.id, "invited")]
+    assert [(e, s) for e, _, s, _ in await signup_rows(world)] == [(first.id, "invited")]
 
 
 @pytest.mark.parametrize(
@@ -208,16 +215,20 @@ async def test_batch_apply_counts_earlier_proposals_of_the_same_request(world: M
         pytest.param((1, 120), "range_too_long", id="too-long"),
     ],
 )
-async def test_batch_refuses_bad_ranges(world: MatchWorld, window: tuple[int, int], code: str) -> None:
-    response = await world.client.post(
+async def test_batch_refuses_bad_ranges(
+    client: httpx.AsyncClient, world: World, window: tuple[int, int], code: str
+) -> None:
+    response = await client.post(
         f"/api/v1/stations/{world.station.id}/match", json=_window(*window, world), headers=world.organizer
     )
     assert (response.status_code, response.json()["error"]["code"]) == (422, code)
 
 
-async def test_batch_of_another_station_answers_404(world: MatchWorld) -> None:
-    response = await world.client.post(
-        f"/api/v1/stations/{world.station.id}/match", json=_window(1, 14, world), headers=world.stranger
+async def test_batch_of_another_station_answers_404(client: httpx.AsyncClient, world: World) -> None:
+    response = await client.post(
+        f"/api/v1/stations/{world.station.id}/match",
+        json=_window(1, 14, world),
+        headers=world.other_organizer,
     )
     assert response.status_code == 404
 
@@ -236,33 +247,35 @@ WEIGHTS: dict[str, Any] = {
 }
 
 
-def _weights_url(world: MatchWorld) -> str:
+def _weights_url(world: World) -> str:
     return f"/api/v1/stations/{world.station.id}/matching-weights"
 
 
-async def test_weights_default_until_a_station_head_sets_them(world: MatchWorld) -> None:
-    response = await world.client.get(_weights_url(world), headers=world.organizer)
+async def test_weights_default_until_a_station_head_sets_them(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    response = await client.get(_weights_url(world), headers=world.organizer)
     assert response.status_code == 200
     assert response.json() | {"language": 3.0} == response.json()
     assert (response.json()["is_default"], response.json()["filled_place"]) == (True, 10.0)
-    refused = await world.client.put(_weights_url(world), json=WEIGHTS, headers=world.organizer)
+    refused = await client.put(_weights_url(world), json=WEIGHTS, headers=world.organizer)
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "role_forbidden")
-    stored = await world.client.put(_weights_url(world), json=WEIGHTS, headers=world.head)
+    stored = await client.put(_weights_url(world), json=WEIGHTS, headers=world.head)
     assert stored.status_code == 200, stored.text
-    body = (await world.client.get(_weights_url(world), headers=world.organizer)).json()
+    body = (await client.get(_weights_url(world), headers=world.organizer)).json()
     assert {k: body[k] for k in WEIGHTS} == WEIGHTS
     assert body["is_default"] is False
-    assert (await world.client.get(_weights_url(world), headers=world.stranger)).status_code == 404
+    assert (await client.get(_weights_url(world), headers=world.other_organizer)).status_code == 404
 
 
-async def test_bad_weights_are_refused_and_nothing_is_stored(world: MatchWorld) -> None:
+async def test_bad_weights_are_refused_and_nothing_is_stored(client: httpx.AsyncClient, world: World) -> None:
     for bad in ({**WEIGHTS, "language": -1}, {**WEIGHTS, "party_member_share": 1.5}, {"language": 1}):
-        response = await world.client.put(_weights_url(world), json=bad, headers=world.head)
+        response = await client.put(_weights_url(world), json=bad, headers=world.head)
         assert response.status_code == 422
     assert await world.count(StationMatchingWeights) == 0
 
 
-async def test_station_weights_change_who_is_proposed(world: MatchWorld) -> None:
+async def test_station_weights_change_who_is_proposed(client: httpx.AsyncClient, world: World) -> None:
     await world.resident(language="miao", categories=["empty_nest_elderly"])
     visit = await world.event(
         theme="home_visit", target_categories=["empty_nest_elderly"], roles=[{"name": "走访", "count": 1}]
@@ -270,17 +283,19 @@ async def test_station_weights_change_who_is_proposed(world: MatchWorld) -> None
     speaker = await world.person(languages=["miao"])
     rested = await world.person(languages=["mandarin"])
     # The speaker was asked today and serves this quarter; the other one neither.
-    await world.sign_up(await world.event(starts_in=timedelta(days=2)), speaker)
-    assert person_ids((await world.proposed(visit))[visit.roles[0].id]) == {speaker.id}
-    response = await world.client.put(_weights_url(world), json=WEIGHTS, headers=world.head)  # language off
+    await sign_up_confirmed(client, world, await world.event(starts_in=timedelta(days=2)), speaker)
+    assert person_ids((await proposed(client, world, visit))[visit.roles[0].id]) == {speaker.id}
+    response = await client.put(_weights_url(world), json=WEIGHTS, headers=world.head)  # language off
     assert response.status_code == 200
-    assert person_ids((await world.proposed(visit))[visit.roles[0].id]) == {rested.id}
+    assert person_ids((await proposed(client, world, visit))[visit.roles[0].id]) == {rested.id}
 
 
-async def test_concurrent_first_writes_of_the_weights_keep_one_row(world: MatchWorld) -> None:
+async def test_concurrent_first_writes_of_the_weights_keep_one_row(
+    client: httpx.AsyncClient, world: World
+) -> None:
     bodies = [{**WEIGHTS, "continuity": float(n)} for n in range(4)]
     responses = await asyncio.gather(
-        *(world.client.put(_weights_url(world), json=body, headers=world.head) for body in bodies)
+        *(client.put(_weights_url(world), json=body, headers=world.head) for body in bodies)
     )
     assert [r.status_code for r in responses] == [200] * 4
     assert await world.count(StationMatchingWeights) == 1

@@ -13,16 +13,9 @@ from coordinator.bus.models import OutboxEvent
 from coordinator.clock import FixedClock
 from coordinator.people.models import Person, PersonTerm
 from coordinator.stations.models import Station
-from tests.api.people_world import PeopleWorld, make_world
 from tests.factories import auth_headers, create_person, create_volunteer_login
 from tests.stored import count_rows
-
-
-@pytest.fixture
-async def world(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
-) -> PeopleWorld:
-    return await make_world(app, sessionmaker, clock)
+from tests.world import World
 
 
 def _person(station: Station, **fields: Any) -> dict[str, Any]:
@@ -30,7 +23,7 @@ def _person(station: Station, **fields: Any) -> dict[str, Any]:
 
 
 async def test_staff_creates_person_with_normalized_phone_terms_and_defaults(
-    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     response = await client.post(
         "/api/v1/people",
@@ -69,7 +62,7 @@ async def test_staff_creates_person_with_normalized_phone_terms_and_defaults(
     "phone", ["12345", "0855-8221234", "+85291234567", "+1 650 253 0000", "abc", "1381234123", "138123412345"]
 )
 async def test_invalid_phone_is_422_invalid_phone_and_stores_nothing(
-    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession], phone: str
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession], phone: str
 ) -> None:
     response = await client.post(
         "/api/v1/people", json=_person(world.station, phone=phone), headers=world.organizer
@@ -83,7 +76,7 @@ async def test_invalid_phone_is_422_invalid_phone_and_stores_nothing(
 
 
 async def test_duplicate_phone_in_station_is_409_but_allowed_elsewhere(
-    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     first = await client.post("/api/v1/people", json=_person(world.station), headers=world.organizer)
     assert first.status_code == 201
@@ -99,7 +92,7 @@ async def test_duplicate_phone_in_station_is_409_but_allowed_elsewhere(
 
 
 async def test_concurrent_creates_with_one_phone_leave_exactly_one_person(
-    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     responses = await asyncio.gather(
         *(
@@ -120,7 +113,7 @@ async def test_concurrent_creates_with_one_phone_leave_exactly_one_person(
 )
 async def test_unknown_term_is_422_naming_field_and_allowed_codes(
     client: httpx.AsyncClient,
-    world: PeopleWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     field: str,
     codes: list[str],
@@ -140,7 +133,7 @@ async def test_unknown_term_is_422_naming_field_and_allowed_codes(
     assert await count_rows(sessionmaker, Person) == 0
 
 
-async def test_several_rule_violations_are_all_listed(client: httpx.AsyncClient, world: PeopleWorld) -> None:
+async def test_several_rule_violations_are_all_listed(client: httpx.AsyncClient, world: World) -> None:
     response = await client.post(
         "/api/v1/people",
         json=_person(world.station, phone="123", skills=["juggling"]),
@@ -165,7 +158,7 @@ async def test_several_rule_violations_are_all_listed(client: httpx.AsyncClient,
 )
 async def test_invalid_preferences_are_422_with_field(
     client: httpx.AsyncClient,
-    world: PeopleWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     fields: dict[str, Any],
     field: str,
@@ -180,7 +173,7 @@ async def test_invalid_preferences_are_422_with_field(
 
 async def test_list_filters_by_skill_language_party_social_worker_and_name(
     client: httpx.AsyncClient,
-    world: PeopleWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
@@ -220,7 +213,7 @@ async def test_list_filters_by_skill_language_party_social_worker_and_name(
 
 async def test_patch_changes_sent_fields_and_emits_changed_names_only(
     client: httpx.AsyncClient,
-    world: PeopleWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
@@ -249,7 +242,7 @@ async def test_patch_changes_sent_fields_and_emits_changed_names_only(
 
 async def test_patch_to_a_taken_phone_is_409_and_changes_nothing(
     client: httpx.AsyncClient,
-    world: PeopleWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
@@ -267,7 +260,7 @@ async def test_patch_to_a_taken_phone_is_409_and_changes_nothing(
         assert (stored.name, stored.phone) == ("原名", second.phone)
 
 
-async def test_patch_refuses_null_for_required_fields(client: httpx.AsyncClient, world: PeopleWorld) -> None:
+async def test_patch_refuses_null_for_required_fields(client: httpx.AsyncClient, world: World) -> None:
     created = await client.post("/api/v1/people", json=_person(world.station), headers=world.organizer)
     response = await client.patch(
         f"/api/v1/people/{created.json()['id']}", json={"name": None}, headers=world.organizer
@@ -279,7 +272,7 @@ async def test_patch_refuses_null_for_required_fields(client: httpx.AsyncClient,
 async def test_volunteer_reads_only_their_own_person(
     app: FastAPI,
     client: httpx.AsyncClient,
-    world: PeopleWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
@@ -303,7 +296,7 @@ async def test_volunteer_reads_only_their_own_person(
 
 async def test_people_of_another_station_answer_404(
     client: httpx.AsyncClient,
-    world: PeopleWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:

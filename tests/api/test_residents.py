@@ -4,7 +4,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -12,19 +11,12 @@ from coordinator.bus.models import OutboxEvent
 from coordinator.clock import FixedClock
 from coordinator.people.models import Resident, ResidentCategoryRow
 from coordinator.stations.models import Station
-from tests.api.people_world import PeopleWorld, make_world
 from tests.factories import create_resident
 from tests.sheets import id_number, with_wrong_check_digit
 from tests.stored import count_rows
+from tests.world import World
 
 ID_NUMBER = id_number()
-
-
-@pytest.fixture
-async def world(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
-) -> PeopleWorld:
-    return await make_world(app, sessionmaker, clock)
 
 
 def _resident(station: Station, **fields: Any) -> dict[str, Any]:
@@ -32,7 +24,7 @@ def _resident(station: Station, **fields: Any) -> dict[str, Any]:
 
 
 async def test_head_creates_resident_and_sees_personal_data(
-    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     response = await client.post(
         "/api/v1/residents",
@@ -68,7 +60,7 @@ async def test_head_creates_resident_and_sees_personal_data(
 
 async def test_personal_data_is_masked_for_organizers_and_shown_to_heads_and_admins(
     client: httpx.AsyncClient,
-    world: PeopleWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
@@ -95,7 +87,7 @@ async def test_personal_data_is_masked_for_organizers_and_shown_to_heads_and_adm
 
 async def test_residents_are_staff_only_and_station_scoped(
     client: httpx.AsyncClient,
-    world: PeopleWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
@@ -130,7 +122,7 @@ async def test_residents_are_staff_only_and_station_scoped(
 )
 async def test_invalid_resident_is_422_with_code_and_stores_nothing(
     client: httpx.AsyncClient,
-    world: PeopleWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     fields: dict[str, Any],
     code: str,
@@ -158,7 +150,7 @@ async def test_invalid_resident_is_422_with_code_and_stores_nothing(
     ],
 )
 async def test_birthday_without_year_and_lunar_forms_are_accepted(
-    client: httpx.AsyncClient, world: PeopleWorld, fields: dict[str, Any], birthday: str
+    client: httpx.AsyncClient, world: World, fields: dict[str, Any], birthday: str
 ) -> None:
     response = await client.post(
         "/api/v1/residents", json=_resident(world.station, **fields), headers=world.head
@@ -168,7 +160,7 @@ async def test_birthday_without_year_and_lunar_forms_are_accepted(
 
 
 async def test_duplicate_id_number_in_station_is_409(
-    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     first = await client.post(
         "/api/v1/residents", json=_resident(world.station, id_number=ID_NUMBER), headers=world.head
@@ -186,7 +178,7 @@ async def test_duplicate_id_number_in_station_is_409(
 
 async def test_list_filters_by_category_language_and_name(
     client: httpx.AsyncClient,
-    world: PeopleWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
@@ -212,7 +204,7 @@ async def test_list_filters_by_category_language_and_name(
 
 async def test_patch_replaces_categories_rechecks_birthday_and_emits_field_names(
     client: httpx.AsyncClient,
-    world: PeopleWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
@@ -256,7 +248,7 @@ async def test_patch_replaces_categories_rechecks_birthday_and_emits_field_names
 
 async def test_patch_cannot_empty_categories(
     client: httpx.AsyncClient,
-    world: PeopleWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:

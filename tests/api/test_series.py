@@ -15,21 +15,15 @@ from coordinator.events.models import Event, EventRole, EventSeries, EventStatus
 from coordinator.events.series.materialize import materialize_all, materialize_series, station_zone
 from coordinator.notify.models import Notification
 from coordinator.settings import Settings
-from tests.api.event_world import EventWorld, add_signup, make_world
+from tests.api.event_making import add_signup
 from tests.factories import create_event, create_station
 from tests.stored import count_rows, domain_events
+from tests.world import World
 
 LAST_SATURDAY = "FREQ=MONTHLY;BYDAY=-1SA"
 
 
-@pytest.fixture
-async def world(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
-) -> EventWorld:
-    return await make_world(app, sessionmaker, clock)
-
-
-def _body(world: EventWorld, **fields: Any) -> dict[str, Any]:
+def _body(world: World, **fields: Any) -> dict[str, Any]:
     return {
         "station_id": world.station.id,
         "theme": "birthday_party",
@@ -40,7 +34,7 @@ def _body(world: EventWorld, **fields: Any) -> dict[str, Any]:
     }
 
 
-async def _create(client: httpx.AsyncClient, world: EventWorld, **fields: Any) -> dict[str, Any]:
+async def _create(client: httpx.AsyncClient, world: World, **fields: Any) -> dict[str, Any]:
     response = await client.post("/api/v1/series", json=_body(world, **fields), headers=world.organizer)
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
@@ -59,7 +53,7 @@ async def _occurrences(sessionmaker: async_sessionmaker[AsyncSession], series_id
 
 
 async def test_rrule_series_materializes_its_dates_up_to_the_horizon(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     body = await _create(client, world)
     # Today is 2026-11-29 in Kaili; the 90-day horizon ends on 2027-02-27, itself a last Saturday.
@@ -77,7 +71,7 @@ async def test_rrule_series_materializes_its_dates_up_to_the_horizon(
 
 
 async def test_festival_series_falls_on_the_festival_dates(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     solstice = await _create(
         client, world, theme="festival_visit", rrule=None, festival="winter_solstice", start_time="09:00"
@@ -93,7 +87,7 @@ async def test_festival_series_falls_on_the_festival_dates(
 
 
 async def test_publishing_series_publishes_each_occurrence(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     body = await _create(client, world, publish=True)
     assert {e.status for e in await _occurrences(sessionmaker, body["id"])} == {EventStatus.published}
@@ -105,7 +99,7 @@ async def test_occurrences_keep_the_local_wall_clock_across_daylight_saving(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
     settings: Settings,
-    world: EventWorld,
+    world: World,
 ) -> None:
     async with sessionmaker() as session, session.begin():
         abroad = await create_station(session, clock, timezone="America/New_York")
@@ -149,7 +143,7 @@ async def test_occurrences_keep_the_local_wall_clock_across_daylight_saving(
 )
 async def test_bad_series_is_refused_and_nothing_stored(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     fields: dict[str, Any],
     code: str,
@@ -165,16 +159,14 @@ async def test_bad_series_is_refused_and_nothing_stored(
     assert await count_rows(sessionmaker, Event) == 0
 
 
-async def test_malformed_rrule_answers_the_parsers_reason(
-    client: httpx.AsyncClient, world: EventWorld
-) -> None:
+async def test_malformed_rrule_answers_the_parsers_reason(client: httpx.AsyncClient, world: World) -> None:
     response = await client.post(
         "/api/v1/series", json=_body(world, rrule="FREQ=WEEKLY;BYDAY=XX"), headers=world.organizer
     )
     assert response.json()["error"]["message_en"] == "Invalid RRULE: invalid 'BYDAY': XX"
 
 
-async def test_series_of_another_station_answer_404(client: httpx.AsyncClient, world: EventWorld) -> None:
+async def test_series_of_another_station_answer_404(client: httpx.AsyncClient, world: World) -> None:
     body = await _create(client, world)
     url = f"/api/v1/series/{body['id']}"
     assert (await client.get(url, headers=world.other_organizer)).status_code == 404
@@ -188,7 +180,7 @@ async def test_series_of_another_station_answer_404(client: httpx.AsyncClient, w
     assert (await client.get("/api/v1/series", headers=world.volunteer)).status_code == 403
 
 
-async def test_list_pages_through_series(client: httpx.AsyncClient, world: EventWorld) -> None:
+async def test_list_pages_through_series(client: httpx.AsyncClient, world: World) -> None:
     ids = [(await _create(client, world, title=f"系列{i}"))["id"] for i in range(3)]
     first = (await client.get("/api/v1/series?limit=2", headers=world.organizer)).json()
     second = (
@@ -203,7 +195,7 @@ async def test_list_pages_through_series(client: httpx.AsyncClient, world: Event
 
 async def test_tick_adds_occurrences_as_the_horizon_moves(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
     settings: Settings,
@@ -216,9 +208,7 @@ async def test_tick_adds_occurrences_as_the_horizon_moves(
     assert keys == ["2026-12-26", "2027-01-30", "2027-02-27", "2027-03-27"]
 
 
-async def _bare_series(
-    sessionmaker: async_sessionmaker[AsyncSession], world: EventWorld, n: int
-) -> list[int]:
+async def _bare_series(sessionmaker: async_sessionmaker[AsyncSession], world: World, n: int) -> list[int]:
     """Series rows not yet materialized, as a fresh deployment or a long pause leaves them."""
     async with sessionmaker() as session, session.begin():
         rows = [
@@ -248,7 +238,7 @@ async def _bare_series(
 
 
 async def test_concurrent_ticks_create_each_occurrence_once(
-    world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock, settings: Settings
+    world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock, settings: Settings
 ) -> None:
     series_ids = await _bare_series(sessionmaker, world, 3)
     created = await asyncio.gather(
@@ -274,7 +264,7 @@ async def _all_events(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Ev
 
 
 async def test_racing_runs_on_one_series_meet_at_the_unique_constraint(
-    world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock, settings: Settings
+    world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock, settings: Settings
 ) -> None:
     """Without the series lock (an edit and a tick, say), the (series_id, occurrence_key)
     constraint still lets each occurrence in once: the loser's insert fails in its savepoint
@@ -298,7 +288,7 @@ async def test_racing_runs_on_one_series_meet_at_the_unique_constraint(
 
 async def _weekly_with_history(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
     **fields: Any,
@@ -330,7 +320,7 @@ async def _weekly_with_history(
 
 async def test_edit_moves_future_occurrences_and_leaves_past_and_detached_alone(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
@@ -358,10 +348,11 @@ async def test_edit_moves_future_occurrences_and_leaves_past_and_detached_alone(
 async def test_new_rule_cancels_published_and_deletes_draft_occurrences(
     app: FastAPI,
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
 ) -> None:
+    person = await world.person(name="杨秀英")
     body, past, upcoming = await _weekly_with_history(client, world, sessionmaker, clock)
     published_id = upcoming[1]["event_id"]  # Saturday 12 December, with a confirmed volunteer
     assert (
@@ -374,7 +365,7 @@ async def test_new_rule_cancels_published_and_deletes_draft_occurrences(
             session,
             event_id=published_id,
             role_id=(await _first_role_id(session, published_id)),
-            person_id=world.person.id,
+            person_id=person.id,
             status=SignupStatus.confirmed,
         )
     draft_ids = {o["event_id"] for o in upcoming[2:]}
@@ -404,7 +395,7 @@ async def test_new_rule_cancels_published_and_deletes_draft_occurrences(
                 Notification.event_id == published_id, Notification.reason == "cancelled"
             )
         )
-        assert {n.person_id for n in notices} == {world.person.id}
+        assert {n.person_id for n in notices} == {person.id}
 
 
 async def _first_role_id(session: AsyncSession, event_id: int) -> int:
@@ -416,7 +407,7 @@ async def _first_role_id(session: AsyncSession, event_id: int) -> int:
 
 
 async def test_new_roles_reach_drafts_and_spare_published_occurrences(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     body = await _create(client, world)
     first = body["upcoming"][0]["event_id"]
@@ -443,7 +434,7 @@ async def test_new_roles_reach_drafts_and_spare_published_occurrences(
 
 
 async def test_turning_publish_on_publishes_the_future_drafts(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     body = await _create(client, world)
     response = await client.patch(
@@ -455,7 +446,7 @@ async def test_turning_publish_on_publishes_the_future_drafts(
 
 
 async def test_switching_to_a_festival_drops_the_rrule(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     body = await _create(client, world, theme="festival_visit")
     response = await client.patch(
@@ -467,7 +458,7 @@ async def test_switching_to_a_festival_drops_the_rrule(
 
 
 async def test_bad_edit_changes_nothing(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     body = await _create(client, world)
     before = [(e.id, e.starts_at) for e in await _occurrences(sessionmaker, body["id"])]
@@ -486,7 +477,7 @@ async def test_bad_edit_changes_nothing(
 
 
 async def test_shorter_until_drops_occurrences_after_it(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     body = await _create(client, world)
     response = await client.patch(
@@ -504,7 +495,7 @@ async def test_shorter_until_drops_occurrences_after_it(
 
 async def test_stopping_cancels_future_occurrences_and_the_tick_leaves_it(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
     settings: Settings,
@@ -530,7 +521,7 @@ async def test_stopping_cancels_future_occurrences_and_the_tick_leaves_it(
 
 
 async def test_a_role_count_changed_on_one_occurrence_detaches_it(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     """Like any edit of one occurrence: a later edit of the series leaves its places alone."""
     body = await _create(client, world)

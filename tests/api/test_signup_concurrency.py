@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,19 +20,9 @@ from coordinator.errors import CoordinatorError
 from coordinator.events import lifecycle
 from coordinator.events.models import Signup, SignupStatus
 from coordinator.events.service import load_event
-from tests.api.signup_world import World, cancel, check_role_invariants, error_code, make_world, sign_up
+from tests.api.signup_requests import cancel, sign_up, starts_in, waiting_positions
 from tests.factories import sign_up as sign_up_directly
-
-
-@pytest.fixture
-async def world(app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock) -> World:
-    return await make_world(app, sessionmaker, clock)
-
-
-async def _waiting_positions(client: httpx.AsyncClient, world: World, event_id: int) -> list[tuple[int, int]]:
-    url = f"/api/v1/events/{event_id}/signups?status=waitlisted&limit=500"
-    items = (await client.get(url, headers=world.organizer)).json()["items"]
-    return [(item["person_id"], item["position"]) for item in items]
+from tests.world import World, check_role_invariants, error_code
 
 
 async def test_200_concurrent_sign_ups_for_20_places_confirm_exactly_20(
@@ -49,7 +38,7 @@ async def test_200_concurrent_sign_ups_for_20_places_confirm_exactly_20(
     told = sorted((b["position"], b["id"]) for b in bodies if b["status"] == "waitlisted")
     assert [position for position, _ in told] == list(range(1, 181))
     assert [signup_id for _, signup_id in told] == sorted(signup_id for _, signup_id in told)
-    listed = await _waiting_positions(client, world, event.id)
+    listed = await waiting_positions(client, world, event.id)
     assert [position for _, position in listed] == list(range(1, 181))
     assert len({person for person, _ in listed}) == 180
     assert (await world.role(event.roles[0].id)).confirmed_count == 20
@@ -81,7 +70,7 @@ async def test_interleaved_cancellations_and_sign_ups_keep_the_invariants(
     # The places went to the ten earliest arrivals still there: promotion kept arrival order.
     by_arrival = sorted(live, key=lambda s: s.id)
     assert all(s.status == SignupStatus.confirmed for s in by_arrival[:10])
-    listed = await _waiting_positions(client, world, event.id)
+    listed = await waiting_positions(client, world, event.id)
     assert [position for _, position in listed] == list(range(1, 36))
     promoted = await world.domain_events("SignupPromoted")
     assert len({e["person_id"] for e in promoted}) == len(promoted)
@@ -120,6 +109,49 @@ async def test_one_person_signing_up_for_two_overlapping_events_at_once_gets_one
         assert {error_code(r) for r in responses if r.status_code == 409} == {"schedule_clash"}
         winner = first if responses[0].status_code == 201 else second
         assert (await cancel(client, world.organizer, winner.id, person.id)).status_code == 204
+
+
+async def test_one_person_signing_up_for_five_events_of_a_month_at_once_gets_their_monthly_maximum(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    events = [await world.event(starts_in=starts_in(days)) for days in range(3, 8)]  # 2 to 6 December
+    person = await world.person(max_events_per_month=2)
+    for _ in range(2):
+        responses = await asyncio.gather(*(sign_up(client, world.organizer, e.id, person.id) for e in events))
+        assert sorted(r.status_code for r in responses) == [201] * 2 + [409] * 3
+        assert {error_code(r) for r in responses if r.status_code == 409} == {"monthly_limit_reached"}
+        held = [event for event, r in zip(events, responses, strict=True) if r.status_code == 201]
+        assert [(await world.status_of(e.id, person.id))[-1] for e in held] == ["confirmed"] * 2
+        for event in held:
+            assert (await cancel(client, world.organizer, event.id, person.id)).status_code == 204
+    assert await world.count(Signup) == 4
+
+
+async def test_people_wait_where_they_were_told_and_cancellations_promote_them_in_that_order(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    event = await world.event(roles=[{"name": "志愿者", "count": 2}])
+    first, second = await world.people(2)
+    for person in (first, second):
+        assert (await sign_up(client, world.organizer, event.id, person.id)).json()["status"] == "confirmed"
+    arriving = await world.people(12)
+    responses = await asyncio.gather(*(sign_up(client, world.organizer, event.id, p.id) for p in arriving))
+    bodies = sorted((r.json() for r in responses), key=lambda body: body["position"])
+    assert [body["position"] for body in bodies] == list(range(1, 13))
+    # Arrival order is the order of the positions told, and the list shows them there.
+    assert [body["id"] for body in bodies] == sorted(body["id"] for body in bodies)
+    in_line = [body["person_id"] for body in bodies]
+    assert await waiting_positions(client, world, event.id) == [(p, i) for i, p in enumerate(in_line, 1)]
+    # Both confirmed people and the fifth in line leave at once: the first two in line move up.
+    leaving = [first.id, second.id, in_line[4]]
+    answers = await asyncio.gather(*(cancel(client, world.organizer, event.id, p) for p in leaving))
+    assert [a.status_code for a in answers] == [204] * 3
+    assert [e["person_id"] for e in await world.domain_events("SignupPromoted")] == in_line[:2]
+    assert [await world.status_of(event.id, p) for p in in_line[:2]] == [["confirmed"]] * 2
+    still_waiting = in_line[2:4] + in_line[5:]
+    listed = await waiting_positions(client, world, event.id)
+    assert listed == [(p, i) for i, p in enumerate(still_waiting, 1)]
+    await check_role_invariants(world, event.roles[0].id)
 
 
 async def test_a_clash_committed_while_a_sign_up_waits_for_the_person_is_refused(

@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,24 +12,12 @@ from coordinator.clock import FixedClock
 from coordinator.errors import CoordinatorError
 from coordinator.events.models import Event, EventRole, EventStatus, Signup, SignupSource, SignupStatus
 from coordinator.events.signups.service import add_signup
-from tests.api.signup_world import (
-    World,
-    cancel,
-    check_role_invariants,
-    error_code,
-    make_world,
-    sign_up,
-    starts_in,
-)
+from tests.api.signup_requests import cancel, sign_up, starts_in
 from tests.conftest import START
 from tests.factories import sign_up as sign_up_directly
+from tests.world import World, check_role_invariants, error_code
 
 ROLES_TWO = [{"name": "党员志愿者", "count": 2}, {"name": "志愿者", "count": 3}]
-
-
-@pytest.fixture
-async def world(app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock) -> World:
-    return await make_world(app, sessionmaker, clock)
 
 
 async def test_sign_up_confirms_until_full_then_waitlists_with_positions(

@@ -5,24 +5,15 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from coordinator.clock import FixedClock
 from coordinator.events.models import CustomTheme
 from coordinator.events.themes import BUILTIN_THEMES
-from tests.api.event_world import EventWorld, make_world
 from tests.stored import count_rows
+from tests.world import World
 
 
-@pytest.fixture
-async def world(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
-) -> EventWorld:
-    return await make_world(app, sessionmaker, clock)
-
-
-def _theme(world: EventWorld, **fields: Any) -> dict[str, Any]:
+def _theme(world: World, **fields: Any) -> dict[str, Any]:
     return {
         "station_id": world.station.id,
         "code": "lusheng_class",
@@ -40,9 +31,7 @@ def _theme(world: EventWorld, **fields: Any) -> dict[str, Any]:
     }
 
 
-async def test_builtin_themes_are_listed_with_their_defaults(
-    client: httpx.AsyncClient, world: EventWorld
-) -> None:
+async def test_builtin_themes_are_listed_with_their_defaults(client: httpx.AsyncClient, world: World) -> None:
     response = await client.get("/api/v1/themes", headers=world.volunteer)
     assert response.status_code == 200
     items = response.json()["items"]
@@ -68,7 +57,7 @@ async def test_builtin_themes_are_listed_with_their_defaults(
 
 
 async def test_station_theme_is_created_and_listed_only_for_its_station(
-    client: httpx.AsyncClient, world: EventWorld
+    client: httpx.AsyncClient, world: World
 ) -> None:
     response = await client.post("/api/v1/themes", json=_theme(world), headers=world.organizer)
     assert response.status_code == 201, response.text
@@ -94,7 +83,7 @@ async def test_station_theme_is_created_and_listed_only_for_its_station(
 
 @pytest.mark.parametrize("code", ["birthday_party", "lusheng_class"])
 async def test_theme_code_clash_is_409(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession], code: str
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession], code: str
 ) -> None:
     await client.post("/api/v1/themes", json=_theme(world), headers=world.organizer)
     response = await client.post("/api/v1/themes", json=_theme(world, code=code), headers=world.organizer)
@@ -103,16 +92,14 @@ async def test_theme_code_clash_is_409(
     assert await count_rows(sessionmaker, CustomTheme) == 1
 
 
-async def test_the_same_code_may_exist_at_another_station(
-    client: httpx.AsyncClient, world: EventWorld
-) -> None:
+async def test_the_same_code_may_exist_at_another_station(client: httpx.AsyncClient, world: World) -> None:
     assert (await client.post("/api/v1/themes", json=_theme(world), headers=world.admin)).status_code == 201
     other = _theme(world, station_id=world.other.id)
     assert (await client.post("/api/v1/themes", json=other, headers=world.admin)).status_code == 201
 
 
 async def test_concurrent_creation_of_one_code_stores_one_theme(
-    client: httpx.AsyncClient, world: EventWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     """The (station_id, code) unique constraint, not a prior read, keeps the code unique."""
     answers = await asyncio.gather(
@@ -151,7 +138,7 @@ async def test_concurrent_creation_of_one_code_stores_one_theme(
 )
 async def test_bad_theme_is_refused(
     client: httpx.AsyncClient,
-    world: EventWorld,
+    world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     fields: dict[str, Any],
     code: str,
@@ -163,7 +150,7 @@ async def test_bad_theme_is_refused(
     assert await count_rows(sessionmaker, CustomTheme) == 0
 
 
-async def test_only_staff_of_the_station_create_themes(client: httpx.AsyncClient, world: EventWorld) -> None:
+async def test_only_staff_of_the_station_create_themes(client: httpx.AsyncClient, world: World) -> None:
     assert (
         await client.post("/api/v1/themes", json=_theme(world), headers=world.volunteer)
     ).status_code == 403

@@ -1,27 +1,17 @@
 from __future__ import annotations
 
 import httpx
-import pytest
-from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from coordinator.clock import FixedClock
 from coordinator.people.models import VocabularyTerm
-from tests.api.people_world import PeopleWorld, make_world
+from tests.world import World
 
 BAMBOO = {"kind": "skill", "code": "bamboo_weaving", "label_zh": "竹编", "label_en": "Bamboo weaving"}
 
 
-@pytest.fixture
-async def world(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
-) -> PeopleWorld:
-    return await make_world(app, sessionmaker, clock)
-
-
 async def test_builtin_vocabularies_list_languages_skills_and_categories(
-    client: httpx.AsyncClient, world: PeopleWorld
+    client: httpx.AsyncClient, world: World
 ) -> None:
     body = (await client.get("/api/v1/vocabularies", headers=world.organizer)).json()
     languages = {t["code"]: t["label_zh"] for t in body["languages"]}
@@ -41,7 +31,7 @@ async def test_builtin_vocabularies_list_languages_skills_and_categories(
 
 
 async def test_staff_add_a_custom_term_that_only_their_station_may_use(
-    client: httpx.AsyncClient, world: PeopleWorld
+    client: httpx.AsyncClient, world: World
 ) -> None:
     station, headers = world.station, world.organizer
     created = await client.post(
@@ -70,7 +60,7 @@ async def test_staff_add_a_custom_term_that_only_their_station_may_use(
 
 
 async def test_duplicate_or_builtin_code_is_409_and_volunteers_cannot_add(
-    client: httpx.AsyncClient, world: PeopleWorld, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     headers = world.organizer
     term = {"station_id": world.station.id, **BAMBOO}

@@ -8,9 +8,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from coordinator.clock import FixedClock
 from coordinator.notify.models import Notification
 from coordinator.notify.models import NotificationStatus as Status
 from coordinator.settings import Settings
@@ -23,15 +21,10 @@ from tests.notify.test_receipts import (
     tencent_settings,
     tick,
 )
-from tests.notify.world import NotifyWorld
+from tests.world import World
 
 pytestmark = pytest.mark.usefixtures("database_url")
 PEOPLE = 3
-
-
-@pytest.fixture
-async def world(app: FastAPI, clock: FixedClock) -> NotifyWorld:
-    return await NotifyWorld.create(app, clock)
 
 
 def through_aliyun(settings: Settings, aliyun: tuple[FakeAliyun, str]) -> Settings:
@@ -39,9 +32,7 @@ def through_aliyun(settings: Settings, aliyun: tuple[FakeAliyun, str]) -> Settin
     return aliyun_settings(settings, url, fake)
 
 
-async def remind_everyone(
-    world: NotifyWorld, configured: Settings, http: httpx.AsyncClient
-) -> list[Notification]:
+async def remind_everyone(world: World, configured: Settings, http: httpx.AsyncClient) -> list[Notification]:
     """Three people signed up for one activity, one of them also for another three hours later:
     a tick at the later reminder's due time sends all four day-before reminders."""
     first = await world.event()
@@ -60,7 +51,7 @@ async def remind_everyone(
 
 
 async def test_due_reminders_share_requests_and_each_phone_once_per_request(
-    world: NotifyWorld, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
+    world: World, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
 ) -> None:
     fake, _ = aliyun
     rows = await remind_everyone(world, through_aliyun(settings, aliyun), http)
@@ -80,7 +71,7 @@ async def test_due_reminders_share_requests_and_each_phone_once_per_request(
 
 
 async def test_receipts_for_a_batch_each_settle_their_own_row(
-    world: NotifyWorld,
+    world: World,
     settings: Settings,
     client: httpx.AsyncClient,
     http: httpx.AsyncClient,
@@ -100,7 +91,7 @@ async def test_receipts_for_a_batch_each_settle_their_own_row(
 
 
 async def test_a_batch_left_unknown_is_settled_by_out_id_and_phone(
-    world: NotifyWorld,
+    world: World,
     settings: Settings,
     client: httpx.AsyncClient,
     http: httpx.AsyncClient,
@@ -127,7 +118,7 @@ async def test_a_batch_left_unknown_is_settled_by_out_id_and_phone(
 
 
 async def test_tencent_takes_the_shared_text_once_for_many_numbers_and_each_has_its_serial(
-    world: NotifyWorld,
+    world: World,
     settings: Settings,
     client: httpx.AsyncClient,
     http: httpx.AsyncClient,

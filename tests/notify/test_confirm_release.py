@@ -8,12 +8,10 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
 
 from coordinator.attendance.models import Attendance, AttendanceStatus
 from coordinator.auth.models import Role, User
-from coordinator.clock import FixedClock
 from coordinator.db import transaction
 from coordinator.events.models import Event, Signup, SignupStatus
 from coordinator.notify.confirmations.links import CONFIRM_TEMPLATE, confirmation_token
@@ -22,7 +20,7 @@ from coordinator.notify.models import Notification, NotificationStatus
 from coordinator.people.models import Person
 from coordinator.settings import Settings
 from tests.factories import auth_headers, create_station, create_user
-from tests.notify.world import NotifyWorld
+from tests.world import World
 
 pytestmark = pytest.mark.usefixtures("database_url")
 Status = NotificationStatus
@@ -31,12 +29,7 @@ Status = NotificationStatus
 STARTS_IN = timedelta(days=3)
 
 
-@pytest.fixture
-async def world(app: FastAPI, clock: FixedClock) -> NotifyWorld:
-    return await NotifyWorld.create(app, clock)
-
-
-async def _organizer(world: NotifyWorld) -> tuple[dict[str, str], Person]:
+async def _organizer(world: World) -> tuple[dict[str, str], Person]:
     """An organizer of the station whose account is linked to a person (their phone)."""
     person = await world.person(quiet_hours_start="00:00", quiet_hours_end="00:00")
     async with transaction(world.sessionmaker) as session:
@@ -44,14 +37,15 @@ async def _organizer(world: NotifyWorld) -> tuple[dict[str, str], Person]:
     return auth_headers(world.app, user), person
 
 
-async def _login_again(world: NotifyWorld) -> dict[str, str]:
+async def _login_again(world: World) -> dict[str, str]:
     async with world.sessionmaker() as session:
-        user = await session.scalar(select(User).where(User.role == Role.organizer).order_by(User.id))
+        linked = select(User).where(User.role == Role.organizer, User.person_id.is_not(None))
+        user = await session.scalar(linked)
         assert user is not None
     return auth_headers(world.app, user)
 
 
-async def _signup(world: NotifyWorld, event: Event, person: Person) -> Signup:
+async def _signup(world: World, event: Event, person: Person) -> Signup:
     signup_id = await world.sign_up(event, person)
     async with world.sessionmaker() as session:
         signup = await session.get(Signup, signup_id)
@@ -59,7 +53,7 @@ async def _signup(world: NotifyWorld, event: Event, person: Person) -> Signup:
     return signup
 
 
-async def _mark_sent(world: NotifyWorld, notification_id: int) -> None:
+async def _mark_sent(world: World, notification_id: int) -> None:
     """What the dispatcher does when the provider takes the SMS."""
     async with transaction(world.sessionmaker) as session:
         row = await session.get(Notification, notification_id)
@@ -67,18 +61,18 @@ async def _mark_sent(world: NotifyWorld, notification_id: int) -> None:
         row.status, row.sent_at, row.provider_message_id = Status.sent, world.clock.now(), f"biz-{row.id}"
 
 
-async def _day_before_sms(world: NotifyWorld, signup: Signup) -> Notification:
+async def _day_before_sms(world: World, signup: Signup) -> Notification:
     rows = await world.notifications(signup_id=signup.id, offset="P1D")
     assert len(rows) == 1
     return rows[0]
 
 
-async def _answer(world: NotifyWorld, signup_id: int) -> PlaceConfirmation | None:
+async def _answer(world: World, signup_id: int) -> PlaceConfirmation | None:
     async with world.sessionmaker() as session:
         return await session.scalar(select(PlaceConfirmation).where(PlaceConfirmation.signup_id == signup_id))
 
 
-async def _status(world: NotifyWorld, signup_id: int) -> SignupStatus:
+async def _status(world: World, signup_id: int) -> SignupStatus:
     async with world.sessionmaker() as session:
         signup = await session.get(Signup, signup_id)
         assert signup is not None
@@ -86,7 +80,7 @@ async def _status(world: NotifyWorld, signup_id: int) -> SignupStatus:
 
 
 async def test_only_the_day_before_reminder_asks_to_confirm_with_a_link(
-    world: NotifyWorld, settings: Settings
+    world: World, settings: Settings
 ) -> None:
     event = await world.event(starts_in=STARTS_IN)  # reminders P1D and PT2H
     signup = await _signup(world, event, await world.person())
@@ -104,7 +98,7 @@ async def test_only_the_day_before_reminder_asks_to_confirm_with_a_link(
 
 
 async def test_a_confirmed_person_leaves_the_at_risk_list_and_the_silent_one_is_on_it(
-    world: NotifyWorld, client: httpx.AsyncClient, settings: Settings
+    world: World, client: httpx.AsyncClient, settings: Settings
 ) -> None:
     headers, _ = await _organizer(world)
     event = await world.event(starts_in=STARTS_IN)
@@ -148,7 +142,7 @@ async def test_a_confirmed_person_leaves_the_at_risk_list_and_the_silent_one_is_
 
 
 async def test_release_frees_the_place_promotes_the_waitlist_and_tells_the_organizer(
-    world: NotifyWorld, client: httpx.AsyncClient, settings: Settings
+    world: World, client: httpx.AsyncClient, settings: Settings
 ) -> None:
     headers, organizer = await _organizer(world)
     async with world.sessionmaker() as session:
@@ -187,7 +181,7 @@ async def test_release_frees_the_place_promotes_the_waitlist_and_tells_the_organ
 
 
 async def test_a_repeated_release_changes_nothing_and_confirming_after_it_is_refused(
-    world: NotifyWorld, client: httpx.AsyncClient, settings: Settings
+    world: World, client: httpx.AsyncClient, settings: Settings
 ) -> None:
     await _organizer(world)
     event = await world.event(starts_in=STARTS_IN)
@@ -206,7 +200,7 @@ async def test_a_repeated_release_changes_nothing_and_confirming_after_it_is_ref
 
 
 async def test_a_confirmed_person_may_still_release(
-    world: NotifyWorld, client: httpx.AsyncClient, settings: Settings
+    world: World, client: httpx.AsyncClient, settings: Settings
 ) -> None:
     event = await world.event(starts_in=STARTS_IN)
     place = await _signup(world, event, await world.person())
@@ -221,7 +215,7 @@ async def test_a_confirmed_person_may_still_release(
     [("12-AAAAAAAAAAAAAAAA", "invalid_confirmation"), ("not-a-token", "invalid_confirmation")],
 )
 async def test_a_forged_link_is_refused_and_changes_nothing(
-    world: NotifyWorld, client: httpx.AsyncClient, token: str, code: str
+    world: World, client: httpx.AsyncClient, token: str, code: str
 ) -> None:
     event = await world.event(starts_in=STARTS_IN)
     place = await _signup(world, event, await world.person())
@@ -233,9 +227,7 @@ async def test_a_forged_link_is_refused_and_changes_nothing(
     assert await _answer(world, place.id) is None
 
 
-async def test_a_bad_answer_is_refused(
-    world: NotifyWorld, client: httpx.AsyncClient, settings: Settings
-) -> None:
+async def test_a_bad_answer_is_refused(world: World, client: httpx.AsyncClient, settings: Settings) -> None:
     event = await world.event(starts_in=STARTS_IN)
     place = await _signup(world, event, await world.person())
     url = f"/api/v1/confirmations/{confirmation_token(settings, place.id)}"
@@ -246,7 +238,7 @@ async def test_a_bad_answer_is_refused(
 
 
 async def test_once_the_event_has_started_the_link_only_shows(
-    world: NotifyWorld, client: httpx.AsyncClient, settings: Settings
+    world: World, client: httpx.AsyncClient, settings: Settings
 ) -> None:
     event = await world.event(starts_in=STARTS_IN)
     place = await _signup(world, event, await world.person())
@@ -260,7 +252,7 @@ async def test_once_the_event_has_started_the_link_only_shows(
 
 
 async def test_a_browser_gets_a_page_and_its_form_releases(
-    world: NotifyWorld, client: httpx.AsyncClient, settings: Settings
+    world: World, client: httpx.AsyncClient, settings: Settings
 ) -> None:
     event = await world.event(starts_in=STARTS_IN, location="营盘坡村委会")
     place = await _signup(world, event, await world.person())
@@ -284,7 +276,7 @@ async def test_a_browser_gets_a_page_and_its_form_releases(
 
 
 async def test_confirm_and_release_at_once_end_released_with_the_place_freed_once(
-    world: NotifyWorld, client: httpx.AsyncClient, settings: Settings
+    world: World, client: httpx.AsyncClient, settings: Settings
 ) -> None:
     event = await world.event(starts_in=STARTS_IN, roles=[{"name": "志愿者", "count": 1}])
     place = await _signup(world, event, await world.person())
@@ -311,7 +303,7 @@ async def test_confirm_and_release_at_once_end_released_with_the_place_freed_onc
         assert sorted(s.status for s in live) == [SignupStatus.cancelled, SignupStatus.confirmed]
 
 
-async def _reminded_by_sms(world: NotifyWorld, person: Person, *, starts_in: timedelta) -> Signup:
+async def _reminded_by_sms(world: World, person: Person, *, starts_in: timedelta) -> Signup:
     event = await world.event(starts_in=starts_in)
     signup = await _signup(world, event, person)
     await world.deliver_events()
@@ -333,7 +325,7 @@ def _aliyun_reply(person: Person, content: str, sequence_id: int) -> list[dict[s
 
 
 async def test_an_sms_reply_0_releases_the_latest_request_and_its_repeat_nothing_more(
-    world: NotifyWorld, client: httpx.AsyncClient
+    world: World, client: httpx.AsyncClient
 ) -> None:
     person = await world.person()
     earlier = await _reminded_by_sms(world, person, starts_in=STARTS_IN + timedelta(days=1))
@@ -355,7 +347,7 @@ async def test_an_sms_reply_0_releases_the_latest_request_and_its_repeat_nothing
 
 
 async def test_a_tencent_reply_1_confirms_and_other_words_change_nothing(
-    world: NotifyWorld, client: httpx.AsyncClient
+    world: World, client: httpx.AsyncClient
 ) -> None:
     person = await world.person()
     signup = await _reminded_by_sms(world, person, starts_in=STARTS_IN)
@@ -381,7 +373,7 @@ async def test_a_tencent_reply_1_confirms_and_other_words_change_nothing(
 
 
 async def test_a_reply_from_a_phone_with_nothing_to_answer_is_kept_and_harmless(
-    world: NotifyWorld, client: httpx.AsyncClient
+    world: World, client: httpx.AsyncClient
 ) -> None:
     person = await world.person()
     event = await world.event(starts_in=STARTS_IN)
@@ -394,9 +386,7 @@ async def test_a_reply_from_a_phone_with_nothing_to_answer_is_kept_and_harmless(
         assert [r.outcome for r in await session.scalars(select(SmsReply))] == ["no_pending"]
 
 
-async def test_the_at_risk_list_is_for_staff_of_the_station(
-    world: NotifyWorld, client: httpx.AsyncClient
-) -> None:
+async def test_the_at_risk_list_is_for_staff_of_the_station(world: World, client: httpx.AsyncClient) -> None:
     event = await world.event(starts_in=STARTS_IN)
     async with transaction(world.sessionmaker) as session:
         other = await create_station(session, world.clock)

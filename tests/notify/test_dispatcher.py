@@ -8,10 +8,8 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
 
-from coordinator.clock import FixedClock
 from coordinator.db import transaction
 from coordinator.notify.channels import SendResult
 from coordinator.notify.dispatcher import claim_due, dispatch_due
@@ -22,7 +20,7 @@ from coordinator.people.models import Person
 from coordinator.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.notify.scripted import ScriptedChannel, add_due
-from tests.notify.world import NotifyWorld
+from tests.world import World
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -42,11 +40,6 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-async def world(app: FastAPI, clock: FixedClock) -> NotifyWorld:
-    return await NotifyWorld.create(app, clock)
-
-
-@pytest.fixture
 def sms() -> ScriptedChannel:
     return ScriptedChannel("sms")
 
@@ -57,7 +50,7 @@ def wechat() -> ScriptedChannel:
 
 
 class Dispatch:
-    def __init__(self, world: NotifyWorld, settings: Settings, sms: ScriptedChannel, wechat: ScriptedChannel):
+    def __init__(self, world: World, settings: Settings, sms: ScriptedChannel, wechat: ScriptedChannel):
         self.world, self.settings = world, settings
         self.channels = {"sms": sms, "wechat": wechat}
 
@@ -73,9 +66,7 @@ class Dispatch:
 
 
 @pytest.fixture
-def dispatch(
-    world: NotifyWorld, settings: Settings, sms: ScriptedChannel, wechat: ScriptedChannel
-) -> Dispatch:
+def dispatch(world: World, settings: Settings, sms: ScriptedChannel, wechat: ScriptedChannel) -> Dispatch:
     return Dispatch(world, settings, sms, wechat)
 
 
@@ -86,7 +77,7 @@ def outcomes(channel: str, status: str) -> float:
     )
 
 
-async def planned_reminder(world: NotifyWorld, **person_fields: object) -> tuple[Person, Notification]:
+async def planned_reminder(world: World, **person_fields: object) -> tuple[Person, Notification]:
     event = await world.event()
     person = await world.person(**person_fields)
     await world.sign_up(event, person)
@@ -96,7 +87,7 @@ async def planned_reminder(world: NotifyWorld, **person_fields: object) -> tuple
 
 
 async def test_a_due_reminder_is_sent_once_with_the_provider_id(
-    world: NotifyWorld, dispatch: Dispatch, sms: ScriptedChannel
+    world: World, dispatch: Dispatch, sms: ScriptedChannel
 ) -> None:
     person, row = await planned_reminder(world)
     assert await dispatch() == 0  # not due yet
@@ -115,7 +106,7 @@ async def test_a_due_reminder_is_sent_once_with_the_provider_id(
 
 
 async def test_a_refused_wechat_user_falls_back_to_sms(
-    world: NotifyWorld, dispatch: Dispatch, sms: ScriptedChannel, wechat: ScriptedChannel
+    world: World, dispatch: Dispatch, sms: ScriptedChannel, wechat: ScriptedChannel
 ) -> None:
     person, row = await planned_reminder(
         world, consent_wechat=True, wechat_openid="o-refuses", channel_order=["wechat", "sms"]
@@ -144,7 +135,7 @@ async def test_a_refused_wechat_user_falls_back_to_sms(
 
 
 async def test_throttling_backs_off_exponentially_then_sends(
-    world: NotifyWorld, dispatch: Dispatch, sms: ScriptedChannel
+    world: World, dispatch: Dispatch, sms: ScriptedChannel
 ) -> None:
     _, row = await planned_reminder(world)
     sms.answers.extend(
@@ -178,7 +169,7 @@ async def test_throttling_backs_off_exponentially_then_sends(
 
 
 async def test_a_throttle_window_past_the_deadline_expires_the_reminder(
-    world: NotifyWorld, dispatch: Dispatch, sms: ScriptedChannel
+    world: World, dispatch: Dispatch, sms: ScriptedChannel
 ) -> None:
     _, row = await planned_reminder(world)
     sms.answers.append(SendResult.throttled("isv.DAY_LIMIT_CONTROL", "天级流控", retry_after=86_400 * 2))
@@ -190,7 +181,7 @@ async def test_a_throttle_window_past_the_deadline_expires_the_reminder(
 
 
 async def test_a_reminder_not_sent_before_the_event_starts_expires(
-    world: NotifyWorld, dispatch: Dispatch, sms: ScriptedChannel
+    world: World, dispatch: Dispatch, sms: ScriptedChannel
 ) -> None:
     _, row = await planned_reminder(world)
     assert row.deadline is not None
@@ -203,7 +194,7 @@ async def test_a_reminder_not_sent_before_the_event_starts_expires(
 
 
 async def test_a_send_that_times_out_is_unknown_and_never_resent(
-    world: NotifyWorld, dispatch: Dispatch, sms: ScriptedChannel
+    world: World, dispatch: Dispatch, sms: ScriptedChannel
 ) -> None:
     _, row = await planned_reminder(world)
     sms.delay = 1.0  # longer than notify_send_timeout_seconds
@@ -220,7 +211,7 @@ async def test_a_send_that_times_out_is_unknown_and_never_resent(
 
 
 async def test_a_lease_lost_mid_send_becomes_unknown_not_pending(
-    world: NotifyWorld, dispatch: Dispatch, settings: Settings, sms: ScriptedChannel
+    world: World, dispatch: Dispatch, settings: Settings, sms: ScriptedChannel
 ) -> None:
     _, row = await planned_reminder(world)
     world.clock.set(row.due_at)
@@ -238,7 +229,7 @@ async def test_a_lease_lost_mid_send_becomes_unknown_not_pending(
 
 
 async def test_the_daily_cap_defers_to_the_next_morning(
-    world: NotifyWorld, dispatch: Dispatch, sms: ScriptedChannel
+    world: World, dispatch: Dispatch, sms: ScriptedChannel
 ) -> None:
     person = await world.person()
     now = world.clock.now()
@@ -256,7 +247,7 @@ async def test_the_daily_cap_defers_to_the_next_morning(
 
 
 async def test_concurrent_dispatchers_send_each_row_exactly_once(
-    world: NotifyWorld, dispatch: Dispatch, sms: ScriptedChannel
+    world: World, dispatch: Dispatch, sms: ScriptedChannel
 ) -> None:
     people = [await world.person() for _ in range(10)]
     now = world.clock.now()

@@ -6,30 +6,45 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from coordinator.bus.models import OutboxEvent
 from coordinator.bus.registry import DeliveredEvent, HandlerContext
-from coordinator.clock import FixedClock
 from coordinator.composition import build_registry
 from coordinator.db import transaction
 from coordinator.domain_events import DomainEventType
-from coordinator.events.models import SignupSource
+from coordinator.events import lifecycle
+from coordinator.events.models import Event, SignupSource
 from coordinator.events.signups.invitations import accept, invite
 from coordinator.notify.models import NotificationStatus as Status
 from coordinator.settings import Settings
-from tests.notify.world import NotifyWorld
+from tests.world import World
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
 
-@pytest.fixture
-async def world(app: FastAPI, clock: FixedClock) -> NotifyWorld:
-    return await NotifyWorld.create(app, clock)
+async def _load(session: AsyncSession, event_id: int) -> Event:
+    stmt = select(Event).where(Event.id == event_id).options(selectinload(Event.roles))
+    return (await session.scalars(stmt.with_for_update())).one()
 
 
-async def test_a_confirmed_signup_gets_a_reminder_at_each_offset(world: NotifyWorld) -> None:
+async def _reschedule(world: World, event: Event, shift: timedelta) -> None:
+    async with transaction(world.sessionmaker) as session:
+        loaded = await _load(session, event.id)
+        await lifecycle.reschedule_event(
+            session, world.clock, event=loaded, starts_at=loaded.starts_at + shift
+        )
+
+
+async def _cancel(world: World, event: Event, reason: str = "天气原因") -> None:
+    async with transaction(world.sessionmaker) as session:
+        loaded = await _load(session, event.id)
+        await lifecycle.cancel_event(session, world.clock, event=loaded, reason=reason)
+
+
+async def test_a_confirmed_signup_gets_a_reminder_at_each_offset(world: World) -> None:
     event = await world.event()  # a week ahead, offsets P1D and PT2H
     person = await world.person()
     await world.sign_up(event, person)
@@ -54,9 +69,7 @@ async def test_a_confirmed_signup_gets_a_reminder_at_each_offset(world: NotifyWo
     assert event.title in first.payload["text"]
 
 
-async def test_replaying_the_domain_events_creates_nothing_new(
-    world: NotifyWorld, settings: Settings
-) -> None:
+async def test_replaying_the_domain_events_creates_nothing_new(world: World, settings: Settings) -> None:
     event = await world.event()
     person = await world.person()
     await world.sign_up(event, person)
@@ -84,20 +97,20 @@ async def test_replaying_the_domain_events_creates_nothing_new(
     assert [(r.id, r.idempotency_key) for r in after] == [(r.id, r.idempotency_key) for r in before]
 
 
-async def test_offsets_already_past_are_not_planned(world: NotifyWorld) -> None:
+async def test_offsets_already_past_are_not_planned(world: World) -> None:
     event = await world.event(starts_in=timedelta(hours=20))
     await world.sign_up(event, await world.person())
     await world.deliver_events()
     assert [r.offset for r in await world.notifications(event_id=event.id)] == ["PT2H"]
 
 
-async def test_rescheduling_moves_pending_reminders_and_tells_people(world: NotifyWorld) -> None:
+async def test_rescheduling_moves_pending_reminders_and_tells_people(world: World) -> None:
     event = await world.event()
     person = await world.person()
     await world.sign_up(event, person)
     await world.deliver_events()
 
-    await world.reschedule(event, timedelta(days=2))
+    await _reschedule(world, event, timedelta(days=2))
     await world.deliver_events()
 
     new_start = event.starts_at + timedelta(days=2)
@@ -115,14 +128,14 @@ async def test_rescheduling_moves_pending_reminders_and_tells_people(world: Noti
     assert changed.payload["context"]["old_time"] == "12月6日（周日）10:00"
 
 
-async def test_cancelling_cancels_reminders_and_sends_an_urgent_notice(world: NotifyWorld) -> None:
+async def test_cancelling_cancels_reminders_and_sends_an_urgent_notice(world: World) -> None:
     event = await world.event()
     person = await world.person()
     await world.sign_up(event, person)
     await world.deliver_events()
     world.clock.set(datetime(2026, 11, 29, 15, 0, tzinfo=UTC))  # 23:00 in Kaili: quiet hours
 
-    await world.cancel(event)
+    await _cancel(world, event)
     await world.deliver_events()
 
     reminders = await world.notifications(event_id=event.id, reason="reminder")
@@ -134,7 +147,7 @@ async def test_cancelling_cancels_reminders_and_sends_an_urgent_notice(world: No
     assert "天气原因" not in notice.payload["text"]  # SMS text stays short; email carries the reason
 
 
-async def test_a_cancelled_signup_cancels_its_reminders(world: NotifyWorld) -> None:
+async def test_a_cancelled_signup_cancels_its_reminders(world: World) -> None:
     event = await world.event()
     leaving, staying = await world.person(), await world.person()
     await world.sign_up(event, leaving)
@@ -148,7 +161,7 @@ async def test_a_cancelled_signup_cancels_its_reminders(world: NotifyWorld) -> N
     assert {r.status for r in await world.notifications(person_id=staying.id)} == {Status.pending}
 
 
-async def test_promotion_from_the_waitlist_plans_reminders_and_a_notice(world: NotifyWorld) -> None:
+async def test_promotion_from_the_waitlist_plans_reminders_and_a_notice(world: World) -> None:
     event = await world.event(roles=[{"name": "志愿者", "count": 1}])
     first, waiting = await world.person(), await world.person()
     await world.sign_up(event, first)
@@ -167,10 +180,10 @@ async def test_promotion_from_the_waitlist_plans_reminders_and_a_notice(world: N
     ]
 
 
-async def test_a_reminder_due_in_quiet_hours_moves_before_them(world: NotifyWorld) -> None:
+async def test_a_reminder_due_in_quiet_hours_moves_before_them(world: World) -> None:
     # 07:30 on 6 December in Kaili; the 2-hour reminder would fall at 05:30.
     starts = datetime(2026, 12, 5, 23, 30, tzinfo=UTC)
-    event = await world.event_starting_at(starts)
+    event = await world.event(starts_in=starts - world.clock.now())
     await world.sign_up(event, await world.person())
     await world.deliver_events()
 
@@ -178,7 +191,7 @@ async def test_a_reminder_due_in_quiet_hours_moves_before_them(world: NotifyWorl
     assert early.due_at == datetime(2026, 12, 5, 13, 45, tzinfo=UTC)  # 21:45 the evening before
 
 
-async def test_nobody_reachable_is_recorded_as_skipped(world: NotifyWorld) -> None:
+async def test_nobody_reachable_is_recorded_as_skipped(world: World) -> None:
     event = await world.event()
     await world.sign_up(event, await world.person(consent_sms=False))
     await world.deliver_events()
@@ -190,7 +203,7 @@ async def test_nobody_reachable_is_recorded_as_skipped(world: NotifyWorld) -> No
 
 
 async def test_an_invitation_sends_its_answer_link_and_accepting_plans_reminders(
-    world: NotifyWorld, settings: Settings
+    world: World, settings: Settings
 ) -> None:
     event = await world.event()
     person = await world.person()

@@ -12,7 +12,6 @@ from pydantic import SecretStr
 from sqlalchemy import func, select, update
 
 from coordinator.auth.models import Role
-from coordinator.clock import FixedClock
 from coordinator.db import transaction
 from coordinator.notify.channels import build_channels
 from coordinator.notify.dispatcher import dispatch_due
@@ -22,16 +21,11 @@ from coordinator.settings import Settings
 from tests.factories import auth_headers, create_station, create_user
 from tests.notify.fake_sms import FakeAliyun, FakeTencent, Scripted
 from tests.notify.scripted import add_due
-from tests.notify.world import NotifyWorld
+from tests.world import World
 
 pytestmark = pytest.mark.usefixtures("database_url")
 ALIYUN_RECEIPTS = "/api/v1/notify/receipts/aliyun"
 TENCENT_RECEIPTS = "/api/v1/notify/receipts/tencent"
-
-
-@pytest.fixture
-async def world(app: FastAPI, clock: FixedClock) -> NotifyWorld:
-    return await NotifyWorld.create(app, clock)
 
 
 def aliyun_settings(settings: Settings, url: str, fake: FakeAliyun) -> Settings:
@@ -62,7 +56,7 @@ def tencent_settings(settings: Settings, url: str, fake: FakeTencent) -> Setting
 
 
 async def send_through_aliyun(
-    world: NotifyWorld, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
+    world: World, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
 ) -> Notification:
     event = await world.event()
     await world.sign_up(event, await world.person())
@@ -75,14 +69,14 @@ async def send_through_aliyun(
 
 
 async def tick_through_aliyun(
-    world: NotifyWorld, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
+    world: World, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
 ) -> None:
     """One dispatcher tick with the real Aliyun channel pointed at the fake."""
     fake, url = aliyun
     await tick(world, aliyun_settings(settings, url, fake), http)
 
 
-async def tick(world: NotifyWorld, configured: Settings, http: httpx.AsyncClient) -> None:
+async def tick(world: World, configured: Settings, http: httpx.AsyncClient) -> None:
     """One dispatcher tick with the channels ``configured`` names."""
     channels = build_channels(configured, http, world.sessionmaker, clock=world.clock)
     await dispatch_due(
@@ -113,7 +107,7 @@ def aliyun_receipt(
 
 
 async def test_an_aliyun_receipt_marks_the_message_delivered_once(
-    world: NotifyWorld,
+    world: World,
     settings: Settings,
     client: httpx.AsyncClient,
     http: httpx.AsyncClient,
@@ -142,7 +136,7 @@ async def test_an_aliyun_receipt_marks_the_message_delivered_once(
 
 
 async def test_a_receipt_resolves_a_send_left_unknown_by_a_timeout(
-    world: NotifyWorld,
+    world: World,
     settings: Settings,
     client: httpx.AsyncClient,
     http: httpx.AsyncClient,
@@ -162,7 +156,7 @@ async def test_a_receipt_resolves_a_send_left_unknown_by_a_timeout(
 
 
 async def test_a_failed_tencent_receipt_fails_the_message_and_falls_back(
-    world: NotifyWorld, client: httpx.AsyncClient, app: FastAPI, settings: Settings
+    world: World, client: httpx.AsyncClient, app: FastAPI, settings: Settings
 ) -> None:
     person = await world.person(email="li@example.cn", consent_email=True)
     now = world.clock.now()
@@ -207,7 +201,7 @@ async def test_receipts_need_the_shared_token_when_one_is_configured(
 
 
 async def test_a_malformed_receipt_is_refused_and_stores_nothing(
-    world: NotifyWorld, client: httpx.AsyncClient
+    world: World, client: httpx.AsyncClient
 ) -> None:
     answer = await client.post(TENCENT_RECEIPTS, json=[{"mobile": "13812340000"}])
     assert answer.status_code == 422
@@ -217,7 +211,7 @@ async def test_a_malformed_receipt_is_refused_and_stores_nothing(
 
 
 async def test_staff_list_notifications_of_their_stations_only(
-    world: NotifyWorld, app: FastAPI, client: httpx.AsyncClient
+    world: World, app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     event = await world.event()
     person = await world.person()

@@ -7,11 +7,9 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from coordinator.clock import FixedClock
 from coordinator.db import transaction
 from coordinator.notify.channels import build_channels
 from coordinator.notify.dispatcher import dispatch_due
@@ -30,7 +28,7 @@ from tests.notify.test_receipts import (
     tencent_settings,
     tick_through_aliyun,
 )
-from tests.notify.world import NotifyWorld
+from tests.world import World
 
 pytestmark = pytest.mark.usefixtures("database_url")
 SENDS = ("SendSms", "SendBatchSms")
@@ -38,12 +36,7 @@ SENDS = ("SendSms", "SendBatchSms")
 LONG_AFTER = timedelta(hours=1, minutes=1)
 
 
-@pytest.fixture
-async def world(app: FastAPI, clock: FixedClock) -> NotifyWorld:
-    return await NotifyWorld.create(app, clock)
-
-
-async def resolve(world: NotifyWorld, configured: Settings, http: httpx.AsyncClient) -> int:
+async def resolve(world: World, configured: Settings, http: httpx.AsyncClient) -> int:
     """One resolver tick with the configured provider's real channel."""
     channels = build_channels(configured, http, world.sessionmaker, clock=world.clock)
     return await resolve_unknown(
@@ -51,7 +44,7 @@ async def resolve(world: NotifyWorld, configured: Settings, http: httpx.AsyncCli
     )
 
 
-async def tick(world: NotifyWorld, configured: Settings, http: httpx.AsyncClient) -> None:
+async def tick(world: World, configured: Settings, http: httpx.AsyncClient) -> None:
     """One dispatcher tick with the configured provider's real channel."""
     channels = build_channels(configured, http, world.sessionmaker, clock=world.clock)
     await dispatch_due(
@@ -76,12 +69,12 @@ def counted_since(before: dict[str, float], provider: str) -> dict[str, float]:
     return {result: n - before[result] for result, n in resolutions(provider).items() if n != before[result]}
 
 
-def later(world: NotifyWorld, delay: timedelta) -> None:
+def later(world: World, delay: timedelta) -> None:
     world.clock.set(world.clock.now() + delay)
 
 
 async def test_a_batch_left_unknown_by_a_timeout_is_settled_row_by_row_by_the_query(
-    world: NotifyWorld, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
+    world: World, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
 ) -> None:
     fake, url = aliyun
     fake.answer_next(Scripted(delay=2.0))  # the batch: accepted, but answered after the timeout
@@ -120,7 +113,7 @@ async def test_a_batch_left_unknown_by_a_timeout_is_settled_row_by_row_by_the_qu
 
 
 async def test_a_message_waiting_for_its_report_stays_unknown_long_after(
-    world: NotifyWorld, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
+    world: World, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
 ) -> None:
     fake, url = aliyun
     fake.answer_next(Scripted(delay=2.0))
@@ -137,7 +130,7 @@ async def test_a_message_waiting_for_its_report_stays_unknown_long_after(
 
 
 async def test_a_message_the_provider_never_had_goes_again_once(
-    world: NotifyWorld, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
+    world: World, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
 ) -> None:
     fake, url = aliyun
     fake.answer_next(Scripted(status=502))  # the gateway failed before Aliyun took the message
@@ -171,7 +164,7 @@ async def test_a_message_the_provider_never_had_goes_again_once(
 
 
 async def test_a_message_never_had_whose_deadline_passed_expires(
-    world: NotifyWorld, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
+    world: World, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
 ) -> None:
     fake, url = aliyun
     now = world.clock.now()
@@ -190,7 +183,7 @@ async def test_a_message_never_had_whose_deadline_passed_expires(
 
 
 async def test_a_refused_query_changes_nothing(
-    world: NotifyWorld, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
+    world: World, settings: Settings, http: httpx.AsyncClient, aliyun: tuple[FakeAliyun, str]
 ) -> None:
     fake, url = aliyun
     fake.answer_next(Scripted(status=502))
@@ -210,7 +203,7 @@ async def test_a_refused_query_changes_nothing(
 
 
 async def test_a_tencent_status_report_settles_a_send_left_unknown(
-    world: NotifyWorld, settings: Settings, http: httpx.AsyncClient, tencent: tuple[FakeTencent, str]
+    world: World, settings: Settings, http: httpx.AsyncClient, tencent: tuple[FakeTencent, str]
 ) -> None:
     fake, url = tencent
     configured = tencent_settings(settings, url, fake)
@@ -241,7 +234,7 @@ async def test_a_tencent_status_report_settles_a_send_left_unknown(
 
 
 async def test_tencent_silence_never_sends_again(
-    world: NotifyWorld, settings: Settings, http: httpx.AsyncClient, tencent: tuple[FakeTencent, str]
+    world: World, settings: Settings, http: httpx.AsyncClient, tencent: tuple[FakeTencent, str]
 ) -> None:
     fake, url = tencent
     configured = tencent_settings(settings, url, fake)

@@ -1,4 +1,4 @@
-"""One fixed history over the stats world, with figures worked out by hand in the tests.
+"""One fixed history in the shared world, with figures worked out by hand in the tests.
 
 Station A: e0 (15 Oct, Party drive, organization), e1 (5 Nov, home visit), e2 (1 Dec local time,
 Party drive, organization), e3 (1 Jan, heritage; cancelled). The other station: e4 (20 Nov, home
@@ -9,56 +9,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.attendance.models import AttendanceStatus
-from coordinator.auth.models import Role
 from coordinator.clock import FixedClock
-from tests.factories import auth_headers, create_user
-from tests.stats import world as w
+from coordinator.db import transaction
+from tests.stats import history as h
+from tests.world import Headers, World
 
 present, late, absent = AttendanceStatus.present, AttendanceStatus.late, AttendanceStatus.absent
-Headers = dict[str, str]
 
 
 @dataclass
 class Scenario:
-    world: w.StatsWorld
-    admin: Headers
-    head: Headers  # station head of A
-    organizer: Headers  # organizer of A
-    other_organizer: Headers  # organizer of the other station
+    history: h.History  # at the world's station (A) and the other
     volunteer: Headers  # p0's own login
 
 
-async def make_scenario(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
-) -> Scenario:
-    async with sessionmaker() as session, session.begin():
-        world = await w.make_stats_world(session, clock)
-        e, p = world.events, world.people
-        await _attend(session, clock, world)
-        await w.serve(session, clock, e[1], world.resident_ids[0], add=True)
-        await w.serve(session, clock, e[1], world.resident_ids[1], add=True)
-        await w.set_headcount(session, clock, e[1], 5)
-        await w.cancel(session, clock, e[3])
-        users = [
-            await create_user(session, clock, Role.admin),
-            await create_user(session, clock, Role.station_head, [world.station]),
-            await create_user(session, clock, Role.organizer, [world.station]),
-            await create_user(session, clock, Role.organizer, [world.other]),
-            await create_user(
-                session, clock, Role.volunteer, [world.station], username=None, person_id=p[0].id
-            ),
-        ]
-    await app.state.relay.drain()
-    admin, head, organizer, other, volunteer = (auth_headers(app, u) for u in users)
-    return Scenario(world, admin, head, organizer, other, volunteer)
+async def make_scenario(world: World) -> Scenario:
+    clock = world.clock
+    async with transaction(world.sessionmaker) as session:
+        history = await h.make_history(session, clock, world.station, world.other)
+        e = history.events
+        await _attend(session, clock, history)
+        await h.serve(session, clock, e[1], history.resident_ids[0], add=True)
+        await h.serve(session, clock, e[1], history.resident_ids[1], add=True)
+        await h.set_headcount(session, clock, e[1], 5)
+        await h.cancel(session, clock, e[3])
+    volunteer = await world.volunteer_headers(history.people[0])
+    await world.deliver_events()
+    return Scenario(history, volunteer)
 
 
-async def _attend(session: AsyncSession, clock: FixedClock, world: w.StatsWorld) -> None:
-    e, p = world.events, world.people
+async def _attend(session: AsyncSession, clock: FixedClock, history: h.History) -> None:
+    e, p = history.events, history.people
     rows = [
         (e[0], p[0], present, 120, True),
         (e[0], p[1], late, 90, True),
@@ -71,5 +55,5 @@ async def _attend(session: AsyncSession, clock: FixedClock, world: w.StatsWorld)
         (e[4], p[3], present, 45, True),
     ]
     for event, person, status, minutes, approved in rows:
-        await w.write_attendance(session, clock, event, person.id, status=status, minutes=minutes,
+        await h.write_attendance(session, clock, event, person.id, status=status, minutes=minutes,
                                  approved=approved)  # fmt: skip

@@ -7,24 +7,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import pytest
-from fastapi import FastAPI
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner, Result
 
 from coordinator.cli import app as cli
-from coordinator.clock import FixedClock
 from coordinator.stats.models import StatsCell
-from tests.stats.scenario import Scenario, make_scenario
-
-
-@pytest.fixture
-async def scenario(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
-) -> Scenario:
-    return await make_scenario(app, sessionmaker, clock)
+from tests.stats.scenario import Scenario
+from tests.world import World
 
 
 def _invoke(database_url: str, *args: str) -> Result:
@@ -36,18 +27,19 @@ def _invoke(database_url: str, *args: str) -> Result:
 
 async def test_rebuild_reproduces_the_incremental_rollups(
     client: httpx.AsyncClient,
+    world: World,
     scenario: Scenario,
     database_url: str,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     params = {"from": "2026-01-01", "to": "2026-12-31", "group_by": "month,theme"}
-    before = (await client.get("/api/v1/stats/participation", params=params, headers=scenario.admin)).json()
+    before = (await client.get("/api/v1/stats/participation", params=params, headers=world.admin)).json()
     async with sessionmaker() as session:
         cells_before = await session.scalar(select(func.count()).select_from(StatsCell))
     result = _invoke(database_url, "stats", "rebuild")
     assert result.exit_code == 0, result.output
     assert "4 events counted" in result.output  # e3 was cancelled
-    after = (await client.get("/api/v1/stats/participation", params=params, headers=scenario.admin)).json()
+    after = (await client.get("/api/v1/stats/participation", params=params, headers=world.admin)).json()
     assert after == before
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(StatsCell)) == cells_before
@@ -56,7 +48,7 @@ async def test_rebuild_reproduces_the_incremental_rollups(
 async def test_export_commands_write_the_reports(
     scenario: Scenario, database_url: str, tmp_path: Path
 ) -> None:
-    code = scenario.world.station.code
+    code = scenario.history.station.code
     monthly = tmp_path / "monthly.xlsx"
     result = _invoke(
         database_url, "export", "monthly", "--station", code, "--month", "2026-11", "--out", str(monthly)

@@ -7,23 +7,13 @@ import io
 from typing import Any
 
 import httpx
-import pytest
-from fastapi import FastAPI
 from openpyxl import load_workbook
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from coordinator.clock import FixedClock
-from tests.stats.scenario import Scenario, make_scenario
+from tests.stats.scenario import Scenario
+from tests.world import World
 
 YEAR = {"from": "2026-01-01", "to": "2026-12-31"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture
-async def scenario(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
-) -> Scenario:
-    return await make_scenario(app, sessionmaker, clock)
 
 
 def _sheet_rows(content: bytes, name: str | None = None) -> tuple[Any, list[list[Any]]]:
@@ -33,11 +23,11 @@ def _sheet_rows(content: bytes, name: str | None = None) -> tuple[Any, list[list
 
 
 async def test_participation_xlsx_has_the_api_numbers_and_a_formatted_sheet(
-    client: httpx.AsyncClient, scenario: Scenario
+    client: httpx.AsyncClient, world: World, scenario: Scenario
 ) -> None:
     params: dict[str, Any] = {**YEAR, "group_by": "month,theme"}
-    api = (await client.get("/api/v1/stats/participation", params=params, headers=scenario.admin)).json()
-    response = await client.get("/api/v1/stats/export.xlsx", params=params, headers=scenario.admin)
+    api = (await client.get("/api/v1/stats/participation", params=params, headers=world.admin)).json()
+    response = await client.get("/api/v1/stats/export.xlsx", params=params, headers=world.admin)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == XLSX
     assert "filename*=UTF-8''" in response.headers["content-disposition"]
@@ -62,9 +52,11 @@ async def test_participation_xlsx_has_the_api_numbers_and_a_formatted_sheet(
         "distinct_residents_served", "no_show_rate")]  # fmt: skip
 
 
-async def test_participation_csv_matches_the_xlsx(client: httpx.AsyncClient, scenario: Scenario) -> None:
+async def test_participation_csv_matches_the_xlsx(
+    client: httpx.AsyncClient, world: World, scenario: Scenario
+) -> None:
     params: dict[str, Any] = {**YEAR, "group_by": "theme"}
-    response = await client.get("/api/v1/stats/export.csv", params=params, headers=scenario.admin)
+    response = await client.get("/api/v1/stats/export.csv", params=params, headers=world.admin)
     assert response.status_code == 200
     assert response.content.startswith(b"\xef\xbb\xbf")  # Excel on Chinese Windows needs the BOM
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
@@ -75,11 +67,11 @@ async def test_participation_csv_matches_the_xlsx(client: httpx.AsyncClient, sce
 
 
 async def test_attendance_ledger_lists_every_row_of_the_period(
-    client: httpx.AsyncClient, scenario: Scenario
+    client: httpx.AsyncClient, world: World, scenario: Scenario
 ) -> None:
-    station = scenario.world.station.id
+    station = scenario.history.station.id
     params: dict[str, Any] = {"station_id": station, "from": "2026-10-01", "to": "2026-10-31"}
-    response = await client.get("/api/v1/stats/attendance.xlsx", params=params, headers=scenario.organizer)
+    response = await client.get("/api/v1/stats/attendance.xlsx", params=params, headers=world.organizer)
     assert response.status_code == 200, response.text
     _, rows = _sheet_rows(response.content)
     body = rows[2:-1]
@@ -89,13 +81,15 @@ async def test_attendance_ledger_lists_every_row_of_the_period(
     assert [r[10] for r in body].count("待审核") == 1
     assert rows[-1][0] == "合计"
     assert rows[-1][9] == 4.5  # 120 + 90 + 0 + 60 minutes
-    other = await client.get("/api/v1/stats/attendance.xlsx", params=params, headers=scenario.other_organizer)
+    other = await client.get("/api/v1/stats/attendance.xlsx", params=params, headers=world.other_organizer)
     assert other.status_code == 404
 
 
-async def test_monthly_report_for_the_bureau(client: httpx.AsyncClient, scenario: Scenario) -> None:
-    params: dict[str, Any] = {"station_id": scenario.world.station.id, "month": "2026-11"}
-    response = await client.get("/api/v1/reports/monthly.xlsx", params=params, headers=scenario.head)
+async def test_monthly_report_for_the_bureau(
+    client: httpx.AsyncClient, world: World, scenario: Scenario
+) -> None:
+    params: dict[str, Any] = {"station_id": scenario.history.station.id, "month": "2026-11"}
+    response = await client.get("/api/v1/reports/monthly.xlsx", params=params, headers=world.head)
     assert response.status_code == 200, response.text
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == ["活动统计", "入户走访", "台账", "志愿者"]
@@ -115,8 +109,10 @@ async def test_monthly_report_for_the_bureau(client: httpx.AsyncClient, scenario
     assert volunteers["其中社工（人）"] == 1
 
 
-async def test_monthly_report_rejects_a_bad_month(client: httpx.AsyncClient, scenario: Scenario) -> None:
-    params: dict[str, Any] = {"station_id": scenario.world.station.id, "month": "2026-13"}
-    response = await client.get("/api/v1/reports/monthly.xlsx", params=params, headers=scenario.head)
+async def test_monthly_report_rejects_a_bad_month(
+    client: httpx.AsyncClient, world: World, scenario: Scenario
+) -> None:
+    params: dict[str, Any] = {"station_id": scenario.history.station.id, "month": "2026-13"}
+    response = await client.get("/api/v1/reports/monthly.xlsx", params=params, headers=world.head)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_month"

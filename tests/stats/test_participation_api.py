@@ -6,11 +6,9 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from coordinator.clock import FixedClock
-from tests.stats.scenario import Scenario, make_scenario
+from tests.stats.scenario import Scenario
+from tests.world import World
 
 URL = "/api/v1/stats/participation"
 METRICS = ("events", "person_times", "distinct_people", "party_member_person_times", "distinct_party_members",
@@ -19,21 +17,14 @@ METRICS = ("events", "person_times", "distinct_people", "party_member_person_tim
 YEAR = {"from": "2026-01-01", "to": "2026-12-31"}
 
 
-@pytest.fixture
-async def scenario(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
-) -> Scenario:
-    return await make_scenario(app, sessionmaker, clock)
-
-
 def _figures(row: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(row[name] for name in METRICS)
 
 
 async def test_county_year_by_month_and_theme_comes_from_rollups(
-    client: httpx.AsyncClient, scenario: Scenario
+    client: httpx.AsyncClient, world: World, scenario: Scenario
 ) -> None:
-    response = await client.get(URL, params={**YEAR, "group_by": "month,theme"}, headers=scenario.admin)
+    response = await client.get(URL, params={**YEAR, "group_by": "month,theme"}, headers=world.admin)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["source"] == "rollup"
@@ -51,21 +42,25 @@ async def test_county_year_by_month_and_theme_comes_from_rollups(
     assert _figures(body["totals"]) == (4, 6, 4, 4, 2, 1, 7.42, 7, 2, 0.1429)
 
 
-async def test_station_view_counts_only_its_events(client: httpx.AsyncClient, scenario: Scenario) -> None:
-    station = scenario.world.station.id
-    for headers in (scenario.admin, scenario.head, scenario.organizer):
+async def test_station_view_counts_only_its_events(
+    client: httpx.AsyncClient, world: World, scenario: Scenario
+) -> None:
+    station = scenario.history.station.id
+    for headers in (world.admin, world.head, world.organizer):
         response = await client.get(URL, params={**YEAR, "station_id": station}, headers=headers)
         assert response.status_code == 200, response.text
         assert _figures(response.json()["totals"]) == (3, 5, 3, 4, 2, 1, 6.67, 7, 2, 0.1667)
     # An organizer of one station sees that station without naming it.
-    mine = await client.get(URL, params=YEAR, headers=scenario.organizer)
+    mine = await client.get(URL, params=YEAR, headers=world.organizer)
     assert mine.json()["totals"]["events"] == 3
     assert mine.json()["source"] == "rollup"
 
 
-async def test_group_by_role_is_recounted(client: httpx.AsyncClient, scenario: Scenario) -> None:
-    params: dict[str, Any] = {**YEAR, "station_id": scenario.world.station.id, "group_by": "role"}
-    body = (await client.get(URL, params=params, headers=scenario.organizer)).json()
+async def test_group_by_role_is_recounted(
+    client: httpx.AsyncClient, world: World, scenario: Scenario
+) -> None:
+    params: dict[str, Any] = {**YEAR, "station_id": scenario.history.station.id, "group_by": "role"}
+    body = (await client.get(URL, params=params, headers=world.organizer)).json()
     assert body["source"] == "recount"
     rows = {r["role"]: _figures(r) for r in body["rows"]}
     # p2 was absent from e0 in the 摄影 role and attended e1 in it.
@@ -76,44 +71,44 @@ async def test_group_by_role_is_recounted(client: httpx.AsyncClient, scenario: S
 
 
 async def test_group_by_party_branch_organization_and_week(
-    client: httpx.AsyncClient, scenario: Scenario
+    client: httpx.AsyncClient, world: World, scenario: Scenario
 ) -> None:
-    station = scenario.world.station.id
+    station = scenario.history.station.id
     params: dict[str, Any] = {**YEAR, "station_id": station, "group_by": ["party_branch"]}
-    rows = (await client.get(URL, params=params, headers=scenario.admin)).json()["rows"]
+    rows = (await client.get(URL, params=params, headers=world.admin)).json()["rows"]
     assert [(r["party_branch"], r["person_times"], r["distinct_people"]) for r in rows] == [
         ("第1党支部", 4, 2),
         (None, 1, 1),
     ]
     params["group_by"] = ["organization"]
-    rows = (await client.get(URL, params=params, headers=scenario.admin)).json()["rows"]
-    org = scenario.world.organization.id
+    rows = (await client.get(URL, params=params, headers=world.admin)).json()["rows"]
+    org = scenario.history.organization.id
     assert [(r["organization_id"], r["events"], r["person_times"]) for r in rows] == [
         (org, 2, 3),
         (None, 1, 2),
     ]
     params["group_by"] = ["week"]
-    rows = (await client.get(URL, params=params, headers=scenario.admin)).json()["rows"]
+    rows = (await client.get(URL, params=params, headers=world.admin)).json()["rows"]
     assert [r["week"] for r in rows] == ["2026-W42", "2026-W45", "2026-W49"]
 
 
 async def test_a_period_that_is_not_a_whole_month_or_year_is_recounted(
-    client: httpx.AsyncClient, scenario: Scenario
+    client: httpx.AsyncClient, world: World, scenario: Scenario
 ) -> None:
     params: dict[str, Any] = {
         "from": "2026-11-01",
         "to": "2026-12-01",
         "group_by": "month",
-        "station_id": scenario.world.station.id,
+        "station_id": scenario.history.station.id,
     }
-    body = (await client.get(URL, params=params, headers=scenario.admin)).json()
+    body = (await client.get(URL, params=params, headers=world.admin)).json()
     assert body["source"] == "recount"
     assert [(r["month"], r["person_times"]) for r in body["rows"]] == [("2026-11", 2), ("2026-12", 1)]
 
 
-async def test_station_scope_is_enforced(client: httpx.AsyncClient, scenario: Scenario) -> None:
-    station = scenario.world.station.id
-    foreign = await client.get(URL, params={"station_id": station}, headers=scenario.other_organizer)
+async def test_station_scope_is_enforced(client: httpx.AsyncClient, world: World, scenario: Scenario) -> None:
+    station = scenario.history.station.id
+    foreign = await client.get(URL, params={"station_id": station}, headers=world.other_organizer)
     assert foreign.status_code == 404
     assert foreign.json()["error"]["code"] == "station_not_found"
     volunteer = await client.get(URL, params={"station_id": station}, headers=scenario.volunteer)
@@ -130,9 +125,9 @@ async def test_station_scope_is_enforced(client: httpx.AsyncClient, scenario: Sc
     ],
 )
 async def test_bad_parameters_answer_422(
-    client: httpx.AsyncClient, scenario: Scenario, params: dict[str, str], code: str
+    client: httpx.AsyncClient, world: World, scenario: Scenario, params: dict[str, str], code: str
 ) -> None:
-    response = await client.get(URL, params=params, headers=scenario.admin)
+    response = await client.get(URL, params=params, headers=world.admin)
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == code

@@ -6,26 +6,18 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from coordinator.clock import FixedClock
 from coordinator.people.models import Resident
 from coordinator.stats import certificate
-from tests.stats.scenario import Scenario, make_scenario
-
-
-@pytest.fixture
-async def scenario(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
-) -> Scenario:
-    return await make_scenario(app, sessionmaker, clock)
+from tests.stats.scenario import Scenario
+from tests.world import World
 
 
 async def test_a_volunteer_reads_their_own_hours_by_month(
-    client: httpx.AsyncClient, scenario: Scenario
+    client: httpx.AsyncClient, world: World, scenario: Scenario
 ) -> None:
-    p0 = scenario.world.people[0]
+    p0 = scenario.history.people[0]
     response = await client.get(f"/api/v1/stats/people/{p0.id}", headers=scenario.volunteer)
     assert response.status_code == 200, response.text
     body = response.json()
@@ -40,15 +32,13 @@ async def test_a_volunteer_reads_their_own_hours_by_month(
     november = {"from": "2026-11-01", "to": "2026-11-30"}
     narrowed = await client.get(f"/api/v1/stats/people/{p0.id}", params=november, headers=scenario.volunteer)
     assert narrowed.json()["activities"] == 1
-    other = scenario.world.people[1]
+    other = scenario.history.people[1]
     assert (
         await client.get(f"/api/v1/stats/people/{other.id}", headers=scenario.volunteer)
     ).status_code == 404
+    assert (await client.get(f"/api/v1/stats/people/{other.id}", headers=world.organizer)).status_code == 200
     assert (
-        await client.get(f"/api/v1/stats/people/{other.id}", headers=scenario.organizer)
-    ).status_code == 200
-    assert (
-        await client.get(f"/api/v1/stats/people/{other.id}", headers=scenario.other_organizer)
+        await client.get(f"/api/v1/stats/people/{other.id}", headers=world.other_organizer)
     ).status_code == 404
 
 
@@ -57,13 +47,13 @@ async def test_certificate_is_a_pdf_of_the_persons_hours(
 ) -> None:
     if certificate.find_cjk_font() is None:
         pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
-    p0 = scenario.world.people[0]
+    p0 = scenario.history.people[0]
     response = await client.get(f"/api/v1/people/{p0.id}/certificate.pdf", headers=scenario.volunteer)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
     assert b"/FontFile" in response.content  # the CJK font is embedded, so it prints anywhere
-    other = scenario.world.people[1]
+    other = scenario.history.people[1]
     denied = await client.get(f"/api/v1/people/{other.id}/certificate.pdf", headers=scenario.volunteer)
     assert denied.status_code == 404
 
@@ -72,7 +62,7 @@ async def test_certificate_without_a_cjk_font_says_what_to_install(
     client: httpx.AsyncClient, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(certificate, "find_cjk_font", lambda: None)
-    p0 = scenario.world.people[0]
+    p0 = scenario.history.people[0]
     response = await client.get(f"/api/v1/people/{p0.id}/certificate.pdf", headers=scenario.volunteer)
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "cjk_font_missing"
@@ -81,15 +71,16 @@ async def test_certificate_without_a_cjk_font_says_what_to_install(
 
 async def test_coverage_lists_residents_not_visited_with_masked_phones(
     client: httpx.AsyncClient,
+    world: World,
     scenario: Scenario,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    world = scenario.world
+    history = scenario.history
     async with sessionmaker() as session, session.begin():
-        unvisited = await session.get_one(Resident, world.resident_ids[2])
+        unvisited = await session.get_one(Resident, history.resident_ids[2])
         unvisited.phone = "+8613812345678"
-    params = {"station_id": world.station.id, "days": 30}
-    response = await client.get("/api/v1/stats/coverage", params=params, headers=scenario.organizer)
+    params = {"station_id": history.station.id, "days": 30}
+    response = await client.get("/api/v1/stats/coverage", params=params, headers=world.organizer)
     assert response.status_code == 200, response.text
     body = response.json()
     # r0 and r1 were visited on 5 November (24 days before the clock); r2 never.
@@ -98,17 +89,17 @@ async def test_coverage_lists_residents_not_visited_with_masked_phones(
         {"category": "empty_nest_elderly", "label": "空巢老人", "ledger": 3, "served": 2, "not_served": 1}
     ]
     assert [(r["id"], r["phone"], r["last_served_at"]) for r in body["not_visited"]] == [
-        (world.resident_ids[2], "138****5678", None)
+        (history.resident_ids[2], "138****5678", None)
     ]
     assert body["personal_data_masked"] is True
-    head = (await client.get("/api/v1/stats/coverage", params=params, headers=scenario.head)).json()
+    head = (await client.get("/api/v1/stats/coverage", params=params, headers=world.head)).json()
     assert head["not_visited"][0]["phone"] == "+8613812345678"
     # Looking back only 20 days, the November visits are too old.
-    short = await client.get("/api/v1/stats/coverage", params={**params, "days": 20}, headers=scenario.head)
+    short = await client.get("/api/v1/stats/coverage", params={**params, "days": 20}, headers=world.head)
     assert short.json()["served"] == 0
     assert {r["last_served_at"][:10] for r in short.json()["not_visited"] if r["last_served_at"]} == {
         "2026-11-05"
     }
-    foreign = await client.get("/api/v1/stats/coverage", params=params, headers=scenario.other_organizer)
+    foreign = await client.get("/api/v1/stats/coverage", params=params, headers=world.other_organizer)
     assert foreign.status_code == 404
     assert timedelta(days=30).days == body["days"]

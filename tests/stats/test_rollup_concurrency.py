@@ -19,23 +19,25 @@ from coordinator.composition import build_registry
 from coordinator.stats.queries import recount
 from coordinator.stats.service import Selection, participation
 from tests.factories import create_person
-from tests.stats import world as w
+from tests.stats import history as h
+from tests.world import World
 
 
 async def test_concurrent_relays_keep_rollups_equal_to_the_recount(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock, world: World
 ) -> None:
     async with sessionmaker() as session, session.begin():
-        world = await w.make_stats_world(session, clock)
+        history = await h.make_history(session, clock, world.station, world.other)
         people = [
-            await create_person(session, clock, world.station, is_party_member=i % 3 == 0) for i in range(12)
+            await create_person(session, clock, history.station, is_party_member=i % 3 == 0)
+            for i in range(12)
         ]
     # Every attendance row is its own domain event: the relays race on shared cells.
     for i, person in enumerate(people):
-        for event in world.events[:4]:
+        for event in history.events[:4]:
             async with sessionmaker() as session, session.begin():
                 status = AttendanceStatus.present if (i + event.id) % 4 else AttendanceStatus.no_show
-                await w.write_attendance(session, clock, event, person.id, status=status, minutes=30 + i)
+                await h.write_attendance(session, clock, event, person.id, status=status, minutes=30 + i)
     relays = [
         Relay(sessionmaker=sessionmaker, clock=clock, settings=app.state.settings, registry=build_registry())
         for _ in range(3)

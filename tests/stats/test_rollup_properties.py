@@ -27,7 +27,8 @@ from coordinator.stats.queries import recount
 from coordinator.stats.rebuild import rebuild
 from coordinator.stats.service import Selection, participation
 from tests.conftest import START, TEST_SECRET, _truncate_all
-from tests.stats import world as w
+from tests.factories import create_station
+from tests.stats import history as h
 
 GROUP_BYS: list[tuple[Any, ...]] = [
     (),
@@ -50,7 +51,7 @@ PERIODS = [
 ]
 
 statuses = st.sampled_from(list(AttendanceStatus))
-event_index = st.integers(0, len(w.EVENT_STARTS) - 1)
+event_index = st.integers(0, len(h.EVENT_STARTS) - 1)
 person_index = st.integers(0, 3)
 operations = st.one_of(
     st.tuples(st.just("attend"), event_index, person_index, statuses, st.integers(0, 240), st.booleans()),
@@ -70,24 +71,24 @@ def _run(coroutine: Any) -> Any:
         return executor.submit(asyncio.run, coroutine).result()
 
 
-async def _apply(session: AsyncSession, clock: FixedClock, world: w.StatsWorld, op: tuple[Any, ...]) -> None:
+async def _apply(session: AsyncSession, clock: FixedClock, base: h.History, op: tuple[Any, ...]) -> None:
     kind = op[0]
     if kind == "attend":
         _, e, p, status, minutes, approved = op
-        await w.write_attendance(session, clock, world.events[e], world.people[p].id, status=status,
+        await h.write_attendance(session, clock, base.events[e], base.people[p].id, status=status,
                                  minutes=minutes, approved=approved)  # fmt: skip
     elif kind == "delete":
-        await w.delete_attendance(session, clock, world.events[op[1]], world.people[op[2]].id)
+        await h.delete_attendance(session, clock, base.events[op[1]], base.people[op[2]].id)
     elif kind == "serve":
-        await w.serve(session, clock, world.events[op[1]], world.resident_ids[op[2]], add=op[3])
+        await h.serve(session, clock, base.events[op[1]], base.resident_ids[op[2]], add=op[3])
     elif kind == "headcount":
-        await w.set_headcount(session, clock, world.events[op[1]], op[2])
+        await h.set_headcount(session, clock, base.events[op[1]], op[2])
     elif kind == "cancel":
-        await w.cancel(session, clock, world.events[op[1]])
+        await h.cancel(session, clock, base.events[op[1]])
     elif kind == "move":
-        await w.move(session, clock, world.events[op[1]], op[2])
+        await h.move(session, clock, base.events[op[1]], op[2])
     elif kind == "party":
-        await w.set_party_member(session, clock, world.people[op[1]], op[2])
+        await h.set_party_member(session, clock, base.people[op[1]], op[2])
 
 
 async def _cells(session: AsyncSession) -> set[tuple[Any, ...]]:
@@ -112,15 +113,16 @@ async def _check_history(url: str, history: list[tuple[tuple[Any, ...], bool]]) 
     maker = app.state.sessionmaker
     try:
         async with maker() as session, session.begin():
-            world = await w.make_stats_world(session, clock)
+            station, other = await create_station(session, clock), await create_station(session, clock)
+            base = await h.make_history(session, clock, station, other)
         for op, drain_after in history:
             async with maker() as session, session.begin():
-                await _apply(session, clock, world, op)
+                await _apply(session, clock, base, op)
             if drain_after:
                 await app.state.relay.drain()
         await app.state.relay.drain()
         async with maker() as session:
-            for stations in (None, frozenset({world.station.id})):
+            for stations in (None, frozenset({base.station.id})):
                 for first, last in PERIODS:
                     for group_by in GROUP_BYS:
                         selection = Selection(stations, first, last, group_by)

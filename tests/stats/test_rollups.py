@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from coordinator.clock import FixedClock
 from coordinator.stats.models import StatsCell, StatsCellMember
 from coordinator.stats.rollups import refresh_event
-from tests.stats.scenario import make_scenario
+from tests.stats.scenario import Scenario
 
 
 async def _snapshot(session: AsyncSession) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
@@ -23,13 +21,12 @@ async def _snapshot(session: AsyncSession) -> tuple[list[tuple[object, ...]], li
 
 
 async def test_refreshing_again_in_any_order_changes_nothing(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+    sessionmaker: async_sessionmaker[AsyncSession], scenario: Scenario
 ) -> None:
-    scenario = await make_scenario(app, sessionmaker, clock)
     async with sessionmaker() as session:
         before = await _snapshot(session)
     assert before[0], "the scenario's deliveries filled the cells"
-    for order in (scenario.world.events, list(reversed(scenario.world.events))):
+    for order in (scenario.history.events, list(reversed(scenario.history.events))):
         async with sessionmaker() as session, session.begin():
             changed = [await refresh_event(session, event.id) for event in order]
         assert changed == [False] * len(order)

@@ -14,30 +14,34 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.auth.models import Role
 from coordinator.clock import FixedClock
+from coordinator.db import transaction
 from coordinator.events.models import Event, EventStatus
 from coordinator.events.themes import BUILTIN_THEMES
 from coordinator.people.models import Person
 from coordinator.web.headers import CONTENT_SECURITY_POLICY
-from tests.factories import PASSWORD, create_event, create_person, create_signup, create_station, create_user
+from tests.factories import PASSWORD, create_event, create_person, create_signup, create_user
 from tests.sheets import csv_bytes, xlsx
 from tests.web.browsing import CSRF_INPUT, csrf_of, log_in
+from tests.world import World
 
 
 @pytest.fixture
-async def world(sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock) -> dict[str, int]:
-    async with sessionmaker() as session, session.begin():
-        station = await create_station(session, clock)
-        other = await create_station(session, clock)
-        await create_user(session, clock, Role.organizer, [station], username="org")
+async def site(world: World) -> dict[str, int]:
+    """The world with an organizer who logs in as "org", a draft starting soon, an event of the
+    other station, and a published event with 杨秀英 confirmed."""
+    async with transaction(world.sessionmaker) as session:
+        clock = world.clock
+        await create_user(session, clock, Role.organizer, [world.station], username="org")
         event = await create_event(
-            session, clock, station, status=EventStatus.draft, published_at=None, starts_in=timedelta(hours=2)
-        )
-        foreign = await create_event(session, clock, other)
-        person = await create_person(session, clock, station, name="杨秀英")
-        published = await create_event(session, clock, station, title="重阳节慰问")
+            session, clock, world.station, status=EventStatus.draft, published_at=None,
+            starts_in=timedelta(hours=2),
+        )  # fmt: skip
+        foreign = await create_event(session, clock, world.other)
+        person = await create_person(session, clock, world.station, name="杨秀英")
+        published = await create_event(session, clock, world.station, title="重阳节慰问")
         await create_signup(session, clock, published, person)
         return {
-            "station": station.id,
+            "station": world.station.id,
             "draft": event.id,
             "foreign": foreign.id,
             "published": published.id,
@@ -53,7 +57,7 @@ async def _status(sessionmaker: async_sessionmaker[AsyncSession], event_id: int)
 
 
 async def test_pages_carry_security_headers_and_the_api_keeps_its_own(
-    client: httpx.AsyncClient, world: dict[str, int]
+    client: httpx.AsyncClient, site: dict[str, int]
 ) -> None:
     page = await client.get("/web/login")
     assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
@@ -67,7 +71,7 @@ async def test_pages_carry_security_headers_and_the_api_keeps_its_own(
 
 
 async def test_login_sets_a_strict_session_cookie_and_pages_need_it(
-    client: httpx.AsyncClient, world: dict[str, int]
+    client: httpx.AsyncClient, site: dict[str, int]
 ) -> None:
     anonymous = await client.get("/web/calendar")
     assert anonymous.status_code == 303
@@ -91,7 +95,7 @@ async def test_login_sets_a_strict_session_cookie_and_pages_need_it(
 
 
 async def test_wrong_password_shows_the_form_again_with_the_reason(
-    client: httpx.AsyncClient, world: dict[str, int]
+    client: httpx.AsyncClient, site: dict[str, int]
 ) -> None:
     token = await csrf_of(client, "/web/login")
     answer = await client.post("/web/login", data={"_csrf": token, "username": "org", "password": "nope"})
@@ -101,22 +105,22 @@ async def test_wrong_password_shows_the_form_again_with_the_reason(
 
 
 async def test_a_post_without_the_csrf_token_changes_nothing(
-    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], world: dict[str, int]
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], site: dict[str, int]
 ) -> None:
     await log_in(client, "org")
-    answer = await client.post(f"/web/events/{world['draft']}/publish", data={"_csrf": "forged" * 8})
+    answer = await client.post(f"/web/events/{site['draft']}/publish", data={"_csrf": "forged" * 8})
     assert answer.status_code == 403
     assert "页面已过期" in answer.text
-    assert await _status(sessionmaker, world["draft"]) == "draft"
+    assert await _status(sessionmaker, site["draft"]) == "draft"
 
 
 async def test_publish_from_the_page(
-    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], world: dict[str, int]
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], site: dict[str, int]
 ) -> None:
     token = await log_in(client, "org")
-    answer = await client.post(f"/web/events/{world['draft']}/publish", data={"_csrf": token})
+    answer = await client.post(f"/web/events/{site['draft']}/publish", data={"_csrf": token})
     assert answer.status_code == 303
-    assert await _status(sessionmaker, world["draft"]) == "published"
+    assert await _status(sessionmaker, site["draft"]) == "published"
     page = await client.get(answer.headers["location"])
     assert "活动已发布" in page.text
 
@@ -125,38 +129,38 @@ async def test_a_refused_change_leaves_the_event_as_it_was_and_says_why(
     client: httpx.AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
-    world: dict[str, int],
+    site: dict[str, int],
 ) -> None:
     token = await log_in(client, "org")
     clock.set(clock.now() + timedelta(hours=3))  # the draft has started
-    answer = await client.post(f"/web/events/{world['draft']}/publish", data={"_csrf": token})
-    assert await _status(sessionmaker, world["draft"]) == "draft"
+    answer = await client.post(f"/web/events/{site['draft']}/publish", data={"_csrf": token})
+    assert await _status(sessionmaker, site["draft"]) == "draft"
     page = await client.get(answer.headers["location"])
     assert "活动开始时间已过，不能发布" in page.text
 
 
-async def test_another_stations_event_is_a_404_page(client: httpx.AsyncClient, world: dict[str, int]) -> None:
+async def test_another_stations_event_is_a_404_page(client: httpx.AsyncClient, site: dict[str, int]) -> None:
     await log_in(client, "org")
-    answer = await client.get(f"/web/events/{world['foreign']}")
+    answer = await client.get(f"/web/events/{site['foreign']}")
     assert answer.status_code == 404
     assert answer.headers["content-type"].startswith("text/html")
     assert "活动不存在" in answer.text
 
 
 async def test_cancel_previews_the_confirmed_people_then_cancels(
-    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], world: dict[str, int]
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], site: dict[str, int]
 ) -> None:
     token = await log_in(client, "org")
-    preview = await client.get(f"/web/events/{world['published']}/cancel")
+    preview = await client.get(f"/web/events/{site['published']}/cancel")
     assert "杨秀英" in preview.text
     answer = await client.post(
-        f"/web/events/{world['published']}/cancel", data={"_csrf": token, "reason": "暴雨预警"}
+        f"/web/events/{site['published']}/cancel", data={"_csrf": token, "reason": "暴雨预警"}
     )
     assert answer.status_code == 303
-    assert await _status(sessionmaker, world["published"]) == "cancelled"
+    assert await _status(sessionmaker, site["published"]) == "cancelled"
 
 
-async def test_english_switch_keeps_the_page(client: httpx.AsyncClient, world: dict[str, int]) -> None:
+async def test_english_switch_keeps_the_page(client: httpx.AsyncClient, site: dict[str, int]) -> None:
     token = await log_in(client, "org")
     answer = await client.post("/web/lang", data={"_csrf": token, "lang": "en", "next": "/web/people"})
     assert answer.headers["location"] == "/web/people"
@@ -166,14 +170,14 @@ async def test_english_switch_keeps_the_page(client: httpx.AsyncClient, world: d
 
 
 async def test_create_an_activity_from_a_theme_in_a_few_fields(
-    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], world: dict[str, int]
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], site: dict[str, int]
 ) -> None:
     token = await log_in(client, "org")
     answer = await client.post(
         "/web/events/new",
         data={
             "_csrf": token,
-            "station_id": str(world["station"]),
+            "station_id": str(site["station"]),
             "theme": "home_visit",
             "date": "2026-12-05",
             "time": "09:30",
@@ -193,7 +197,7 @@ async def test_create_an_activity_from_a_theme_in_a_few_fields(
 
 
 async def test_calendar_marks_festivals_holidays_and_make_up_workdays(
-    client: httpx.AsyncClient, world: dict[str, int]
+    client: httpx.AsyncClient, site: dict[str, int]
 ) -> None:
     await log_in(client, "org")
     october = (await client.get("/web/calendar?month=2026-10")).text
@@ -206,14 +210,14 @@ async def test_calendar_marks_festivals_holidays_and_make_up_workdays(
 
 
 async def test_import_lists_each_bad_row_and_stores_nothing(
-    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], world: dict[str, int]
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], site: dict[str, int]
 ) -> None:
     token = await log_in(client, "org")
     rows = (["王芳", "13900001111"], ["李四", "12345"])
     content = xlsx(["姓名", "手机号"], *rows)
     answer = await client.post(
         "/web/people/import",
-        data={"_csrf": token, "station_id": str(world["station"])},
+        data={"_csrf": token, "station_id": str(site["station"])},
         files={"file": ("people.xlsx", content)},
     )
     assert answer.status_code == 200
@@ -222,7 +226,7 @@ async def test_import_lists_each_bad_row_and_stores_nothing(
         assert await session.scalar(select(func.count()).select_from(Person)) == 1  # only the seeded one
     partial = await client.post(
         "/web/people/import",
-        data={"_csrf": token, "station_id": str(world["station"]), "partial": "on"},
+        data={"_csrf": token, "station_id": str(site["station"]), "partial": "on"},
         files={
             "file": ("people.csv", csv_bytes(["姓名", "手机号"], ["王芳", "13900001111"], ["李四", "12345"]))
         },
@@ -232,7 +236,7 @@ async def test_import_lists_each_bad_row_and_stores_nothing(
         assert await session.scalar(select(func.count()).select_from(Person)) == 2
 
 
-async def test_https_public_address_marks_cookies_secure(app: FastAPI, world: dict[str, int]) -> None:
+async def test_https_public_address_marks_cookies_secure(app: FastAPI, site: dict[str, int]) -> None:
     app.state.settings = app.state.settings.model_copy(
         update={"public_base_url": "https://coordinator.example"}
     )
@@ -244,15 +248,15 @@ async def test_https_public_address_marks_cookies_secure(app: FastAPI, world: di
 
 
 async def test_people_search_and_edit_form(
-    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], world: dict[str, int]
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], site: dict[str, int]
 ) -> None:
     token = await log_in(client, "org")
-    found = await client.get(f"/web/people?station={world['station']}&q=秀英")
+    found = await client.get(f"/web/people?station={site['station']}&q=秀英")
     assert "杨秀英" in found.text
-    missing = await client.get(f"/web/people?station={world['station']}&q=无此人")
+    missing = await client.get(f"/web/people?station={site['station']}&q=无此人")
     assert "杨秀英" not in missing.text
     answer = await client.post(
-        f"/web/people/{world['person']}/edit",
+        f"/web/people/{site['person']}/edit",
         data={
             "_csrf": token,
             "name": "杨秀英",
@@ -264,18 +268,18 @@ async def test_people_search_and_edit_form(
     )
     assert answer.status_code == 303
     async with sessionmaker() as session:
-        person = await session.get(Person, world["person"])
+        person = await session.get(Person, site["person"])
         assert person is not None
         assert person.is_party_member
         assert person.party_branch == "营盘坡社区党支部"
         assert person.phone == "+8613812345678"
     refused = await client.post(
-        f"/web/people/{world['person']}/edit",
+        f"/web/people/{site['person']}/edit",
         data={"_csrf": token, "name": "杨秀英", "phone": "123", "is_active": "on"},
     )
-    assert refused.headers["location"] == f"/web/people/{world['person']}/edit"
+    assert refused.headers["location"] == f"/web/people/{site['person']}/edit"
     async with sessionmaker() as session:
-        unchanged = await session.get(Person, world["person"])
+        unchanged = await session.get(Person, site["person"])
         assert unchanged is not None
         assert unchanged.phone == "+8613812345678"
         assert unchanged.is_party_member

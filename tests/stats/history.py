@@ -1,6 +1,7 @@
-"""A small world for statistics tests: two stations, events across months and themes, people with
-and without Party membership, ledger residents; and the writes the attendance and event services
-make (source row + domain event), so the roll-up handlers see exactly what production sends them."""
+"""A small history for statistics tests at two stations: events across months and themes, people
+with and without Party membership, ledger residents; and the writes the attendance and event
+services make (source row + domain event), so the roll-up handlers see exactly what production
+sends them."""
 
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ from tests.factories import (
     create_person,
     create_resident,
     create_signup,
-    create_station,
 )
 
 # Local start times chosen to sit on period edges in Asia/Shanghai (UTC+8).
@@ -39,7 +39,7 @@ THEMES = ("party_volunteer_drive", "home_visit", "party_volunteer_drive", "herit
 
 
 @dataclass
-class StatsWorld:
+class History:
     station: Station
     other: Station
     organization: Organization
@@ -48,9 +48,8 @@ class StatsWorld:
     resident_ids: list[int]
 
 
-async def make_stats_world(session: AsyncSession, clock: Clock) -> StatsWorld:
-    station = await create_station(session, clock)
-    other = await create_station(session, clock)
+async def make_history(session: AsyncSession, clock: Clock, station: Station, other: Station) -> History:
+    """Events at ``station`` (the last one at ``other``), their sign-ups, people and residents."""
     organization = await create_organization(session, clock, station)
     events: list[Event] = []
     for i, (starts_at, theme) in enumerate(zip(EVENT_STARTS, THEMES, strict=True)):
@@ -73,7 +72,7 @@ async def make_stats_world(session: AsyncSession, clock: Clock) -> StatsWorld:
             await create_signup(session, clock, event, person)
         await create_signup(session, clock, event, people[2], role=event.roles[1])
     residents = [await create_resident(session, clock, station) for _ in range(3)]
-    return StatsWorld(station, other, organization, events, people, [r.id for r in residents])
+    return History(station, other, organization, events, people, [r.id for r in residents])
 
 
 async def announce_event(
