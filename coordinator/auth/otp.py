@@ -1,16 +1,9 @@
 """Volunteer login by a one-time code sent to their phone.
 
-- Only an HMAC (keyed with the secret key) of a code is stored: a copied database does not give
-  the codes away, and six digits cannot be brute-forced offline without the key.
-- A code lives ``otp_ttl_seconds`` (5 minutes), allows ``otp_max_attempts`` guesses and is then
-  burnt; a new request replaces the previous code.
-- Requests are limited per phone (per minute and per hour, like the SMS providers' own limits)
-  and per client address. The count and the insert happen under a transaction-level advisory
-  lock on the phone and the address (PostgreSQL; SQLite serializes writers), so concurrent
-  requests cannot both pass the limit.
-- The code goes out by SMS after the request commits (``notify.immediate``): the stored
-  notification row carries a masked code, and no dispatcher ever sends it again.
-"""
+Only an HMAC of a code is stored (keyed with the secret key); a code lives ``otp_ttl_seconds``,
+allows ``otp_max_attempts`` guesses, and a new request replaces it. Requests are limited per
+phone and per client address, under advisory locks (docs/concurrency.md). The code goes out by
+SMS after the request commits (``notify.immediate``); the stored row carries it masked."""
 
 from __future__ import annotations
 

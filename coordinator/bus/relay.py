@@ -1,25 +1,10 @@
-"""The outbox relay: fans each stored domain event out to its handlers and delivers it, at least once.
+"""The outbox relay: fans each stored domain event out to its handlers and delivers it, at least
+once, in order per aggregate and handler.
 
-Each run does two things, each in short transactions of its own:
-
-1. **Fan-out.** Every new ``OutboxEvent`` gets one ``OutboxDelivery`` row per subscribed handler
-   (``INSERT … ON CONFLICT DO NOTHING`` on the (event, handler) primary key, so a repeat is harmless).
-2. **Delivery.** Due deliveries are *claimed* (status ``running``, ``lease_until`` set, ``attempts``
-   + 1) and then handled one by one: the handler runs in a transaction that first re-locks its
-   delivery row and checks the claim is still its own, and the row is marked ``done`` in that same
-   transaction. A crash before the commit leaves the claim to expire, and the handler runs again.
-
-Ordering: a delivery is claimable only when no earlier event of the same aggregate is still
-unfanned, and no earlier delivery of the same aggregate *for the same handler* is pending or
-running. A ``dead`` delivery does not hold back the ones after it (it was logged and counted; an
-operator can retry it by setting it back to ``pending``). Other handlers and other aggregates are
-never held back.
-
-Concurrency: on PostgreSQL claims use ``FOR UPDATE SKIP LOCKED``, so any number of relays
-(API processes after their commits, workers on their tick) share the work and each claim goes to
-exactly one of them; the lease only matters when a process dies. SQLite starts every transaction
-with ``BEGIN IMMEDIATE`` (see ``coordinator.db``), which serializes the claims instead.
-"""
+A run fans new events out (one delivery row per subscribed handler), then claims due deliveries
+and runs each handler in a transaction that first checks the claim is still its own and marks
+the delivery done. A ``dead`` delivery is retried by setting it back to ``pending``. Claims,
+leases and ordering: docs/concurrency.md, "The outbox relay"."""
 
 from __future__ import annotations
 

@@ -1,18 +1,10 @@
 """The dispatcher tick: claim due notifications, send them outside any transaction, record outcomes.
 
-Exactly-once, as far as providers allow:
-- Claim (one short transaction): due ``pending`` rows, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so
-  concurrent workers take disjoint rows (SQLite serializes writers with ``BEGIN IMMEDIATE``); each
-  becomes ``sending`` with a lease and ``attempts + 1`` before the transaction commits. Only the
-  worker that committed the claim sends the row.
-- Send: with no transaction open, bounded by ``notify_send_timeout_seconds``. Where the channel
-  takes many messages in one request (``BatchingChannel``), the claim also groups the rows into
-  batches and writes each batch's correlation id (``batch_id``) before any request leaves.
-- Record (a second short transaction): only if the row is still the attempt this worker claimed
-  (same ``attempts``), so a late answer never overwrites a newer state.
-- A row still ``sending`` after its lease (the worker died mid-send) becomes ``unknown``, never
-  ``pending``: the provider may have it, so only a receipt or its query resolves it (``resolution``).
-"""
+A claim makes rows ``sending`` with a lease in one short transaction (``SKIP LOCKED`` on
+PostgreSQL); the send runs with no transaction open, batched where the channel takes many; the
+outcome is recorded only if the row is still the attempt this worker claimed. A row whose lease
+ran out becomes ``unknown``, never ``pending`` (``resolution`` settles it). Why this sends each
+message at most once: docs/concurrency.md, invariant 3."""
 
 from __future__ import annotations
 

@@ -1,27 +1,11 @@
 """Settle SMS left ``unknown`` (the send timed out, or its worker's lease ran out) by asking the
 provider what became of them: never by sending again blindly.
 
-The ``resolve_unknown_notifications`` tick, next to the dispatcher:
-- Claim (one short transaction): ``unknown`` SMS rows of the configured provider (or of none: a
-  lost lease never learned it), at least ``notify_resolve_min_age_seconds`` old and within the
-  provider's look-back, whose ``next_attempt_at`` has come (for an ``unknown`` row: when to ask
-  next). Each is pushed forward before the commit, under ``SKIP LOCKED`` on PostgreSQL, so two
-  workers never ask about one row at once and a row still unsettled is asked less and less often.
-- Ask (no transaction open): one query per phone, a few at once, each bounded by the send
-  timeout. A query that fails changes nothing; the row is asked again later.
-- Apply (a second short transaction), by our correlation id (Aliyun ``OutId``, Tencent
-  ``SessionContext``: the row's ``batch_id``, else its own id):
-  - delivered or failed: a receipt, through ``record_receipts`` exactly like a pushed one (stored
-    once; a failure falls back to the next channel);
-  - waiting for the carrier's report (Aliyun ``SendStatus`` 1): the provider has it, so nothing
-    may go again; the row stays ``unknown`` and is asked again;
-  - not listed: Aliyun lists a message from the moment it accepts it, so one still missing
-    ``notify_resolve_missing_after_seconds`` after its request could last have left was never
-    accepted, and sending it again cannot deliver it twice. This is the only way an ``unknown``
-    row goes again (``outcomes.send_again``: ``pending``, or ``expired`` past its deadline).
-    Tencent's pull lists delivery reports only, where silence proves nothing: its rows stay
-    ``unknown`` until a report comes (staff see them in the notification list).
-"""
+The ``resolve_unknown_notifications`` tick claims old enough ``unknown`` rows, asks the provider
+by our correlation id with no transaction open, and applies what it learned: a delivery report
+is recorded like a pushed receipt; "waiting for the carrier" leaves the row ``unknown``; only a
+message Aliyun never listed goes again (``outcomes.send_again``). Tencent lists reports only, so
+its rows wait for one. Details: docs/concurrency.md, invariant 3."""
 
 from __future__ import annotations
 

@@ -1,15 +1,9 @@
 """Confirm-or-release: a volunteer answers the day-before reminder (link or SMS reply keyword).
 
-- Confirm: the answer is stored; the person leaves the event's at-risk list.
-- Release: the sign-up is cancelled through the sign-ups service (``cancel_signup``: the place
-  goes back to the role and the first eligible waiting person is promoted and told, all in this
-  transaction), and the organizer is told at once (see ``organizer_recipients``).
-
-Locking: like every change of a sign-up, an answer takes the role row first (``lock_role``) and
-re-reads the sign-up under it, so a confirm racing a release (two taps, a link and an SMS reply)
-is serialized: the second sees the first's answer. ``place_confirmations.signup_id`` is unique,
-so there is one answer row per sign-up whatever happens.
-"""
+Confirm stores the answer; the person leaves the event's at-risk list. Release cancels the
+sign-up through the sign-ups service (the first eligible waiting person is promoted and told in
+the same transaction) and tells the organizer at once. An answer takes the role's lock and reads
+the sign-up again under it, so racing answers are serialized (docs/concurrency.md)."""
 
 from __future__ import annotations
 
