@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.events.models import EventRole, Signup, SignupSource, SignupStatus
+from coordinator.events.models import Signup, SignupSource, SignupStatus
+from tests.factories import count_on_role
 from tests.world import World
 
 # Saturday 12 December 2026, 14:00 in Kaili: two weeks after the tests' clock.
@@ -29,8 +29,8 @@ async def add_signup(
     waitlist_seq: int | None = None,
     at: datetime = datetime(2026, 11, 28, tzinfo=UTC),
 ) -> Signup:
-    """A sign-up row as given; a waiting one is counted on its role (``waitlisted_count``), a
-    confirmed one is not: tests that add those set the role's ``confirmed_count`` themselves."""
+    """A sign-up row as given; an invited or waiting one is counted on its role, a confirmed one
+    is not: tests that add those set the role's ``confirmed_count`` themselves."""
     signup = Signup(
         event_id=event_id,
         role_id=role_id,
@@ -43,10 +43,6 @@ async def add_signup(
     )
     session.add(signup)
     await session.flush()
-    if status is SignupStatus.waitlisted:
-        await session.execute(
-            update(EventRole)
-            .where(EventRole.id == role_id)
-            .values(waitlisted_count=EventRole.waitlisted_count + 1)
-        )
+    if status is not SignupStatus.confirmed:
+        await count_on_role(session, role_id, status)
     return signup

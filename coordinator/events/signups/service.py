@@ -35,10 +35,9 @@ from coordinator.events.signups.rules import (
     check_event_open,
     check_one_live_signup,
     check_requirements,
+    commitment_problem,
     free_places,
-    monthly_maximum_reached,
     pick_role,
-    schedule_clash,
     unknown_role,
 )
 from coordinator.events.signups.waitlist import fill_free_places
@@ -76,9 +75,7 @@ async def admit(
     check_requirements(event, role, person)
     commitments = (await load_commitments(session, [person_id], event, zone)).get(person_id, [])
     check_one_live_signup(event, person_id, commitments)
-    if problem := schedule_clash(event, zone, commitments) or monthly_maximum_reached(
-        event, zone, commitments, person.max_events_per_month
-    ):
+    if problem := commitment_problem(event, zone, commitments, person.max_events_per_month):
         raise problem
     return Admission(role, person)
 
