@@ -8,17 +8,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from time import monotonic
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Dialect, Integer, MetaData, event, inspect
+from sqlalchemy import DateTime, Dialect, Integer, MetaData, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, configure_mappers, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from coordinator.errors import CoordinatorError
@@ -64,23 +64,6 @@ class Base(DeclarativeBase):
 
 class IdMixin:
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-
-
-_Mapped = TypeVar("_Mapped", bound=Base)
-
-
-def plain_instance(cls: type[_Mapped], values: Mapping[str, Any]) -> _Mapped:
-    """An instance of ``cls`` outside any session holding ``values``, built the way SQLAlchemy
-    builds the instances it loads (its class manager's ``new_instance``, the values straight
-    into its dict): for a row the hot paths read or wrote with statements of their own. The
-    constructor would fire a change event per attribute, nine times the cost (9 µs against 1 for
-    five columns). ``make_transient_to_detached`` then makes it a detached row like a loaded one."""
-    mapper = inspect(cls)
-    if not mapper.configured:  # as a constructor would, the first time
-        configure_mappers()
-    instance = cast(_Mapped, mapper.class_manager.new_instance())
-    instance.__dict__.update(values)
-    return instance
 
 
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:

@@ -25,7 +25,7 @@ from coordinator.attendance.models import (
 from coordinator.auth.principal import STAFF_ROLES, Principal
 from coordinator.bus.outbox import emit
 from coordinator.clock import Clock
-from coordinator.db import Base, is_postgres, plain_instance
+from coordinator.db import Base, is_postgres
 from coordinator.domain_events import DomainEventType
 from coordinator.errors import Conflict, not_found
 from coordinator.events.models import Event, EventStatus, Signup, SignupStatus
@@ -173,8 +173,8 @@ def _claim_statement(dialect: str, columns: frozenset[str]) -> ReturningInsert[i
 def _inserted_row(values: dict[str, Any], row_id: int) -> Attendance:
     """The row just inserted, as a persistent instance, without reading it back: every column is
     known (what we inserted, None for the rest), so later changes flush as UPDATEs."""
-    row = plain_instance(Attendance, {"id": row_id, **{column: values.get(column) for column in _COLUMNS}})
-    make_transient_to_detached(row)
+    row = Attendance(id=row_id, **{column: values.get(column) for column in _COLUMNS})
+    make_transient_to_detached(row)  # resets the constructor's attribute history: a loaded row
     return row
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -152,23 +152,29 @@ def _role_row(position: int, role: RoleIn) -> EventRole:
     )
 
 
+_EVENT_AND_ZONE = (
+    select(Event, Station.timezone)
+    .join(Station, Station.id == Event.station_id)
+    .where(Event.id == bindparam("event_id"))
+)
+# Built once (SQLAlchemy reuses their compiled form). Locked, the roles come in a statement of
+# their own: rows joined to a locked row keep the snapshot from before the lock's wait. NO KEY:
+# sign-ups' foreign-key checks on the event pass (docs/concurrency.md).
+_LOAD_EVENT = _EVENT_AND_ZONE.options(joinedload(Event.roles))
+_LOAD_EVENT_LOCKED = (
+    _EVENT_AND_ZONE.options(selectinload(Event.roles))
+    .with_for_update(of=Event, key_share=True)
+    .execution_options(populate_existing=True)
+)
+
+
 async def load_event(
     session: AsyncSession, event_id: int, *, principal: Principal | None = None, for_update: bool = False
 ) -> tuple[Event, str]:
     """The event with its roles, and its station's time zone. With ``principal``: only an event
     they may see (``may_see``); anything else answers 404 as if it did not exist."""
-    # Locked, the roles come in a statement of their own: rows joined to a locked row keep the
-    # snapshot from before the lock's wait. NO KEY: sign-ups' foreign-key checks on the event pass.
-    roles = selectinload(Event.roles) if for_update else joinedload(Event.roles)
-    stmt = (
-        select(Event, Station.timezone)
-        .join(Station, Station.id == Event.station_id)
-        .where(Event.id == event_id)
-        .options(roles)
-    )
-    if for_update:
-        stmt = stmt.with_for_update(of=Event, key_share=True).execution_options(populate_existing=True)
-    row = (await session.execute(stmt)).unique().one_or_none()
+    stmt = _LOAD_EVENT_LOCKED if for_update else _LOAD_EVENT
+    row = (await session.execute(stmt, {"event_id": event_id})).unique().one_or_none()
     if row is None or (principal is not None and not may_see(principal, row[0])):
         raise not_found("活动", "event", event_id)
     return row[0], row[1]

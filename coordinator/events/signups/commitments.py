@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.events.models import LIVE_SIGNUP_STATUSES, Event, EventStatus, Signup, SignupStatus
@@ -37,29 +37,39 @@ def local_month(instant: datetime, zone: str) -> tuple[datetime, datetime, str]:
     return start.astimezone(UTC), following.astimezone(UTC), f"{start.year:04d}-{start.month:02d}"
 
 
+# Built once (SQLAlchemy reuses its compiled form): any live sign-up for the event, and confirmed
+# ones of events not cancelled that overlap the window.
+_COMMITMENTS = (
+    select(Signup.person_id, Signup.event_id, Event.title, Event.starts_at, Event.ends_at, Signup.status)
+    .join(Event, Event.id == Signup.event_id)
+    .where(
+        Signup.person_id.in_(bindparam("person_ids", expanding=True)),
+        or_(
+            and_(Signup.event_id == bindparam("event_id"), Signup.status.in_(LIVE_SIGNUP_STATUSES)),
+            and_(
+                Signup.status == SignupStatus.confirmed,
+                Event.status != EventStatus.cancelled,
+                Event.starts_at < bindparam("window_end"),
+                Event.ends_at > bindparam("window_start"),
+            ),
+        ),
+    )
+)
+
+
 async def load_commitments(
     session: AsyncSession, person_ids: Sequence[int], event: Event, zone: str
 ) -> dict[int, list[Commitment]]:
     """Per person: any live sign-up for ``event``, and their confirmed sign-ups of events not
     cancelled that overlap ``event`` or fall in its month. Exact only with the people locked."""
     month_start, month_end, _ = local_month(event.starts_at, zone)
-    window_start, window_end = min(month_start, event.starts_at), max(month_end, event.ends_at)
-    rows = await session.execute(
-        select(Signup.person_id, Signup.event_id, Event.title, Event.starts_at, Event.ends_at, Signup.status)
-        .join(Event, Event.id == Signup.event_id)
-        .where(
-            Signup.person_id.in_(person_ids),
-            or_(
-                and_(Signup.event_id == event.id, Signup.status.in_(LIVE_SIGNUP_STATUSES)),
-                and_(
-                    Signup.status == SignupStatus.confirmed,
-                    Event.status != EventStatus.cancelled,
-                    Event.starts_at < window_end,
-                    Event.ends_at > window_start,
-                ),
-            ),
-        )
-    )
+    parameters = {
+        "person_ids": list(person_ids),
+        "event_id": event.id,
+        "window_start": min(month_start, event.starts_at),
+        "window_end": max(month_end, event.ends_at),
+    }
+    rows = await session.execute(_COMMITMENTS, parameters)
     found: dict[int, list[Commitment]] = defaultdict(list)
     for person_id, event_id, title, starts_at, ends_at, status in rows:
         found[person_id].append(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -26,15 +26,28 @@ _COUNTERS = {
 _ENDED = (SignupStatus.cancelled, SignupStatus.declined)
 
 
+# The hot statements are built once: SQLAlchemy then reuses their compiled form and cache key
+# (building a select per call cost as much CPU as running it).
+_LOCK_ROLE = (
+    select(EventRole)
+    .where(EventRole.id == bindparam("role_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_LOCK_PERSON = (
+    select(Person, Event.status, Event.starts_at, Event.ends_at)
+    .join(Event, Event.id == bindparam("event_id"))
+    .where(Person.id == bindparam("person_id"))
+    .with_for_update(of=Person)
+    .execution_options(populate_existing=True)
+)
+_LOCK_PERSON_WITH_TERMS = _LOCK_PERSON.options(selectinload(Person.terms))
+
+
 async def lock_role(session: AsyncSession, role_id: int) -> EventRole:
     """The role row, locked (``FOR UPDATE``) and read afresh. A removed role is locked too:
     callers taking a new place check ``removed_at``."""
-    role = await session.scalar(
-        select(EventRole)
-        .where(EventRole.id == role_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    role = await session.scalar(_LOCK_ROLE, {"role_id": role_id})
     assert role is not None, f"role {role_id} vanished"  # roles are deleted only with their event
     return role
 
@@ -45,16 +58,8 @@ async def lock_person(
     """The person's row, locked after the role's, and ``event``'s status and times read again in
     the same statement: a cancellation or a move of the event locks its roles first, so what this
     reads stays true until the commit."""
-    statement = (
-        select(Person, Event.status, Event.starts_at, Event.ends_at)
-        .join(Event, Event.id == event.id)
-        .where(Person.id == person_id)
-        .with_for_update(of=Person)
-        .execution_options(populate_existing=True)
-    )
-    if with_terms:
-        statement = statement.options(selectinload(Person.terms))
-    row = (await session.execute(statement)).first()
+    statement = _LOCK_PERSON_WITH_TERMS if with_terms else _LOCK_PERSON
+    row = (await session.execute(statement, {"person_id": person_id, "event_id": event.id})).first()
     if row is None:
         return None
     person, status, starts_at, ends_at = row
