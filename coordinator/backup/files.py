@@ -37,7 +37,8 @@ def database_file(database_url: str) -> Path:
         return path
     if make_url(database_url).get_backend_name() == "postgresql":
         raise BackupRefused(
-            "PostgreSQL 数据库请用 pg_dump / pg_restore 或时间点恢复（WAL 归档）备份，见 README「备份」",
+            "PostgreSQL 数据库请用 pg_dump / pg_restore 或时间点恢复（WAL 归档）备份，见 README 的"
+            " Backups 一节",
             "On PostgreSQL, back up with pg_dump / pg_restore or point-in-time recovery "
             "(WAL archiving): see the README, section 'Backups'",
             code="backup_postgresql",
