@@ -1,4 +1,4 @@
-"""The ``coordinator`` command: serve, worker, db upgrade, admin, demo, import, export."""
+"""The ``coordinator`` command: serve, worker, db upgrade, admin, demo, import, export, backup, restore."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from rich.console import Console
 import coordinator.models  # noqa: F401  (every table mapped before first use)
 from coordinator.auth.models import Role
 from coordinator.auth.service import create_user
+from coordinator.backup.restore import restore_backup
+from coordinator.backup.snapshot import write_backup
 from coordinator.clock import SystemClock
 from coordinator.db import create_engine, create_sessionmaker, transaction
 from coordinator.demo.command import looks_like_production, print_demo_result, run_demo
@@ -186,6 +188,45 @@ def demo(
         console.print("数据库已有服务站，跳过演示数据 / the database has stations; demo skipped")
     else:
         print_demo_result(result, console)
+
+
+@app.command()
+def backup(
+    to: Annotated[
+        Path | None,
+        typer.Option(
+            "--to",
+            file_okay=False,
+            help="Folder (default: COORDINATOR_BACKUP_DIR, else backups/ beside the database)",
+        ),
+    ] = None,
+) -> None:
+    """Write a consistent copy of the SQLite database named with the UTC time (while the service runs)."""
+    path = run(write_backup(Settings(), SystemClock(), to=to))
+    typer.echo(f"备份已写入 / backup written: {path}")
+
+
+@app.command()
+def restore(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="A file `coordinator backup` wrote")
+    ],
+    force: Annotated[
+        bool, typer.Option("--force", help="Restore although another process has the database open")
+    ] = False,
+) -> None:
+    """Put a backup back after checking it, migrated up if older; the replaced database is kept aside."""
+    if force:
+        typer.secho(
+            "--force：服务若仍在运行，恢复后请重启 / if the service is still running, restart it after",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+    restored = run(restore_backup(Settings(), SystemClock(), file, force=force))
+    migrated = f" → {restored.head}" if restored.revision != restored.head else ""
+    typer.echo(f"已恢复 / restored {file} → {restored.database} (schema {restored.revision}{migrated})")
+    if restored.replaced is not None:
+        typer.echo(f"原数据库另存为 / the replaced database is kept as {restored.replaced}")
 
 
 ImportFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="XLSX or CSV file")]

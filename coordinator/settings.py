@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     notification_retention_days: int = Field(default=400, gt=0)
     purge_interval_seconds: float = Field(default=3600.0, gt=0)
     series_horizon_days: int = Field(default=90, gt=0, le=730)
+    # SQLite backups (``coordinator.backup``): empty writes them to a ``backups`` folder beside
+    # the database; the daily tick keeps the newest ``backup_keep`` (0: no daily backup).
+    backup_dir: str = ""
+    backup_keep: int = Field(default=14, ge=0)
 
     # An invitation link is valid this long, and never past the event's start.
     invitation_valid_hours: int = Field(default=48, gt=0, le=24 * 30)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from coordinator.attendance.completion import complete_finished_events
+from coordinator.backup.snapshot import BACKUP_CHECK_SECONDS, backup_database
 from coordinator.bus.relay import Relay
 from coordinator.events.series.materialize import materialize_all
 from coordinator.events.signups.invitations import expire_invitations
@@ -68,6 +69,7 @@ def ticks(*, relay: Relay, channels: Mapping[str, Channel]) -> list[Tick]:
         ),
         Tick("materialize_series", 3600.0, materialize_all, interval_setting="series_interval_seconds"),
         Tick("purge_old_rows", 3600.0, purge_old_rows, interval_setting="purge_interval_seconds"),
+        Tick("backup_database", BACKUP_CHECK_SECONDS, backup_database),
     ]
 
 
