@@ -1,4 +1,4 @@
-"""The organizer's activity page: the residents offered as served."""
+"""The organizer's activity page: notifications in words, and the residents offered as served."""
 
 from __future__ import annotations
 
@@ -23,6 +23,27 @@ def _served_names(page: str) -> list[str]:
     """The residents offered in the residents-served form, in page order."""
     section = page.split('id="served-h"', 1)[1].split("</section>", 1)[0]
     return re.findall(r'name="resident" value="\d+"[^>]*> ([^<]+)</label>', section)
+
+
+async def test_reminders_say_how_long_before_in_the_readers_language(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    await _organizer(world)
+    event = await world.event(reminder_offsets=["P1D", "PT2H"])
+    await world.sign_up(event, await world.person())
+    await world.deliver_events()
+
+    token = await log_in(client, "org")
+    page = (await client.get(f"/web/events/{event.id}")).text
+    assert "活动提醒 · 提前1天" in page
+    assert "活动提醒 · 提前2小时" in page
+    assert "PT2H" not in page
+    assert "P1D" not in page
+
+    await client.post("/web/lang", data={"_csrf": token, "lang": "en", "next": "/"})
+    english = (await client.get(f"/web/events/{event.id}")).text
+    assert "Reminder · 1 day before" in english
+    assert "Reminder · 2 hours before" in english
 
 
 async def test_residents_served_offers_the_target_categories_first_and_finds_anyone_by_name(
