@@ -43,8 +43,8 @@ def build_registry() -> Registry:
         ("notify.signup_cancelled", notify_handlers.cancel_signup_notifications, [E.signup_cancelled]),
         ("notify.invitation_sent", notify_handlers.send_invitation, [E.invitation_sent]),
         ("notify.invitation_answered", notify_handlers.drop_unsent_invitation, [E.invitation_answered]),
-        ("stats.rollup_event", rollups.refresh_rollups_of_event, rollups.EVENT_FACTS),
-        ("stats.rollup_person", rollups.refresh_rollups_of_person, [E.person_updated]),
+        (rollups.EVENT_HANDLER, rollups.refresh_rollups_of_event, rollups.EVENT_FACTS),
+        (rollups.PERSON_HANDLER, rollups.refresh_rollups_of_person, rollups.PERSON_FACTS),
     ):
         registry.subscribe(*event_types, name=name)(handler)
     return registry

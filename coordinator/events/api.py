@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import Principal
@@ -14,6 +13,7 @@ from coordinator.events.calendar.ics import MEDIA_TYPE, render_calendar
 from coordinator.events.models import Event, EventStatus
 from coordinator.events.schemas import (
     CancelIn,
+    DayOrInstant,
     EventCreate,
     EventOut,
     EventUpdate,
@@ -61,9 +61,16 @@ async def list_events(
     theme: Annotated[str | None, Query(max_length=40, description="Theme code")] = None,
     status_: Annotated[EventStatus | None, Query(alias="status")] = None,
     from_: Annotated[
-        AwareDatetime | None, Query(alias="from", description="Still running at or after")
+        DayOrInstant | None,
+        Query(
+            alias="from",
+            description="Still running at or after (a date: that day's start in the station's zone)",
+        ),
     ] = None,
-    to: Annotated[AwareDatetime | None, Query(description="Starting before")] = None,
+    to: Annotated[
+        DayOrInstant | None,
+        Query(description="Starting before (a date: that day's end in the station's zone)"),
+    ] = None,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
 ) -> Page[EventOut]:

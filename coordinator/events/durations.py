@@ -40,3 +40,19 @@ def check_offsets(offsets: list[str]) -> list[str]:
     for text in offsets:
         by_length.setdefault(parse_offset(text), text)
     return [by_length[length] for length in sorted(by_length, reverse=True)]
+
+
+_UNITS = (("天", "day", 86400), ("小时", "hour", 3600), ("分钟", "minute", 60), ("秒", "second", 1))
+
+
+def describe_offset(text: str) -> tuple[str, str]:
+    """How people say a reminder offset, in Chinese and English: ``PT1H`` is ("提前1小时",
+    "1 hour before"), ``P1DT12H`` ("提前1天12小时", "1 day 12 hours before")."""
+    left = int(parse_offset(text).total_seconds())
+    zh, en = [], []
+    for zh_unit, en_unit, size in _UNITS:
+        count, left = divmod(left, size)
+        if count:
+            zh.append(f"{count}{zh_unit}")
+            en.append(f"{count} {en_unit}" if count == 1 else f"{count} {en_unit}s")
+    return f"提前{''.join(zh)}", f"{' '.join(en)} before"

@@ -5,7 +5,8 @@ vocabulary by the service (they depend on the station); shapes check everything 
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -14,7 +15,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -33,6 +36,38 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)
 Places = Annotated[int, Field(ge=0, le=10_000)]
 Offsets = Annotated[
     list[str], Field(max_length=10, examples=[["P1D", "PT2H"]]), AfterValidator(check_offsets)
+]
+
+_PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _day_or_instant(value: object) -> date:
+    """A bare ``2026-12-05`` is a day; anything else must be a date-time with its offset (a
+    ``datetime``, which is a ``date`` too)."""
+    if isinstance(value, date):
+        found: date | None = value
+    else:
+        try:
+            text = str(value)
+            found = date.fromisoformat(text) if _PLAIN_DATE.fullmatch(text) else datetime.fromisoformat(text)
+        except ValueError:
+            found = None
+    naive = isinstance(found, datetime) and found.utcoffset() is None
+    # The first and last representable days have no neighbour to take as their start or end.
+    if found is None or naive or found in (date.min, date.max):
+        raise ValueError(
+            "should be a date (2026-12-05) or a date-time with its offset (2026-12-05T09:00:00+08:00)"
+        )
+    return found
+
+
+# A bound of an event list: an instant with its offset, or a local day of the station.
+DayOrInstant = Annotated[
+    datetime | date,
+    PlainValidator(_day_or_instant),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}
+    ),
 ]
 
 

@@ -8,7 +8,7 @@ lock, so a sign-up's foreign-key check on the event never waits for it (docs/con
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -35,6 +35,7 @@ from coordinator.events.schemas import EventCreate, EventUpdate, RoleIn, RolePat
 from coordinator.events.signups.places import lock_event_roles
 from coordinator.events.signups.waitlist import fill_free_places
 from coordinator.events.themes import resolve_theme
+from coordinator.events.windows import bound
 from coordinator.pagination import paginate
 from coordinator.people.vocabularies import load_vocabulary
 from coordinator.stations.models import Station
@@ -66,8 +67,10 @@ class EventFilters:
     station_id: int | None = None
     theme: str | None = None
     status: EventStatus | None = None
-    starts_from: datetime | None = None  # events still running at or after this instant
-    starts_to: datetime | None = None  # events starting before this instant
+    # Events still running at or after this instant, or the start of this local day.
+    starts_from: datetime | date | None = None
+    # Events starting before this instant, or the end of this local day.
+    starts_to: datetime | date | None = None
 
 
 async def create_event(
@@ -208,9 +211,13 @@ async def list_events(
     if filters.status is not None:
         stmt = stmt.where(Event.status == filters.status)
     if filters.starts_from is not None:
-        stmt = stmt.where(Event.ends_at > filters.starts_from)
+        stmt = stmt.where(
+            await bound(session, filters.starts_from, lambda at: Event.ends_at > at, day_end=False)
+        )
     if filters.starts_to is not None:
-        stmt = stmt.where(Event.starts_at < filters.starts_to)
+        stmt = stmt.where(
+            await bound(session, filters.starts_to, lambda at: Event.starts_at < at, day_end=True)
+        )
     return await paginate(session, stmt, keys=[Event.starts_at, Event.id], limit=limit, cursor=cursor)
 
 

@@ -43,6 +43,7 @@ class ResidentFilters:
     language: str | None = None
     active: bool | None = None
     q: str | None = None
+    any_category: tuple[str, ...] = ()  # in at least one of these categories (an event's targets)
 
 
 def id_number_taken() -> Conflict:
@@ -169,6 +170,13 @@ def _filtered(stmt: Select[Resident], filters: ResidentFilters) -> Select[Reside
             exists().where(
                 ResidentCategoryRow.resident_id == Resident.id,
                 ResidentCategoryRow.category == filters.category,
+            )
+        )
+    if filters.any_category:
+        stmt = stmt.where(
+            exists().where(
+                ResidentCategoryRow.resident_id == Resident.id,
+                ResidentCategoryRow.category.in_(filters.any_category),
             )
         )
     if filters.language is not None:

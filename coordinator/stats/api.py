@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 
+from coordinator.attachments import attachment
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep
 from coordinator.errors import ERROR_RESPONSES
 from coordinator.stats import coverage as coverage_service
@@ -51,13 +51,6 @@ def _file(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
     return {200: {"content": {media_type: {}}, "description": description}}
 
 
-def _download(content: bytes, media_type: str, filename: str) -> Response:
-    # RFC 5987: the Chinese file name for browsers that read it, an ASCII one for those that do not.
-    ascii_name = filename.encode("ascii", "ignore").decode() or "export"
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
-
-
 async def _participation(
     session: SessionDep, principal: PrincipalDep, clock: ClockDep,
     station_id: int | None, first: date | None, last: date | None, group_by: list[str],
@@ -96,7 +89,12 @@ async def export_xlsx(
     content = exports.participation_xlsx(
         answer, await exports.Names.load(session), first=selection.first, last=selection.last
     )
-    return _download(content, XLSX, f"参与统计_{selection.first}_{selection.last}.xlsx")
+    return attachment(
+        content,
+        XLSX,
+        filename=f"参与统计_{selection.first}_{selection.last}.xlsx",
+        fallback=f"participation-{selection.first}-{selection.last}.xlsx",
+    )
 
 
 @router.get("/stats/export.csv", summary="Participation statistics as CSV (UTF-8 with BOM)",
@@ -107,7 +105,12 @@ async def export_csv(
 ) -> Response:  # fmt: skip
     selection, answer = await _participation(session, principal, clock, station_id, first, last, group_by)
     content = exports.participation_csv(answer, await exports.Names.load(session))
-    return _download(content, "text/csv; charset=utf-8", f"参与统计_{selection.first}_{selection.last}.csv")
+    return attachment(
+        content,
+        "text/csv; charset=utf-8",
+        filename=f"参与统计_{selection.first}_{selection.last}.csv",
+        fallback=f"participation-{selection.first}-{selection.last}.csv",
+    )
 
 
 @router.get("/stats/attendance.xlsx", summary="The attendance ledger of a station for a period (XLSX)",
@@ -121,7 +124,12 @@ async def attendance_ledger(
     content = await exports.attendance_ledger_xlsx(
         session, principal, station_id=station_id, first=selection.first, last=selection.last
     )
-    return _download(content, XLSX, f"出勤台账_{selection.first}_{selection.last}.xlsx")
+    return attachment(
+        content,
+        XLSX,
+        filename=f"出勤台账_{selection.first}_{selection.last}.xlsx",
+        fallback=f"attendance-station-{station_id}-{selection.first}-{selection.last}.xlsx",
+    )
 
 
 @router.get("/reports/monthly.xlsx", summary="The monthly report of a station for the civil affairs bureau",
@@ -132,7 +140,12 @@ async def monthly_xlsx(
 ) -> Response:  # fmt: skip
     report = await monthly_report.build_report(session, principal, clock, station_id=station_id, month=month)
     content = monthly_report.render(report, await exports.Names.load(session))
-    return _download(content, XLSX, f"月度报表_{report.station.code}_{month}.xlsx")
+    return attachment(
+        content,
+        XLSX,
+        filename=f"月度报表_{report.station.code}_{month}.xlsx",
+        fallback=f"monthly-report-station-{station_id}-{month}.xlsx",
+    )
 
 
 @router.get("/stats/people/{person_id}", response_model=PersonStatsOut,
@@ -165,7 +178,12 @@ async def certificate(
     record = await person_record(session, principal, person_id, first=first, last=last)
     issued_on = local_date(clock.now(), record.station.timezone or DEFAULT_ZONE)
     content = certificate_pdf(record, issued_on=issued_on)
-    return _download(content, "application/pdf", f"服务时长证明_{record.person.name}.pdf")
+    return attachment(
+        content,
+        "application/pdf",
+        filename=f"服务时长证明_{record.person.name}.pdf",
+        fallback=f"certificate-person-{record.person.id}.pdf",
+    )
 
 
 @router.get("/stats/coverage", response_model=CoverageOut,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -180,6 +180,24 @@ async def counted_events(
                              frozenset(named.get(event_id, ())), headcounts.get(event_id, 0))
         for event_id, (station_id, theme, organization_id, day) in found.items()
     }  # fmt: skip
+
+
+async def upcoming_events(
+    session: AsyncSession, *, station_ids: Collection[int] | None, first: date, last: date, now: datetime
+) -> list[tuple[str, str]]:
+    """(month, theme) of each counted event of the period that has not started by ``now``: among
+    the period's activities, but not held yet."""
+    query = _in_window(
+        select(Event.theme, Event.starts_at, Station.timezone)
+        .join(Station, Station.id == Event.station_id)
+        .where(Event.starts_at > now),
+        station_ids, first, last,
+    )  # fmt: skip
+    days = [
+        (local_date(starts_at, timezone), theme)
+        for theme, starts_at, timezone in await session.execute(query)
+    ]
+    return [(month_of(day), theme) for day, theme in days if first <= day <= last]
 
 
 async def _served(

@@ -338,6 +338,9 @@ async def events_of_person(session: AsyncSession, person_id: int) -> list[int]:
 
 # --- bus handlers --------------------------------------------------------------------------------
 
+# The handlers' names in the bus registry: stored on their delivery rows, so never renamed.
+EVENT_HANDLER = "stats.rollup_event"
+PERSON_HANDLER = "stats.rollup_person"
 # The domain events that change what an activity counts (``refresh_rollups_of_event``).
 EVENT_FACTS = (
     DomainEventType.event_created,
@@ -349,6 +352,8 @@ EVENT_FACTS = (
     DomainEventType.attendance_recorded,
     DomainEventType.residents_served,
 )
+# The domain event that changes the flags an activity's people were counted with.
+PERSON_FACTS = (DomainEventType.person_updated,)
 
 
 async def refresh_rollups_of_event(ctx: HandlerContext, event: DeliveredEvent) -> None:

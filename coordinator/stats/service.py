@@ -2,9 +2,10 @@
 
 The roll-ups keep cells by (station or county, month or year, theme or all themes), so they answer
 group-bys within {station, month, theme} over a whole month or a whole calendar year, for one
-station or for the county. Anything else (organization, week, role, Party branch; a period like
-"the last 45 days"; a station head's several stations at once) is recounted from the source rows,
-and the answer says which path it took (``source``).
+station or for the county, once they have taken in every change at those stations
+(``stats.freshness``). Anything else (organization, week, role, Party branch; a period like
+"the last 45 days"; a station head's several stations at once; a change still on its way) is
+recounted from the source rows, and the answer says which path it took (``source``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from coordinator.clock import Clock
 from coordinator.errors import Invalid, not_found
 from coordinator.stations.models import Station
 from coordinator.stats.figures import DIMENSIONS, Dimension, Figures, Key, Participation, sort_key
+from coordinator.stats.freshness import rollups_behind
 from coordinator.stats.models import ALL_STATIONS, ALL_THEMES, StatsCell
 from coordinator.stats.periods import local_date, months_between, whole_period
 from coordinator.stats.queries import recount
@@ -115,6 +117,8 @@ async def from_rollups(session: AsyncSession, selection: Selection) -> Participa
     stations = selection.station_ids
     if stations is not None and len(stations) != 1:
         return None  # distinct counts of a few stations together are in no cell
+    if await rollups_behind(session, stations):
+        return None  # read-your-writes: a roster saved a moment ago counts before the bus delivers it
     total_scope = next(iter(stations)) if stations is not None else ALL_STATIONS
     by_station = "station" in group_by and stations is None  # the county, a row per station
     scope_filter = StatsCell.scope != ALL_STATIONS if by_station else StatsCell.scope == total_scope

@@ -26,6 +26,7 @@ from coordinator.auth.service import load_principal
 from coordinator.clock import Clock
 from coordinator.db import transaction
 from coordinator.errors import CoordinatorError, Forbidden
+from coordinator.events.durations import describe_offset
 from coordinator.notify.channels import Channel
 from coordinator.people.models import Person
 from coordinator.settings import Settings
@@ -41,6 +42,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.globals["offset_words"] = describe_offset
 
 
 class LoginRequired(Exception):

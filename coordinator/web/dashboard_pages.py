@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from coordinator.errors import Invalid
 from coordinator.events.custom_themes import list_themes
 from coordinator.stats.coverage import coverage
 from coordinator.stats.figures import Figures
+from coordinator.stats.queries import upcoming_events
 from coordinator.stats.service import participation, select_scope
 from coordinator.web.context import StaffDep, clock_of, render
 from coordinator.web.scope import pick_station, stations_of
@@ -29,6 +31,12 @@ def _date(value: str, field: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise Invalid("日期格式应为 YYYY-MM-DD", "Dates are written YYYY-MM-DD", field=field) from exc
+
+
+def _held(figures: Figures, upcoming: int) -> dict[str, Any]:
+    """A row as the page shows it: the activities held so far, and apart those still ahead (the
+    statistics count every activity of the period, held or not)."""
+    return {**figures.as_dict(), "events": figures.events - upcoming, "upcoming": upcoming}
 
 
 @router.get("/web/dashboard", response_class=HTMLResponse)
@@ -57,6 +65,10 @@ async def dashboard(
 
     selection, by_month = await figures("month")
     _, by_theme = await figures("theme")
+    ahead = await upcoming_events(
+        session, station_ids=[current.id], first=selection.first, last=selection.last, now=clock.now()
+    )
+    ahead_by_month, ahead_by_theme = Counter(m for m, _ in ahead), Counter(t for _, t in ahead)
     themes = {
         theme.code: theme
         for theme in await list_themes(session=session, principal=viewer.principal, station_id=current.id)
@@ -78,9 +90,9 @@ async def dashboard(
         stations=await stations_of(session, viewer),
         first=selection.first,
         last=selection.last,
-        totals=totals.as_dict(),
-        by_month=[(key[0], f.as_dict()) for key, f in by_month.rows],
-        by_theme=[(themes.get(key[0]), key[0], f.as_dict()) for key, f in by_theme.rows],
+        totals=_held(totals, len(ahead)),
+        by_month=[(key[0], _held(f, ahead_by_month[key[0]])) for key, f in by_month.rows],
+        by_theme=[(themes.get(key[0]), key[0], _held(f, ahead_by_theme[key[0]])) for key, f in by_theme.rows],
         reach=reach,
         coverage_days=COVERAGE_DAYS,
         chart=chart,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 
+from coordinator.attachments import attachment
 from coordinator.deps import SessionDep
 from coordinator.errors import Invalid
 from coordinator.stats import exports, monthly_report
@@ -21,12 +21,6 @@ from coordinator.web.scope import pick_station
 
 router = APIRouter(include_in_schema=False)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _download(content: bytes, media_type: str, filename: str) -> Response:
-    ascii_name = filename.encode("ascii", "ignore").decode() or "download"
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
 def _date(value: str, field: str) -> date | None:
@@ -45,7 +39,12 @@ async def monthly_xlsx(
         session, viewer.principal, clock_of(request), station_id=current.id, month=month
     )
     content = monthly_report.render(report, await exports.Names.load(session))
-    return _download(content, XLSX, f"月度报表_{current.code}_{month}.xlsx")
+    return attachment(
+        content,
+        XLSX,
+        filename=f"月度报表_{current.code}_{month}.xlsx",
+        fallback=f"monthly-report-station-{current.id}-{month}.xlsx",
+    )
 
 
 @router.get("/web/stats/export.xlsx")
@@ -71,7 +70,12 @@ async def export_xlsx(
     content = exports.participation_xlsx(
         answer, await exports.Names.load(session), first=selection.first, last=selection.last
     )
-    return _download(content, XLSX, f"参与统计_{selection.first}_{selection.last}.xlsx")
+    return attachment(
+        content,
+        XLSX,
+        filename=f"参与统计_{selection.first}_{selection.last}.xlsx",
+        fallback=f"participation-{selection.first}-{selection.last}.xlsx",
+    )
 
 
 @router.get("/web/m/certificate.pdf")
@@ -79,4 +83,9 @@ async def certificate(request: Request, viewer: VolunteerDep, session: SessionDe
     record = await person_record(session, viewer.principal, viewer.person_id)
     issued_on = local_date(clock_of(request).now(), record.station.timezone)
     content = certificate_pdf(record, issued_on=issued_on)
-    return _download(content, "application/pdf", f"服务时长证明_{record.person.name}.pdf")
+    return attachment(
+        content,
+        "application/pdf",
+        filename=f"服务时长证明_{record.person.name}.pdf",
+        fallback=f"certificate-person-{record.person.id}.pdf",
+    )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,10 +27,21 @@ router.include_router(staffing_router)
 
 @router.get("/web/events/{event_id}", response_class=HTMLResponse)
 async def event_page(
-    request: Request, event_id: int, viewer: StaffDep, session: SessionDep, match: bool = False
+    request: Request,
+    event_id: int,
+    viewer: StaffDep,
+    session: SessionDep,
+    match: bool = False,
+    resident: Annotated[str, Query(max_length=60)] = "",
 ) -> HTMLResponse:
+    """``resident`` searches the ledger by name for the residents-served list."""
     view = await load_event_view(
-        session, viewer, event_id, settings=settings_of(request), clock=clock_of(request)
+        session,
+        viewer,
+        event_id,
+        settings=settings_of(request),
+        clock=clock_of(request),
+        resident_search=resident,
     )
     proposals: MatchOut | None = None
     if match:

@@ -27,6 +27,8 @@ from coordinator.web.context import Viewer
 
 LIST_LIMIT = 500
 NOTIFICATIONS_SHOWN = 100
+# Residents offered under "residents served": the event's target categories, or a name search.
+RESIDENTS_SHOWN = 60
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class EventView:
     lines: list[SignupLine]
     people: list[Person] = field(default_factory=list)
     residents: list[Resident] = field(default_factory=list)
+    resident_search: str = ""
+    more_residents: bool = False  # the list was cut at RESIDENTS_SHOWN
     served_ids: set[int] = field(default_factory=set)
     headcount: int = 0
     attendance: dict[int, Attendance] = field(default_factory=dict)
@@ -81,7 +85,13 @@ class EventView:
 
 
 async def load_event_view(
-    session: AsyncSession, viewer: Viewer, event_id: int, *, settings: Settings, clock: Clock
+    session: AsyncSession,
+    viewer: Viewer,
+    event_id: int,
+    *,
+    settings: Settings,
+    clock: Clock,
+    resident_search: str = "",
 ) -> EventView:
     principal = viewer.principal
     event = await service.get_event_for(session, principal, event_id)
@@ -103,6 +113,7 @@ async def load_event_view(
             for s in rows
         ],
         names=names,
+        resident_search=resident_search.strip(),
     )
     if view.is_open:
         view.people, _ = await list_people(
@@ -139,17 +150,33 @@ async def _names(session: AsyncSession, person_ids: set[int]) -> dict[int, str]:
 
 async def _load_attendance(session: AsyncSession, viewer: Viewer, view: EventView) -> None:
     event = view.event
-    view.residents, _ = await list_residents(
-        session=session,
-        principal=viewer.principal,
-        filters=ResidentFilters(station_id=event.station_id, active=True),
-        limit=LIST_LIMIT,
-        cursor=None,
-    )
     served = await served_by(session=session, principal=viewer.principal, event_id=event.id)
     view.served_ids, view.headcount = set(served.resident_ids), served.headcount
+    await _load_residents(session, viewer, view)
     rows = await session.scalars(select(Attendance).where(Attendance.event_id == event.id))
     view.attendance = {row.person_id: row for row in rows}
+
+
+async def _load_residents(session: AsyncSession, viewer: Viewer, view: EventView) -> None:
+    """Those already served, then the name search's results or else the residents of the event's
+    target categories: a whole ledger of checkboxes is more than a page should carry."""
+    event = view.event
+    if view.resident_search:
+        filters = ResidentFilters(station_id=event.station_id, active=True, q=view.resident_search)
+    else:
+        filters = ResidentFilters(
+            station_id=event.station_id, active=True, any_category=tuple(event.target_categories)
+        )
+    found, more = await list_residents(
+        session=session, principal=viewer.principal, filters=filters, limit=RESIDENTS_SHOWN, cursor=None
+    )
+    view.more_residents = more is not None
+    served: list[Resident] = []
+    if missing := view.served_ids - {r.id for r in found}:
+        served = list(
+            await session.scalars(select(Resident).where(Resident.id.in_(missing)).order_by(Resident.id))
+        )
+    view.residents = served + found
 
 
 def _checkin_code(settings: Settings, clock: Clock, event: Event) -> CheckinCode:

@@ -20,7 +20,7 @@ from coordinator.deps import SessionDep
 from coordinator.errors import CoordinatorError, not_found
 from coordinator.events import service
 from coordinator.events.calendar.feed import feed_events, feed_token, feed_urls, reissue_token
-from coordinator.events.calendar.ics import MEDIA_TYPE, render_calendar
+from coordinator.events.calendar.ics import MEDIA_TYPE, TENTATIVE_SIGNUPS, render_calendar
 from coordinator.events.models import (
     LIVE_SIGNUP_STATUSES,
     Event,
@@ -167,7 +167,7 @@ async def my_activities(request: Request, viewer: VolunteerDep, session: Session
     settings, clock = settings_of(request), clock_of(request)
     person = await session.get(Person, viewer.person_id)
     assert person is not None
-    events = {event.id: event for event in await feed_events(session, clock, person.id)}
+    events = {event.id: event for event, _ in await feed_events(session, clock, person.id)}
     live = await _live_signups(session, person.id)
     rows = [signup for event_id, signup in live.items() if event_id in events]
     role_names = await _role_names(session, [s.role_id for s in rows])
@@ -214,7 +214,9 @@ async def reset_calendar_link(request: Request, viewer: VolunteerDep, form: Form
 async def event_ics(request: Request, event_id: int, viewer: VolunteerDep, session: SessionDep) -> Response:
     event = await service.get_event_for(session, viewer.principal, event_id)
     zones = await station_zones(session, [event.station_id])
-    body = render_calendar([event], zones, now=clock_of(request).now(), name=event.title)
+    mine = (await _live_signups(session, viewer.person_id)).get(event.id)
+    tentative = [event.id] if mine is not None and mine.status in TENTATIVE_SIGNUPS else []
+    body = render_calendar([event], zones, now=clock_of(request).now(), name=event.title, tentative=tentative)
     return Response(
         body,
         media_type=MEDIA_TYPE,

@@ -12,14 +12,17 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.app import create_app
+from coordinator.attendance.models import AttendanceStatus
 from coordinator.auth.models import Role
 from coordinator.clock import SystemClock
 from coordinator.db import create_engine, create_sessionmaker
@@ -27,7 +30,15 @@ from coordinator.migrate import upgrade
 from coordinator.notify.channels.console import ConsoleChannel
 from coordinator.settings import Settings
 from tests.conftest import TEST_SECRET, _run
-from tests.factories import PASSWORD, create_person, create_resident, create_station, create_user
+from tests.factories import (
+    PASSWORD,
+    create_event,
+    create_person,
+    create_resident,
+    create_station,
+    create_user,
+)
+from tests.stats.history import write_attendance
 
 CHROMIUM = Path("/usr/bin/chromium")
 SKIP_REASON = (
@@ -50,6 +61,8 @@ class World:
     volunteer_name: str
     second_phone: str
     second_name: str
+    chart_head: str  # head of a second station whose activities of one day have 4 and 5 attendees
+    chart_day: str
 
 
 def _free_port() -> int:
@@ -71,6 +84,7 @@ async def _seed(url: str) -> dict[str, Any]:
         person = await create_person(session, clock, station, name="杨秀英")
         second = await create_person(session, clock, station, name="龙阿妹")
         await create_resident(session, clock, station, name="吴老奶")
+        chart_head, chart_day = await _seed_chart_station(session, clock)
         seeded = {
             "station_id": station.id,
             "organizer": organizer.username,
@@ -79,9 +93,28 @@ async def _seed(url: str) -> dict[str, Any]:
             "name": person.name,
             "second_phone": second.phone,
             "second_name": second.name,
+            "chart_head": chart_head,
+            "chart_day": chart_day,
         }
     await engine.dispose()
     return seeded
+
+
+async def _seed_chart_station(session: AsyncSession, clock: SystemClock) -> tuple[str, str]:
+    """A station with two activities three days ago: a home visit with 4 attendees, a heritage
+    class with 5. Answers its head's username and the local day."""
+    station = await create_station(session, clock, name="韶山社工站")
+    head = await create_user(session, clock, Role.station_head, [station], username="chart-head")
+    people = [await create_person(session, clock, station) for _ in range(9)]
+    ago = timedelta(days=-3)
+    visit = await create_event(session, clock, station, theme="home_visit", starts_in=ago)
+    heritage = await create_event(session, clock, station, theme="heritage", starts_in=ago)
+    for i, person in enumerate(people):
+        event = visit if i < 4 else heritage
+        await write_attendance(session, clock, event, person.id, status=AttendanceStatus.present, minutes=60)
+    day = visit.starts_at.astimezone(ZoneInfo(station.timezone)).date().isoformat()
+    assert head.username is not None
+    return head.username, day
 
 
 @pytest.fixture(scope="session")
@@ -123,6 +156,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         volunteer_name=seeded["name"],
         second_phone=seeded["second_phone"],
         second_name=seeded["second_name"],
+        chart_head=seeded["chart_head"],
+        chart_day=seeded["chart_day"],
     )
     uv.should_exit = True
     thread.join(timeout=10)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import random
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 from typing import Any
 
+import httpx
 import pytest
 import trustme
 from aiosmtpd.controller import Controller
@@ -18,7 +20,11 @@ from pydantic import SecretStr
 from coordinator.clock import FixedClock
 from coordinator.notify.channels.base import OutboundMessage, SendOutcome
 from coordinator.notify.channels.email import EmailChannel, SmtpSecurity
+from coordinator.notify.dispatcher import dispatch_due
+from coordinator.settings import Settings
+from tests.api.signup_requests import invite
 from tests.notify.fake_server import unused_port
+from tests.world import World
 
 FROM = "凯里社工站 <noreply@station.example.cn>"
 USER, PASSWORD = "mailer", "mailer-password"
@@ -247,3 +253,40 @@ async def test_wrong_password_fails_permanently(
         controller.stop()
     assert (result.outcome, result.error_code) == (SendOutcome.permanent_failure, "smtp_535")
     assert handler.delivered == []
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The app of this module's end-to-end test delivers email."""
+    return settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_from": FROM})
+
+
+async def test_an_invitation_email_shows_its_answer_link_once(
+    client: httpx.AsyncClient, world: World, settings: Settings, handler: RecordingHandler, plain_server: int
+) -> None:
+    event = await world.event()
+    guest = await world.person(
+        email="li.na@example.cn", consent_email=True, consent_sms=False, channel_order=["email"]
+    )
+    assert (await invite(client, world, event.id, guest.id)).status_code == 201
+    await world.deliver_events()
+    mail = channel(world.clock, plain_server)
+    try:
+        sent = await dispatch_due(
+            sessionmaker=world.sessionmaker,
+            clock=world.clock,
+            settings=settings,
+            channels={"email": mail},
+            rng=random.Random(1),
+        )
+    finally:
+        await mail.aclose()
+
+    assert sent == 1
+    [delivered] = handler.delivered
+    assert delivered.rcpt_tos == ["li.na@example.cn"]
+    body = delivered.message.get_body()
+    assert body is not None
+    text = body.get_content()
+    assert "请打开以下链接回复是否参加" in text
+    assert text.count("/web/invitation?token=") == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 from openpyxl import load_workbook
@@ -59,6 +60,9 @@ async def test_participation_csv_matches_the_xlsx(
     response = await client.get("/api/v1/stats/export.csv", params=params, headers=world.admin)
     assert response.status_code == 200
     assert response.content.startswith(b"\xef\xbb\xbf")  # Excel on Chinese Windows needs the BOM
+    disposition = response.headers["content-disposition"]
+    assert 'filename="participation-2026-01-01-2026-12-31.csv"' in disposition
+    assert unquote(disposition.split("filename*=UTF-8''")[1]) == "参与统计_2026-01-01_2026-12-31.csv"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["活动主题", "活动场次", "参与人次"]
     by_theme = {r[0]: r for r in rows[1:-1]}
@@ -91,6 +95,10 @@ async def test_monthly_report_for_the_bureau(
     params: dict[str, Any] = {"station_id": scenario.history.station.id, "month": "2026-11"}
     response = await client.get("/api/v1/reports/monthly.xlsx", params=params, headers=world.head)
     assert response.status_code == 200, response.text
+    station = scenario.history.station
+    disposition = response.headers["content-disposition"]
+    assert f'filename="monthly-report-station-{station.id}-2026-11.xlsx"' in disposition
+    assert unquote(disposition.split("filename*=UTF-8''")[1]) == f"月度报表_{station.code}_2026-11.xlsx"
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == ["活动统计", "入户走访", "台账", "志愿者"]
     themes = [list(r) for r in workbook["活动统计"].iter_rows(values_only=True)]

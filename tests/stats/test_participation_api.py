@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -133,3 +134,25 @@ async def test_bad_parameters_answer_422(
     assert error["code"] == code
     assert error["message"]
     assert error["message_en"]
+
+
+async def test_a_roster_saved_a_moment_ago_counts_before_the_bus_delivers_it(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Read-your-writes: staff who just saved attendance see it, and once the bus has delivered it
+    the roll-ups answer with the same figures."""
+    event = await world.event(starts_in=timedelta(days=-1))  # 28 November in Kaili
+    person = await world.person()
+    roster = {"records": [{"person_id": person.id, "present": True, "walk_in": True}]}
+    saved = await client.post(f"/api/v1/events/{event.id}/attendance", json=roster, headers=world.organizer)
+    assert saved.status_code == 200, saved.text
+    params: dict[str, Any] = {"station_id": world.station.id, "from": "2026-11-01", "to": "2026-11-30"}
+
+    at_once = (await client.get(URL, params=params, headers=world.organizer)).json()
+    assert (at_once["totals"]["events"], at_once["totals"]["person_times"]) == (1, 1)
+    assert at_once["source"] == "recount"
+
+    await world.deliver_events()
+    later = (await client.get(URL, params=params, headers=world.organizer)).json()
+    assert later["source"] == "rollup"
+    assert later["totals"] == at_once["totals"]

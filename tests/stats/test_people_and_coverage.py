@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -53,6 +54,11 @@ async def test_certificate_is_a_pdf_of_the_persons_hours(
     assert response.headers["content-type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
     assert b"/FontFile" in response.content  # the CJK font is embedded, so it prints anywhere
+    # Clients without RFC 5987 get a readable name, the others the Chinese one.
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="certificate-person-{p0.id}.pdf"; '
+        f"filename*=UTF-8''{quote(f'服务时长证明_{p0.name}.pdf', safe='')}"
+    )
     other = scenario.history.people[1]
     denied = await client.get(f"/api/v1/people/{other.id}/certificate.pdf", headers=scenario.volunteer)
     assert denied.status_code == 404

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from coordinator.events.durations import check_offsets, parse_offset
+from coordinator.events.durations import check_offsets, describe_offset, parse_offset
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,18 @@ def test_anything_else_is_refused(text: str) -> None:
 
 def test_offsets_are_deduplicated_by_length_and_ordered_longest_first() -> None:
     assert check_offsets(["PT30M", "P1D", "PT1440M", "PT2H"]) == ["P1D", "PT2H", "PT30M"]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("PT1H", ("提前1小时", "1 hour before")),
+        ("P1D", ("提前1天", "1 day before")),
+        ("PT30M", ("提前30分钟", "30 minutes before")),
+        ("P1DT12H", ("提前1天12小时", "1 day 12 hours before")),
+        ("P1W", ("提前7天", "7 days before")),
+        ("PT90S", ("提前1分钟30秒", "1 minute 30 seconds before")),
+    ],
+)
+def test_offsets_are_said_as_people_say_them(text: str, words: tuple[str, str]) -> None:
+    assert describe_offset(text) == words

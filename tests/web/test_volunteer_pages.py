@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from coordinator.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from coordinator.auth.models import Role
 from coordinator.clock import FixedClock
+from coordinator.db import transaction
 from coordinator.events.models import Signup, SignupStatus
 from coordinator.security import sign
 from coordinator.web.session import SESSION_COOKIE, SESSION_PURPOSE
 from tests.factories import create_event, create_person, create_station, create_user, create_volunteer_login
 from tests.web.browsing import csrf_of, log_in
+from tests.world import World
 
 
 def _log_in_as(client: httpx.AsyncClient, app: FastAPI, user_id: int) -> None:
@@ -64,6 +66,23 @@ async def test_volunteer_signs_up_sees_it_in_my_activities_and_downloads_the_ics
         signup = await session.scalar(select(Signup).where(Signup.event_id == ids[0]))
         assert signup is not None
         assert signup.status == SignupStatus.cancelled
+
+
+async def test_a_waiting_volunteers_ics_download_is_tentative(
+    app: FastAPI, client: httpx.AsyncClient, world: World
+) -> None:
+    event = await world.event(roles=[{"name": "志愿者", "count": 1}])
+    first, second = await world.people(2)
+    await world.sign_up(event, first)
+    await world.sign_up(event, second)
+    assert await world.status_of(event.id, second.id) == [SignupStatus.waitlisted]
+    async with transaction(world.sessionmaker) as session:
+        user = await create_volunteer_login(session, world.clock, second)
+    _log_in_as(client, app, user.id)
+    ics = await client.get(f"/web/m/events/{event.id}/calendar.ics")
+    assert ics.status_code == 200
+    assert "STATUS:TENTATIVE" in ics.text
+    assert "STATUS:CONFIRMED" not in ics.text
 
 
 async def test_hours_page_counts_approved_attendance(

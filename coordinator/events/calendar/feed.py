@@ -18,8 +18,8 @@ from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES, not_found
-from coordinator.events.calendar.ics import MEDIA_TYPE, render_calendar
-from coordinator.events.models import LIVE_SIGNUP_STATUSES, Event, EventStatus, Signup
+from coordinator.events.calendar.ics import MEDIA_TYPE, TENTATIVE_SIGNUPS, render_calendar
+from coordinator.events.models import LIVE_SIGNUP_STATUSES, Event, EventStatus, Signup, SignupStatus
 from coordinator.events.schemas import CalendarTokenOut
 from coordinator.people.models import Person
 from coordinator.people.records import bump_token_version
@@ -75,9 +75,12 @@ async def feed_person(
     return person
 
 
-async def feed_events(session: AsyncSession, clock: Clock, person_id: int) -> list[Event]:
+async def feed_events(
+    session: AsyncSession, clock: Clock, person_id: int
+) -> list[tuple[Event, SignupStatus]]:
+    """The person's events in the feed, each with the status of their place in it."""
     stmt = (
-        select(Event)
+        select(Event, Signup.status)
         .join(Signup, Signup.event_id == Event.id)
         .where(
             Signup.person_id == person_id,
@@ -88,7 +91,7 @@ async def feed_events(session: AsyncSession, clock: Clock, person_id: int) -> li
         .order_by(Event.starts_at, Event.id)
         .limit(FEED_MAX_EVENTS)
     )
-    return list((await session.scalars(stmt)).unique())
+    return [(event, SignupStatus(status)) for event, status in await session.execute(stmt)]
 
 
 @router.post(
@@ -120,7 +123,11 @@ async def calendar_feed(
     person = await feed_person(
         session=session, settings=settings, clock=clock, person_id=person_id, token=token
     )
-    events = await feed_events(session, clock, person.id)
+    entries = await feed_events(session, clock, person.id)
+    events = [event for event, _ in entries]
     zones = await station_zones(session, [person.station_id, *(e.station_id for e in events)])
-    body = render_calendar(events, zones, now=clock.now(), name=f"{person.name}的志愿活动")
+    tentative = {event.id for event, status in entries if status in TENTATIVE_SIGNUPS}
+    body = render_calendar(
+        events, zones, now=clock.now(), name=f"{person.name}的志愿活动", tentative=tentative
+    )
     return Response(body, media_type=MEDIA_TYPE, headers={"Cache-Control": "private, max-age=300"})

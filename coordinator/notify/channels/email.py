@@ -82,7 +82,10 @@ class EmailChannel(Channel):
         mail["Date"] = format_datetime(self._clock.now())
         mail["Message-ID"] = message_id_for(message.notification_id, self._from)
         body = message.text or "\n".join(f"{k}: {v}" for k, v in message.params.items())
-        mail.set_content(f"{body}\n\n{message.url}\n" if message.url else f"{body}\n")
+        # The templates that carry a link write it into their text; add it only where they did not.
+        if message.url and message.url not in body:
+            body = f"{body}\n\n{message.url}"
+        mail.set_content(f"{body}\n")
         return mail
 
     async def send(self, message: OutboundMessage) -> SendResult:

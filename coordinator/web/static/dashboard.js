@@ -14,7 +14,11 @@
     var opts = {
       width: width,
       height: 220,
-      scales: { x: { time: false, range: [-0.5, labels.length - 0.5] } },
+      // Bars start at zero: an axis fitted to the data (40 to 50) makes 45 look like five times 41.
+      scales: {
+        x: { time: false, range: [-0.5, labels.length - 0.5] },
+        y: { range: function (_, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } }
+      },
       axes: [
         { values: function (_, ticks) { return ticks.map(function (t) { return labels[t] === undefined ? "" : labels[t]; }); },
           splits: function () { return xs; } },

@@ -1,0 +1,42 @@
+"""The station head's dashboard without a browser: what its numbers count."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import httpx
+
+from coordinator.auth.models import Role
+from coordinator.db import transaction
+from coordinator.domain_events import DomainEventType
+from tests.factories import create_event, create_user
+from tests.stats.history import announce_event
+from tests.web.browsing import log_in
+from tests.world import World
+
+
+def _tile(page: str, test_id: str) -> str:
+    found = re.search(rf'data-testid="{test_id}">([^<]*)<', page)
+    assert found is not None, test_id
+    return found.group(1)
+
+
+async def test_activities_count_those_held_and_show_upcoming_ones_apart(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    async with transaction(world.sessionmaker) as session:
+        clock = world.clock  # Sunday 29 November in Kaili
+        await create_user(session, clock, Role.station_head, [world.station], username="head")
+        for days in (-2, 1, 3):  # held on the 27th; the 30th and 2 December still ahead
+            event = await create_event(session, clock, world.station, starts_in=timedelta(days=days))
+            await announce_event(session, clock, event, DomainEventType.event_published)
+    await world.deliver_events()
+    await log_in(client, "head")
+
+    month = (await client.get("/web/dashboard", params={"from": "2026-11-01", "to": "2026-11-30"})).text
+    assert (_tile(month, "total-events"), _tile(month, "total-upcoming")) == ("1", "1")
+    year = (await client.get("/web/dashboard")).text
+    assert (_tile(year, "total-events"), _tile(year, "total-upcoming")) == ("1", "2")
+    assert re.search(r">2026-11</a></th><td>1</td><td>1</td>", year)
+    assert re.search(r">2026-12</a></th><td>0</td><td>1</td>", year)
