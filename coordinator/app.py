@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import coordinator.models  # noqa: F401  (every table mapped before first use)
 from coordinator.attendance.api import router as attendance_router
@@ -73,6 +74,9 @@ def create_app(
     app.state.channels = runtime.channels
     app.state.scheduler = None  # the lifespan's, when it runs one
     app.add_middleware(RequestObservabilityMiddleware, metrics=runtime.metrics)
+    if settings.trusted_proxies:
+        # Added last, so it runs first: logs, metrics and the per-address limits see the client.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
     app.include_router(operations_router)
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
 from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import coordinator.models  # noqa: F401  (every table mapped before first use)
 from coordinator.auth.models import Role
-from coordinator.auth.service import create_user
+from coordinator.auth.service import create_user, reset_account
 from coordinator.backup.restore import restore_backup
 from coordinator.backup.snapshot import write_backup
 from coordinator.clock import SystemClock
@@ -64,7 +65,7 @@ def serve(
 ) -> None:
     """Serve the API and pages (and, unless --no-scheduler, the scheduler ticks)."""
     settings = Settings()
-    _check_secret(settings, host=host)
+    _check_shared_settings(settings, host=host)
     if no_scheduler:
         settings = settings.model_copy(update={"scheduler_enabled": False})
     configure_logging(settings)
@@ -72,26 +73,41 @@ def serve(
 
     served = create_app(settings)
     freeze_startup_heap()
-    uvicorn.run(served, host=host, port=port, log_config=None, proxy_headers=True)
+    # Forwarded headers are the app's to read, and only from COORDINATOR_TRUSTED_PROXIES: uvicorn's
+    # own default would believe any X-Forwarded-For sent from this machine.
+    uvicorn.run(served, host=host, port=port, log_config=None, proxy_headers=False)
 
 
-def _check_secret(settings: Settings, *, host: str | None) -> None:
-    """The development secret is in the repository: anyone who can reach the server could sign
-    their own login tokens and confirm-or-release links with it. It is refused where the
-    service is shared (listening beyond this machine, or on PostgreSQL, the multi-instance
-    setup, which is served through a proxy); ``make run`` (SQLite, loopback) is only warned."""
-    if not settings.uses_default_secret or settings.debug:
+def _check_shared_settings(settings: Settings, *, host: str | None) -> None:
+    """Settings that are fine on a desk but unsafe where the service is shared (listening beyond
+    this machine, or on PostgreSQL, the multi-instance setup served through a proxy) stop it
+    there with exit 2; ``make run`` (SQLite, loopback) is only warned. COORDINATOR_DEBUG allows
+    them everywhere.
+
+    - The development secret is in the repository: anyone could sign login tokens and links.
+    - An SMS provider without COORDINATOR_NOTIFY_RECEIPT_TOKEN: its receipt and reply callbacks
+      answer 404, so delivery reports and the volunteers' "1"/"0" replies would be lost."""
+    if settings.debug:
         return
-    message = "COORDINATOR_SECRET_KEY is the development default; set it (or COORDINATOR_DEBUG=1 locally)."
+    problems = []
+    if settings.uses_default_secret:
+        problems.append(
+            "COORDINATOR_SECRET_KEY is the development default; set it (or COORDINATOR_DEBUG=1 locally)."
+        )
+    if settings.sms_provider != "console" and not settings.notify_receipt_token.get_secret_value():
+        problems.append(
+            f"COORDINATOR_SMS_PROVIDER={settings.sms_provider} needs COORDINATOR_NOTIFY_RECEIPT_TOKEN: "
+            "its receipt and reply callbacks are refused without it."
+        )
+    if not problems:
+        return
     shared = (host is not None and not _is_loopback(host)) or settings.database_url.startswith("postgresql")
     if not shared:
-        typer.secho(message, fg=typer.colors.YELLOW, err=True)
+        for message in problems:
+            typer.secho(message, fg=typer.colors.YELLOW, err=True)
         return
-    typer.secho(
-        f"拒绝使用开发用默认密钥运行 / Refusing to run with the development secret key: {message}",
-        fg=typer.colors.RED,
-        err=True,
-    )
+    for message in problems:
+        typer.secho(f"拒绝以此配置运行 / Refusing to run: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(2)
 
 
@@ -115,7 +131,7 @@ def worker(
     from coordinator.scheduler.worker import run_worker
 
     settings = Settings()
-    _check_secret(settings, host=None)
+    _check_shared_settings(settings, host=None)
     configure_logging(settings)
     freeze_startup_heap()
     run(run_worker(settings, metrics_port=metrics_port, metrics_host=metrics_host))
@@ -144,26 +160,47 @@ def admin_create(
     station_id: Annotated[list[int] | None, typer.Option("--station-id", help="Station (repeatable)")] = None,
 ) -> None:
     """Create a staff account (the first admin is made this way)."""
+    user = run(
+        _in_transaction(
+            lambda session: create_user(
+                session=session,
+                clock=SystemClock(),
+                actor=None,
+                username=username,
+                password=password,
+                role=role,
+                station_ids=station_id or [],
+            )
+        )
+    )
+    typer.echo(f"created {role} {username} (id {user.id})")
 
-    async def _create() -> int:
-        engine = create_engine(Settings().database_url)
-        try:
-            async with transaction(create_sessionmaker(engine)) as session:
-                user = await create_user(
-                    session=session,
-                    clock=SystemClock(),
-                    actor=None,
-                    username=username,
-                    password=password,
-                    role=role,
-                    station_ids=station_id or [],
-                )
-                return user.id
-        finally:
-            await engine.dispose()
 
-    user_id = run(_create())
-    typer.echo(f"created {role} {username} (id {user_id})")
+@admin_app.command("password")
+def admin_password(
+    username: Annotated[str, typer.Option(help="Login name")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Set a new password for a staff account; its sessions and tokens end."""
+    run(_in_transaction(lambda session: reset_account(session=session, username=username, password=password)))
+    typer.echo(f"new password set for {username}; every earlier login of it has ended")
+
+
+@admin_app.command("disable")
+def admin_disable(username: Annotated[str, typer.Option(help="Login name")]) -> None:
+    """Disable a staff account; its sessions and tokens end at once."""
+    run(_in_transaction(lambda session: reset_account(session=session, username=username, disable=True)))
+    typer.echo(f"{username} is disabled")
+
+
+async def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """``work`` in one transaction on COORDINATOR_DATABASE_URL, for the account commands."""
+    engine = create_engine(Settings().database_url)
+    try:
+        async with transaction(create_sessionmaker(engine)) as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
 
 
 @app.command()

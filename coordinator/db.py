@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from time import monotonic
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Dialect, Integer, MetaData, event
+from sqlalchemy import DateTime, Dialect, Integer, MetaData, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -153,6 +153,14 @@ def _forget_on_commit(session: Session) -> None:
 
 def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+async def advisory_locks(session: AsyncSession, *keys: str) -> None:
+    """Serialize transactions about the same keys (a phone, a client address) until they end,
+    where no row exists yet to lock. PostgreSQL only: SQLite serializes whole transactions."""
+    if is_postgres(session):
+        for key in sorted(keys):  # one order everywhere: no deadlock between two requests
+            await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
 async def flush_or_raise(session: AsyncSession, error: CoordinatorError) -> None:

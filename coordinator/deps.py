@@ -29,6 +29,12 @@ async def get_clock(request: Request) -> Clock:
     return clock
 
 
+def client_address(request: Request) -> str:
+    """Who is calling, for the per-address limits: the peer, or the address a trusted proxy
+    forwarded (``settings.trusted_proxies``, applied by the app's proxy middleware)."""
+    return request.client.host if request.client else "unknown"
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's one transaction: committed when the handler returns, rolled back if it raises.
 

@@ -36,6 +36,11 @@ class CoordinatorError(Exception):
         self.field = field
         self.details = details
 
+    @property
+    def headers(self) -> dict[str, str] | None:
+        """HTTP headers the answer carries with the envelope."""
+        return None
+
     def envelope(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message, "message_en": self.message_en}
         if self.field is not None:
@@ -53,6 +58,10 @@ class BadRequest(CoordinatorError):
 class Unauthorized(CoordinatorError):
     status_code = 401
     default_code = "unauthorized"
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        return {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(CoordinatorError):
@@ -81,8 +90,15 @@ class TooLarge(CoordinatorError):
 
 
 class RateLimited(CoordinatorError):
+    """``details["retry_after"]`` (seconds), when given, is also sent as ``Retry-After``."""
+
     status_code = 429
     default_code = "rate_limited"
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        retry_after = (self.details or {}).get("retry_after")
+        return {"Retry-After": str(retry_after)} if isinstance(retry_after, int) else None
 
 
 def not_found(kind_zh: str, kind_en: str, ident: object) -> NotFound:
@@ -188,8 +204,7 @@ def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
 
 async def _coordinator_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CoordinatorError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    return JSONResponse(exc.envelope(), status_code=exc.status_code, headers=headers)
+    return JSONResponse(exc.envelope(), status_code=exc.status_code, headers=exc.headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:

@@ -7,7 +7,7 @@ from coordinator.attendance.models import (
     ServiceHeadcount,
     ServiceRecord,
 )
-from coordinator.auth.models import OtpCode, User, UserStation
+from coordinator.auth.models import LoginAttempt, OtpCode, User, UserStation
 from coordinator.bus.models import OutboxDelivery, OutboxEvent
 from coordinator.db import Base
 from coordinator.events.models import CustomTheme, Event, EventRole, EventSeries, Signup
@@ -37,6 +37,7 @@ __all__ = [
     "EventRole",
     "EventRollup",
     "EventSeries",
+    "LoginAttempt",
     "Notification",
     "OfflineRecord",
     "Organization",

@@ -5,6 +5,7 @@
 - Notifications in a final state not touched for ``notification_retention_days`` (more than a
   year by default), with their receipts: a receipt's own row says nothing alone.
 - Login codes a day past their expiry: the per-phone and per-address limits count the last day.
+- Password login attempts older than the window the login limits count.
 Each kind goes in chunks of ``PURGE_CHUNK`` rows, one short transaction each, so the purge never
 holds locks the dispatcher or the relay would wait on; ``MAX_CHUNKS`` bounds one tick."""
 
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy import Select, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from coordinator.auth.models import OtpCode
+from coordinator.auth.models import LoginAttempt, OtpCode
 from coordinator.bus.models import OutboxDelivery, OutboxEvent
 from coordinator.clock import Clock
 from coordinator.db import transaction
@@ -40,7 +41,7 @@ FINAL_NOTIFICATION_STATUSES = (
 async def purge_old_rows(
     *, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, settings: Settings
 ) -> int:
-    """One tick: answers how many rows were deleted (events, notifications, login codes)."""
+    """One tick: answers how many rows were deleted (events, notifications, login codes and attempts)."""
     now = clock.now()
     settled_events = (
         select(OutboxEvent.id)
@@ -62,9 +63,15 @@ async def purge_old_rows(
     spent_codes = (
         select(OtpCode.id).where(OtpCode.expires_at < now - OTP_KEPT_AFTER_EXPIRY).order_by(OtpCode.id)
     )
+    old_attempts = (
+        select(LoginAttempt.id)
+        .where(LoginAttempt.attempted_at < now - timedelta(seconds=settings.login_failure_window_seconds))
+        .order_by(LoginAttempt.id)
+    )
     deleted = await _in_chunks(sessionmaker, settled_events, _delete_events)
     deleted += await _in_chunks(sessionmaker, old_notifications, _delete_notifications)
-    deleted += await _in_chunks(sessionmaker, spent_codes, _delete_codes)
+    deleted += await _in_chunks(sessionmaker, spent_codes, _deleting(OtpCode))
+    deleted += await _in_chunks(sessionmaker, old_attempts, _deleting(LoginAttempt))
     return deleted
 
 
@@ -96,5 +103,10 @@ async def _delete_notifications(session: AsyncSession, ids: list[int]) -> None:
     await session.execute(delete(Notification).where(Notification.id.in_(ids)))
 
 
-async def _delete_codes(session: AsyncSession, ids: list[int]) -> None:
-    await session.execute(delete(OtpCode).where(OtpCode.id.in_(ids)))
+def _deleting(model: type[OtpCode | LoginAttempt]) -> Callable[[AsyncSession, list[int]], Awaitable[None]]:
+    """Deletes rows of ``model`` by id (rows nothing else refers to)."""
+
+    async def delete_ids(session: AsyncSession, ids: list[int]) -> None:
+        await session.execute(delete(model).where(model.id.in_(ids)))
+
+    return delete_ids

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import ipaddress
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -19,6 +20,10 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=60 * 12, gt=0)
     default_timezone: str = "Asia/Shanghai"
     public_base_url: str = "http://127.0.0.1:8000"
+    # Addresses or networks of the reverse proxies in front (nginx): only a request from one of
+    # them has its X-Forwarded-For/-Proto believed. Empty: the peer's own address is the client's,
+    # so nobody can pick the address the per-address limits count.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     scheduler_enabled: bool = True
     relay_interval_seconds: float = Field(default=2.0, gt=0)
@@ -51,6 +56,20 @@ class Settings(BaseSettings):
 
     log_json: bool = True
     log_level: str = "INFO"
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        return (
+            [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+        )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)  # a ValueError names the bad entry
+        return value
 
     @property
     def uses_default_secret(self) -> bool:
@@ -115,7 +134,9 @@ class Settings(BaseSettings):
     notify_daily_cap: int = Field(default=6, gt=0)
     # Shown as the organizer phone when the event's creator has none on file.
     notify_contact_phone: str = ""
-    # When set, delivery receipts must carry ``?token=`` with this value.
+    # The providers' receipt and reply callbacks must carry ``?token=`` with this value; while
+    # it is empty they answer 404 (anyone could otherwise release a volunteer's place by a forged
+    # reply "0").
     notify_receipt_token: SecretStr = SecretStr("")
 
     # --- Phone OTP login -------------------------------------------------------------------------
@@ -124,6 +145,14 @@ class Settings(BaseSettings):
     otp_per_phone_per_minute: int = Field(default=1, gt=0)
     otp_per_phone_per_hour: int = Field(default=5, gt=0)
     otp_per_ip_per_hour: int = Field(default=30, gt=0)
+
+    # --- Staff password login --------------------------------------------------------------------
+    # Failed logins counted over the window, per username and per client address; beyond either
+    # limit the login answers 429 until the oldest failure leaves the window. A success clears
+    # the username's count.
+    login_failure_window_seconds: int = Field(default=900, gt=0, le=86400)
+    login_max_failures_per_username: int = Field(default=10, gt=0)
+    login_max_failures_per_address: int = Field(default=30, gt=0)
 
     # --- Confirm-or-release ----------------------------------------------------------------------
     # People confirmed for an activity are asked the day before to confirm or release their place.

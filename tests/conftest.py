@@ -53,6 +53,8 @@ def _per_worker(url: str | None) -> str | None:
 PG_URL = _per_worker(os.environ.get("COORDINATOR_TEST_DATABASE_URL"))
 PG_SKIP_REASON = "PostgreSQL tests skipped: set COORDINATOR_TEST_DATABASE_URL (see README) to run them"
 TEST_SECRET = "test-secret-key-not-for-production-0123456789"
+# The providers' callbacks exist only with a token; tests post with ``?token=`` this value.
+RECEIPT_TOKEN = "receipt-token-of-the-tests"
 # A Sunday morning in Kaili (10:00 Asia/Shanghai); tests move the clock when they need to.
 START = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
 
@@ -126,6 +128,7 @@ def settings(database_url: str) -> Settings:
         scheduler_enabled=False,
         log_json=False,
         debug=True,
+        notify_receipt_token=RECEIPT_TOKEN,
     )
 
 

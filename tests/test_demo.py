@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
 from coordinator.attendance.models import Attendance, AttendanceStatus, ServiceRecord
+from coordinator.auth.login import log_in
 from coordinator.auth.models import Role, User, UserStation
-from coordinator.auth.service import authenticate
 from coordinator.bus.models import OutboxEvent
 from coordinator.cli import app as cli
 from coordinator.clock import FixedClock
@@ -82,8 +82,15 @@ async def test_demo_loads_the_documented_stations_people_and_ledger(
         assert len(users) == 9
         assert ("admin", Role.admin) in users
         assert await _count(session, UserStation) == 8
-        admin = await authenticate(session=session, username="admin", password=DEMO_PASSWORD)
-        assert admin.role == Role.admin
+    admin = await log_in(
+        sessionmaker=sessionmaker,
+        clock=clock,
+        settings=Settings(),
+        username="admin",
+        password=DEMO_PASSWORD,
+        address="127.0.0.1",
+    )
+    assert admin.role == Role.admin
 
 
 async def test_demo_calendar_spans_the_year_around_now_and_only_upcoming_events_are_announced(

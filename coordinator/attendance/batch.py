@@ -108,13 +108,15 @@ async def _prepare(
     person: Person | None
     if record.person_token is not None:
         secret = settings.secret_key.get_secret_value()
-        person = await person_by_code(session, secret, record.person_token, now=clock.now())
+        person = await person_by_code(
+            session, secret, record.person_token, now=clock.now(), principal=principal
+        )
         person_id = person.id
     else:
         assert record.person_id is not None  # the schema requires one of the two
         person_id = record.person_id
         person = await session.get(Person, person_id)
-    if person is None or (record.person_token is None and not principal.can_access(person.station_id)):
+    if person is None or not principal.can_access(person.station_id):
         raise not_found("人员", "person", person_id)
     confirmed = await is_confirmed(session, event.id, person_id)
     if not confirmed and not record.walk_in:

@@ -128,7 +128,9 @@ async def organizer_scan(
     """An organizer scanned a person's own code at the door (``POST /events/{id}/scan``)."""
     event = await load_event(session, principal, event_id)
     now = clock.now()
-    person_id = (await person_by_code(session, _secret(settings), data.token, now=now)).id
+    person_id = (
+        await person_by_code(session, _secret(settings), data.token, now=now, principal=principal)
+    ).id
     require_open(event)
     tokens.check_window(event, now)
     confirmed = await is_confirmed(session, event.id, person_id)

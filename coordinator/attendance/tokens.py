@@ -58,7 +58,7 @@ def invalid_token() -> BadRequest:
 
 def _claims(secret: str, purpose: str, token: str, *, now: datetime) -> dict[str, Any]:
     try:
-        return verify(secret, purpose, token, now=now)
+        return verify(secret, purpose, token, now=now, expiring=False)
     except Unauthorized as exc:
         raise invalid_token() from exc
 

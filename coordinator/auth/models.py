@@ -28,6 +28,9 @@ class User(IdMixin, Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), unique=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # Carried in every bearer token and session cookie (claim ``ver``) and compared on every
+    # request: logging out or changing the password bumps it, which ends every session at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class UserStation(Base):
@@ -55,3 +58,19 @@ class OtpCode(IdMixin, Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     consumed_at: Mapped[datetime | None]
+
+
+class LoginAttempt(IdMixin, Base):
+    """A password login, counted as failed until it succeeds (then it is deleted): the limits
+    per username and per client address count these rows over a window."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username_key", "attempted_at"),
+        Index("ix_login_attempts_address_at", "client_address", "attempted_at"),
+    )
+
+    # A hash of the name typed, not the name: a password typed into the username field is not kept.
+    username_key: Mapped[str] = mapped_column(String(64))
+    client_address: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[datetime]

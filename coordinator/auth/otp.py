@@ -14,13 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
 from coordinator.auth.models import OtpCode, Role, User, UserStation
 from coordinator.clock import Clock
-from coordinator.db import flush_or_raise, is_postgres
+from coordinator.db import advisory_locks, flush_or_raise, is_postgres
 from coordinator.errors import Conflict, CoordinatorError, Forbidden, RateLimited, Unauthorized
 from coordinator.notify.channels import Channel, SendResult
 from coordinator.notify.immediate import send_now, store_immediate
@@ -49,12 +49,6 @@ def code_hash(secret: str, phone: str, code: str) -> str:
 
 def _rate_limited(zh: str, en: str, retry_after: int) -> RateLimited:
     return RateLimited(zh, en, code="otp_rate_limited", details={"retry_after": retry_after})
-
-
-async def _serialize(session: AsyncSession, *keys: str) -> None:
-    if is_postgres(session):
-        for key in sorted(keys):  # one order everywhere: no deadlock between two requests
-            await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
 async def _count_since(
@@ -89,7 +83,7 @@ async def request_code(
     """Store a new code for ``phone``; None when no volunteer has that phone (nothing is sent,
     but the answer and the rate limits are the same, so the API does not reveal who is known)."""
     phone = normalize_phone(phone)
-    await _serialize(session, f"otp:phone:{phone}", f"otp:ip:{ip}")
+    await advisory_locks(session, f"otp:phone:{phone}", f"otp:ip:{ip}")
     now = clock.now()
     await _check_limits(session, settings, phone, ip, now)
     await session.execute(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from coordinator.auth import otp
 from coordinator.auth.schemas import TokenOut
 from coordinator.auth.service import issue_access_token
-from coordinator.deps import ClockDep, SessionDep, SettingsDep
+from coordinator.deps import ClockDep, SessionDep, SettingsDep, client_address
 from coordinator.errors import CoordinatorError, error_responses
 from coordinator.notify.channels import Channel
 
@@ -42,10 +42,6 @@ class OtpVerify(BaseModel):
     station_id: int | None = Field(default=None, description="Which station's record, if on several")
 
 
-def _client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 @router.post(
     "/auth/otp/request",
     status_code=status.HTTP_202_ACCEPTED,
@@ -62,7 +58,7 @@ async def request_code(
     settings: SettingsDep,
 ) -> OtpRequested:
     """Answers the same whether or not a volunteer has this phone; the SMS goes after commit."""
-    delivery = await otp.request_code(session, clock, settings, phone=data.phone, ip=_client_address(request))
+    delivery = await otp.request_code(session, clock, settings, phone=data.phone, ip=client_address(request))
     if delivery is not None:
         sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
         channels: Mapping[str, Channel] = request.app.state.channels
@@ -92,6 +88,5 @@ async def verify_code(
     )
     if isinstance(outcome, CoordinatorError):
         # Answered, not raised: the counted attempt must commit with the error.
-        headers = {"WWW-Authenticate": "Bearer"} if outcome.status_code == 401 else None
-        return JSONResponse(outcome.envelope(), status_code=outcome.status_code, headers=headers)
+        return JSONResponse(outcome.envelope(), status_code=outcome.status_code, headers=outcome.headers)
     return TokenOut(access_token=issue_access_token(settings=settings, clock=clock, user=outcome))

@@ -27,6 +27,17 @@ class UserCreate(BaseModel):
     station_ids: list[int] = Field(default_factory=list, examples=[[1]])
 
 
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"current_password": "the old passphrase", "new_password": "a new long passphrase"}]
+        }
+    )
+
+    current_password: str = Field(max_length=128)
+    new_password: str = Field(min_length=8, max_length=128, examples=["a new long passphrase"])
+
+
 class UserOut(BaseModel):
     model_config = ConfigDict(
         from_attributes=True,

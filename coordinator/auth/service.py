@@ -1,72 +1,103 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.models import Role, User, UserStation
 from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.db import flush_or_raise
-from coordinator.errors import Conflict, Forbidden, Invalid, Unauthorized
-from coordinator.security import hash_password, sign, verify, verify_password
+from coordinator.errors import Conflict, Forbidden, Invalid, Unauthorized, not_found
+from coordinator.security import hash_password_off_loop, sign, verify, verify_password_off_loop
 from coordinator.settings import Settings
 from coordinator.stations.models import Station
 
 ACCESS_PURPOSE = "access"
 
 
-async def authenticate(*, session: AsyncSession, username: str, password: str) -> User:
-    user = await session.scalar(select(User).where(User.username == username))
-    # Verify against a dummy hash when the user is unknown so timing does not reveal usernames.
-    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
-    if not verify_password(password, stored) or user is None or not user.is_active:
-        raise Unauthorized("用户名或密码错误", "Wrong username or password", code="bad_credentials")
-    return user
-
-
 def issue_access_token(*, settings: Settings, clock: Clock, user: User) -> str:
     return sign(
         settings.secret_key.get_secret_value(),
         ACCESS_PURPOSE,
-        {"sub": str(user.id)},
+        account_claims(user),
         now=clock.now(),
         expires_in=timedelta(minutes=settings.access_token_minutes),
     )
 
 
-def user_id_from_token(*, settings: Settings, clock: Clock, token: str) -> int:
-    """The user a bearer token was issued to: signature, purpose and expiry checked, no database.
-    Whoever uses this alone must still check the account exists and is active."""
-    claims = verify(settings.secret_key.get_secret_value(), ACCESS_PURPOSE, token, now=clock.now())
-    subject = claims.get("sub")
-    if not isinstance(subject, str) or not subject.isdecimal():
+def account_claims(user: User) -> dict[str, object]:
+    """What a bearer token or a session cookie says about its account: who, and at which
+    session version (``User.session_version``)."""
+    return {"sub": str(user.id), "ver": user.session_version}
+
+
+@dataclass(frozen=True)
+class TokenAccount:
+    user_id: int
+    session_version: int
+
+
+def account_of_claims(claims: dict[str, Any]) -> TokenAccount:
+    """The account verified claims name; tokens from before session versions count as version 0."""
+    subject, version = claims.get("sub"), claims.get("ver", 0)
+    if (
+        not isinstance(subject, str)
+        or not subject.isdecimal()
+        or not isinstance(version, int)
+        or isinstance(version, bool)
+    ):
         raise Unauthorized("凭证无效", "Invalid token", code="invalid_token")
-    return int(subject)
+    return TokenAccount(int(subject), version)
 
 
 def account_disabled() -> Unauthorized:
     return Unauthorized("账号不存在或已停用", "Account missing or disabled", code="account_disabled")
 
 
+def session_ended() -> Unauthorized:
+    return Unauthorized(
+        "登录已失效（已退出或已修改密码），请重新登录",
+        "This login has ended (logged out or password changed): log in again",
+        code="session_ended",
+    )
+
+
+async def end_sessions(session: AsyncSession, user_id: int) -> int:
+    """Every session cookie and bearer token issued to the user so far stops working; answers the
+    new version, for the session that replaces them (after a password change)."""
+    version = await session.scalar(
+        update(User)
+        .where(User.id == user_id)
+        .values(session_version=User.session_version + 1)
+        .returning(User.session_version)
+    )
+    return int(version or 0)
+
+
 # The caller's account with its stations, one row per station (none when there is no such user):
 # one round trip on every authenticated request, built once.
 _ACCOUNT = (
-    select(User.role, User.person_id, User.is_active, UserStation.station_id)
+    select(User.role, User.person_id, User.is_active, User.session_version, UserStation.station_id)
     .select_from(User)
     .outerjoin(UserStation, UserStation.user_id == User.id)
     .where(User.id == bindparam("user_id"))
 )
 
 
-def _principal_of(user_id: int, rows: Sequence[Row[Role, int | None, bool, int]]) -> Principal:
-    """The caller, from the rows of ``_ACCOUNT``; refuses a missing or disabled account."""
+def _principal_of(account: TokenAccount, rows: Sequence[Row[Role, int | None, bool, int, int]]) -> Principal:
+    """The caller, from the rows of ``_ACCOUNT``; refuses a missing or disabled account and a
+    token of an ended session."""
     if not rows or not rows[0].is_active:
         raise account_disabled()
+    if rows[0].session_version != account.session_version:
+        raise session_ended()
     return Principal(
-        user_id=user_id,
+        user_id=account.user_id,
         role=Role(rows[0].role),
         station_ids=frozenset(row.station_id for row in rows if row.station_id is not None),
         person_id=rows[0].person_id,
@@ -76,8 +107,49 @@ def _principal_of(user_id: int, rows: Sequence[Row[Role, int | None, bool, int]]
 async def principal_from_token(
     *, session: AsyncSession, settings: Settings, clock: Clock, token: str
 ) -> Principal:
-    user_id = user_id_from_token(settings=settings, clock=clock, token=token)
-    return _principal_of(user_id, (await session.execute(_ACCOUNT, {"user_id": user_id})).all())
+    claims = verify(settings.secret_key.get_secret_value(), ACCESS_PURPOSE, token, now=clock.now())
+    account = account_of_claims(claims)
+    rows = (await session.execute(_ACCOUNT, {"user_id": account.user_id})).all()
+    return _principal_of(account, rows)
+
+
+async def change_password(
+    *, session: AsyncSession, user_id: int, current_password: str, new_password: str
+) -> User:
+    """Set a new password for a staff account that knows its current one; ends its sessions."""
+    user = await session.get(User, user_id)
+    if user is None or user.role == Role.volunteer or user.password_hash is None:
+        raise Forbidden(
+            "此账号使用短信验证码登录，没有密码",
+            "This account logs in by SMS code, not a password",
+            code="no_password",
+        )
+    if not await verify_password_off_loop(current_password, user.password_hash):
+        raise Invalid(
+            "当前密码错误", "The current password is wrong", code="wrong_password", field="current_password"
+        )
+    await _set_password(session, user, new_password)
+    return user
+
+
+async def reset_account(
+    *, session: AsyncSession, username: str, password: str | None = None, disable: bool = False
+) -> User:
+    """The CLI's ``admin password`` / ``admin disable``: either ends the account's sessions."""
+    user = await session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise not_found("账号", "user", username)
+    if password is not None:
+        await _set_password(session, user, password)
+    if disable:
+        user.is_active = False
+        user.session_version = await end_sessions(session, user.id)
+    return user
+
+
+async def _set_password(session: AsyncSession, user: User, password: str) -> None:
+    user.password_hash = await hash_password_off_loop(password)
+    user.session_version = await end_sessions(session, user.id)
 
 
 async def load_principal(*, session: AsyncSession, user: User) -> Principal:
@@ -107,7 +179,7 @@ async def create_user(
         raise Invalid(f"服务站不存在：{missing}", f"Unknown stations: {missing}", field="station_ids")
     user = User(
         username=username,
-        password_hash=hash_password(password),
+        password_hash=await hash_password_off_loop(password),
         role=role,
         is_active=True,
         created_at=clock.now(),
@@ -134,6 +206,3 @@ def _check_may_create(actor: Principal, role: Role, station_ids: Sequence[int]) 
     ):
         return
     raise Forbidden("只能为本站创建社工账号", "Station heads may only create organizers of their stations")
-
-
-_DUMMY_HASH = hash_password("timing-equalizer")

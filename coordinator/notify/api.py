@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
@@ -10,10 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import Principal
-from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
-from coordinator.errors import ERROR_RESPONSES, Invalid, Unauthorized, not_found
+from coordinator.deps import ClockDep, PrincipalDep, SessionDep
+from coordinator.errors import ERROR_RESPONSES, Invalid, not_found
 from coordinator.events.models import Event
 from coordinator.masking import mask_phone
+from coordinator.notify.callbacks import CALLBACK_TOKEN_CHECK, MAX_PUSHED_ITEMS
 from coordinator.notify.channels.console import masked_recipient
 from coordinator.notify.models import Notification, NotificationStatus
 from coordinator.notify.receipts import parse_aliyun, parse_tencent, record_receipts
@@ -26,7 +26,6 @@ from coordinator.notify.schemas import (
 )
 from coordinator.pagination import CursorQuery, LimitQuery, Page, paginate
 from coordinator.people.models import Person
-from coordinator.settings import Settings
 
 router = APIRouter(tags=["notifications"], responses=ERROR_RESPONSES)
 
@@ -99,31 +98,22 @@ def _out(row: Notification) -> NotificationOut:
     )
 
 
-def _check_token(settings: Settings, token: str | None) -> None:
-    expected = settings.notify_receipt_token.get_secret_value()
-    if expected and not hmac.compare_digest(expected, token or ""):
-        raise Unauthorized("回执凭证无效", "Invalid receipt token", code="invalid_receipt_token")
-
-
 def _bad_receipt(exc: Exception) -> Invalid:
     return Invalid("回执格式有误", f"Malformed receipt: {exc}", code="invalid_receipt")
 
 
-TokenQuery = Annotated[str | None, Query(description="Shared secret, when configured")]
-
-
 @router.post(
-    "/notify/receipts/aliyun", response_model=AliyunReceiptAnswer, summary="Aliyun SMS delivery receipts"
+    "/notify/receipts/aliyun",
+    response_model=AliyunReceiptAnswer,
+    dependencies=CALLBACK_TOKEN_CHECK,
+    summary="Aliyun SMS delivery receipts",
 )
 async def aliyun_receipts(
     session: SessionDep,
     clock: ClockDep,
-    settings: SettingsDep,
-    items: Annotated[ReceiptBody, Body(examples=[ALIYUN_RECEIPT_EXAMPLE])],
-    token: TokenQuery = None,
+    items: Annotated[ReceiptBody, Body(examples=[ALIYUN_RECEIPT_EXAMPLE], max_length=MAX_PUSHED_ITEMS)],
 ) -> AliyunReceiptAnswer:
     """Aliyun pushes a JSON array of reports and retries until it gets ``{"code": 0}``."""
-    _check_token(settings, token)
     try:
         receipts = parse_aliyun(items)
     except (KeyError, ValueError, TypeError) as exc:
@@ -133,17 +123,17 @@ async def aliyun_receipts(
 
 
 @router.post(
-    "/notify/receipts/tencent", response_model=TencentReceiptAnswer, summary="Tencent SMS status callback"
+    "/notify/receipts/tencent",
+    response_model=TencentReceiptAnswer,
+    dependencies=CALLBACK_TOKEN_CHECK,
+    summary="Tencent SMS status callback",
 )
 async def tencent_receipts(
     session: SessionDep,
     clock: ClockDep,
-    settings: SettingsDep,
-    items: Annotated[ReceiptBody, Body(examples=[TENCENT_RECEIPT_EXAMPLE])],
-    token: TokenQuery = None,
+    items: Annotated[ReceiptBody, Body(examples=[TENCENT_RECEIPT_EXAMPLE], max_length=MAX_PUSHED_ITEMS)],
 ) -> TencentReceiptAnswer:
     """Tencent pushes up to 100 reports at a time and expects ``{"result": 0}``."""
-    _check_token(settings, token)
     try:
         receipts = parse_tencent(items)
     except (KeyError, ValueError, TypeError) as exc:

@@ -45,12 +45,22 @@ class Receipt:
 
 
 def e164(phone: str, country_code: str = "86") -> str:
+    """A pushed phone number in E.164; ValueError (a malformed push) beyond its 15 digits."""
     digits = "".join(ch for ch in phone if ch.isdigit())
     if phone.startswith("+"):
-        return f"+{digits}"
-    if len(digits) == 11 and country_code == "86":
-        return f"+86{digits}"
-    return f"+{country_code}{digits}"
+        number = f"+{digits}"
+    elif len(digits) == 11 and country_code == "86":
+        number = f"+86{digits}"
+    else:
+        number = f"+{country_code}{digits}"
+    return pushed(number, 16)
+
+
+def pushed(value: str, limit: int) -> str:
+    """A pushed value that fits its column; ValueError (a malformed push) otherwise."""
+    if len(value) > limit:
+        raise ValueError(f"{value[:20]}… is longer than {limit} characters")
+    return value
 
 
 async def record_receipts(session: AsyncSession, clock: Clock, receipts: list[Receipt]) -> int:
@@ -179,10 +189,10 @@ def parse_aliyun(items: list[dict[str, object]]) -> list[Receipt]:
         receipts.append(
             Receipt(
                 provider=ALIYUN,
-                provider_message_id=str(item["biz_id"]),
+                provider_message_id=pushed(str(item["biz_id"]), 100),
                 phone=e164(str(item["phone_number"])),
                 delivered=item.get("success") in (True, "true", "True"),
-                error_code=str(item.get("err_code") or "") or None,
+                error_code=pushed(str(item.get("err_code") or ""), 100) or None,
                 notification_id=int(out_id) if out_id.isdigit() else None,
             )
         )
@@ -196,10 +206,10 @@ def parse_tencent(items: list[dict[str, object]]) -> list[Receipt]:
         receipts.append(
             Receipt(
                 provider=TENCENT,
-                provider_message_id=str(item["sid"]),
+                provider_message_id=pushed(str(item["sid"]), 100),
                 phone=e164(str(item["mobile"]), str(item.get("nationcode") or "86")),
                 delivered=str(item.get("report_status", "")).upper() == "SUCCESS",
-                error_code=str(item.get("errmsg") or "") or None,
+                error_code=pushed(str(item.get("errmsg") or ""), 100) or None,
                 notification_id=int(context) if context.isdigit() else None,
             )
         )

@@ -6,8 +6,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coordinator.auth import otp
-from coordinator.auth.service import authenticate
+from coordinator.auth.login import log_in
+from coordinator.auth.service import end_sessions
 from coordinator.db import transaction
+from coordinator.deps import client_address
 from coordinator.errors import CoordinatorError
 from coordinator.web import session as cookies
 from coordinator.web.catalog import LANGS
@@ -43,28 +45,41 @@ async def login_page(request: Request, viewer: ViewerDep, next: str = "") -> HTM
 @router.post("/web/login", include_in_schema=False)
 async def login(request: Request, form: FormDep, viewer: ViewerDep) -> Response:
     settings, clock = settings_of(request), clock_of(request)
-    username, password = text(form, "username"), text(form, "password")
+    username = text(form, "username")
     try:
-        async with transaction(sessionmaker_of(request)) as session:
-            user = await authenticate(session=session, username=username, password=password)
+        user = await log_in(
+            sessionmaker=sessionmaker_of(request),
+            clock=clock,
+            settings=settings,
+            username=username,
+            password=text(form, "password"),
+            address=client_address(request),
+        )
     except CoordinatorError as exc:
         reason = exc.message if cookies.lang_of(request) == "zh" else exc.message_en
-        return render(
+        page = render(
             request,
             "login.html",
             viewer,
-            status_code=401,
+            status_code=exc.status_code,
             next=safe_next(text(form, "next"), ""),
             username=username,
             error_text=reason,
         )
+        page.headers.update(exc.headers or {})
+        return page
     response = redirect(request, safe_next(text(form, "next"), "/"))
-    cookies.start_session(response, settings, clock, user.id)
+    cookies.start_session(response, settings, clock, user)
     return response
 
 
 @router.post("/web/logout", include_in_schema=False)
 async def logout(request: Request, form: FormDep) -> RedirectResponse:
+    """Ends the session on the server too: a copy of the cookie no longer opens a page."""
+    account = cookies.session_account(request, settings_of(request), clock_of(request))
+    if account is not None:
+        async with transaction(sessionmaker_of(request)) as session:
+            await end_sessions(session, account.user_id)
     response = RedirectResponse("/web/login", status_code=303)
     cookies.end_session(response)
     return response
@@ -89,10 +104,11 @@ async def otp_page(request: Request, viewer: ViewerDep, next: str = "") -> HTMLR
 async def otp_request(request: Request, form: FormDep, viewer: ViewerDep) -> Response:
     settings, clock = settings_of(request), clock_of(request)
     next_path = safe_next(text(form, "next"), "")
-    address = request.client.host if request.client else "unknown"
     try:
         async with transaction(sessionmaker_of(request)) as session:
-            delivery = await otp.request_code(session, clock, settings, phone=text(form, "phone"), ip=address)
+            delivery = await otp.request_code(
+                session, clock, settings, phone=text(form, "phone"), ip=client_address(request)
+            )
     except CoordinatorError as exc:
         return redirect(request, f"/web/otp?next={next_path}", error_flash(exc))
     if delivery is not None:
@@ -125,5 +141,5 @@ async def otp_verify(request: Request, form: FormDep, viewer: ViewerDep) -> Resp
     if isinstance(outcome, CoordinatorError):
         return redirect(request, f"/web/otp?next={next_path}", error_flash(outcome))
     response = redirect(request, next_path)
-    cookies.start_session(response, settings, clock, outcome.id)
+    cookies.start_session(response, settings, clock, outcome)
     return response

@@ -97,11 +97,11 @@ async def current_viewer(request: Request) -> Viewer | None:
         cached: Viewer | None = request.state.viewer
         return cached
     viewer: Viewer | None = None
-    user_id = cookies.session_user_id(request, settings_of(request), clock_of(request))
-    if user_id is not None:
+    account = cookies.session_account(request, settings_of(request), clock_of(request))
+    if account is not None:
         async with sessionmaker_of(request)() as session:
-            user = await session.get(User, user_id)
-            if user is not None and user.is_active:
+            user = await session.get(User, account.user_id)
+            if user is not None and user.is_active and user.session_version == account.session_version:
                 principal = await load_principal(session=session, user=user)
                 name = user.username or ""
                 if user.person_id is not None:

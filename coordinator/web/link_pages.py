@@ -20,7 +20,6 @@ from coordinator.events import roles, service
 from coordinator.events.models import Event, EventStatus, Signup
 from coordinator.events.signups import invitations
 from coordinator.people.models import Person
-from coordinator.people.service import get_person
 from coordinator.web.context import FormDep, StaffDep, ViewerDep, act, clock_of, render, settings_of
 from coordinator.web.scope import checkbox, integer, text
 
@@ -90,8 +89,9 @@ async def _scannable_events(
 @router.get("/web/scan", response_class=HTMLResponse)
 async def scan_page(request: Request, viewer: StaffDep, session: SessionDep, token: str = "") -> HTMLResponse:
     settings, clock = settings_of(request), clock_of(request)
-    scanned = await person_by_code(session, settings.secret_key.get_secret_value(), token, now=clock.now())
-    person = await get_person(session=session, principal=viewer.principal, person_id=scanned.id)
+    person = await person_by_code(
+        session, settings.secret_key.get_secret_value(), token, now=clock.now(), principal=viewer.principal
+    )
     events = await _scannable_events(session, request, person.station_id, viewer)
     return render(request, "scan.html", viewer, person=person, events=events, token=token)
 

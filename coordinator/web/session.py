@@ -2,7 +2,8 @@
 
 - Session: a token signed for the purpose ``web_session`` (a bearer token for the API does not
   open a page session, nor the other way round), ``HttpOnly``, ``SameSite=Lax``, ``Secure`` when
-  the public address is https, expiring with ``access_token_minutes``.
+  the public address is https, expiring with ``access_token_minutes``. It carries the account's
+  session version, so logging out ends it on the server too.
 - CSRF: double-submit. A random token lives in an ``HttpOnly`` cookie and is written into every
   form by the server; a POST whose field differs from the cookie is refused. Another site can
   neither read the cookie nor (``SameSite=Lax``) have it sent with its own POST.
@@ -19,6 +20,8 @@ from typing import Any
 
 from fastapi import Request, Response
 
+from coordinator.auth.models import User
+from coordinator.auth.service import TokenAccount, account_claims, account_of_claims
 from coordinator.clock import Clock
 from coordinator.errors import CoordinatorError
 from coordinator.security import sign, verify
@@ -65,22 +68,22 @@ def _set(response: Response, settings: Settings, name: str, value: str, max_age:
     )
 
 
-def session_user_id(request: Request, settings: Settings, clock: Clock) -> int | None:
+def session_account(request: Request, settings: Settings, clock: Clock) -> TokenAccount | None:
+    """The account the session cookie names, at the session version it was issued at; the caller
+    compares that with the account's current version (``auth.service.end_sessions``)."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
     try:
-        claims = verify(_secret(settings), SESSION_PURPOSE, token, now=clock.now())
+        return account_of_claims(verify(_secret(settings), SESSION_PURPOSE, token, now=clock.now()))
     except CoordinatorError:
         return None
-    subject = claims.get("sub")
-    return int(subject) if isinstance(subject, str) and subject.isdigit() else None
 
 
-def start_session(response: Response, settings: Settings, clock: Clock, user_id: int) -> None:
+def start_session(response: Response, settings: Settings, clock: Clock, user: User) -> None:
     lifetime = timedelta(minutes=settings.access_token_minutes)
     token = sign(
-        _secret(settings), SESSION_PURPOSE, {"sub": str(user_id)}, now=clock.now(), expires_in=lifetime
+        _secret(settings), SESSION_PURPOSE, account_claims(user), now=clock.now(), expires_in=lifetime
     )
     _set(response, settings, SESSION_COOKIE, token, int(lifetime.total_seconds()))
     # A new CSRF token with the new session: one fixed before login is not reused after it.

@@ -149,6 +149,7 @@ async def test_requests_are_rate_limited_per_phone(
     again = await client.post(REQUEST, json={"phone": volunteer.phone})
     assert again.status_code == 429
     assert again.json()["error"]["details"] == {"retry_after": 60}
+    assert again.headers["retry-after"] == "60"
     statuses = []
     for _ in range(5):
         clock.set(clock.now() + timedelta(minutes=1, seconds=1))

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from coordinator.attendance.models import Attendance, AttendanceStatus
@@ -19,6 +20,7 @@ from coordinator.notify.confirmations.models import PlaceAnswer, PlaceConfirmati
 from coordinator.notify.models import Notification, NotificationStatus
 from coordinator.people.models import Person
 from coordinator.settings import Settings
+from tests.conftest import RECEIPT_TOKEN
 from tests.factories import auth_headers, create_station, create_user
 from tests.world import World
 
@@ -27,6 +29,8 @@ Status = NotificationStatus
 # Three days ahead at 10:00 in Kaili: the one-day reminder goes at 10:00 the day before, and the
 # confirmation deadline (12 hours before the start) is 22:00 that evening.
 STARTS_IN = timedelta(days=3)
+ALIYUN_REPLIES = f"/api/v1/notify/replies/aliyun?token={RECEIPT_TOKEN}"
+TENCENT_REPLIES = f"/api/v1/notify/replies/tencent?token={RECEIPT_TOKEN}"
 
 
 async def _organizer(world: World) -> tuple[dict[str, str], Person]:
@@ -332,8 +336,8 @@ async def test_an_sms_reply_0_releases_the_latest_request_and_its_repeat_nothing
     world.clock.set(world.clock.now() + timedelta(minutes=5))
     latest = await _reminded_by_sms(world, person, starts_in=STARTS_IN)
 
-    first = await client.post("/api/v1/notify/replies/aliyun", json=_aliyun_reply(person, "０", 7001))
-    repeat = await client.post("/api/v1/notify/replies/aliyun", json=_aliyun_reply(person, "０", 7001))
+    first = await client.post(ALIYUN_REPLIES, json=_aliyun_reply(person, "０", 7001))
+    repeat = await client.post(ALIYUN_REPLIES, json=_aliyun_reply(person, "０", 7001))
 
     assert first.json() == repeat.json() == {"code": 0, "msg": "接收成功"}
     assert await _status(world, latest.id) == SignupStatus.cancelled
@@ -344,6 +348,38 @@ async def test_an_sms_reply_0_releases_the_latest_request_and_its_repeat_nothing
     async with world.sessionmaker() as session:
         replies = list(await session.scalars(select(SmsReply)))
     assert [(r.outcome, r.signup_id) for r in replies] == [("released", latest.id)]
+
+
+@pytest.mark.parametrize(
+    ("configured", "query", "status"),
+    [
+        ("", "", 404),  # no token configured: the callbacks do not exist
+        ("", "?token=", 404),
+        (RECEIPT_TOKEN, "", 401),
+        (RECEIPT_TOKEN, "?token=guess", 401),
+        (RECEIPT_TOKEN, "?token=令牌", 401),  # any text, not only ASCII, is compared
+    ],
+    ids=["unset", "unset-empty", "missing", "wrong", "non-ascii"],
+)
+async def test_a_forged_reply_0_releases_nothing(
+    world: World, client: httpx.AsyncClient, settings: Settings, configured: str, query: str, status: int
+) -> None:
+    world.app.state.settings = settings.model_copy(update={"notify_receipt_token": SecretStr(configured)})
+    person = await world.person()
+    signup = await _reminded_by_sms(world, person, starts_in=STARTS_IN)
+
+    forged = await client.post(f"/api/v1/notify/replies/aliyun{query}", json=_aliyun_reply(person, "0", 7002))
+    tencent = await client.post(
+        f"/api/v1/notify/replies/tencent{query}",
+        json={"mobile": person.phone.removeprefix("+86"), "nationcode": "86", "text": "0", "time": 3},
+    )
+
+    assert (forged.status_code, tencent.status_code) == (status, status)
+    expected = {404: "callbacks_disabled", 401: "invalid_receipt_token"}[status]
+    assert forged.json()["error"]["code"] == tencent.json()["error"]["code"] == expected
+    assert await _status(world, signup.id) == SignupStatus.confirmed
+    assert await _answer(world, signup.id) is None
+    assert await world.count(SmsReply) == 0
 
 
 async def test_a_tencent_reply_1_confirms_and_other_words_change_nothing(
@@ -358,13 +394,11 @@ async def test_a_tencent_reply_1_confirms_and_other_words_change_nothing(
         "sign": "凯里社工站",
     }
 
-    chatter = await client.post(
-        "/api/v1/notify/replies/tencent", json={**body, "text": "好的谢谢", "time": 1}
-    )
+    chatter = await client.post(TENCENT_REPLIES, json={**body, "text": "好的谢谢", "time": 1})
     assert chatter.json() == {"result": 0, "errmsg": "OK"}
     assert await _answer(world, signup.id) is None
 
-    yes = await client.post("/api/v1/notify/replies/tencent", json={**body, "text": " 1 ", "time": 2})
+    yes = await client.post(TENCENT_REPLIES, json={**body, "text": " 1 ", "time": 2})
     assert yes.json()["result"] == 0
     answer = await _answer(world, signup.id)
     assert answer is not None
@@ -379,7 +413,7 @@ async def test_a_reply_from_a_phone_with_nothing_to_answer_is_kept_and_harmless(
     event = await world.event(starts_in=STARTS_IN)
     signup = await _signup(world, event, person)  # reminded, but nothing sent by SMS yet
     await world.deliver_events()
-    answer = await client.post("/api/v1/notify/replies/aliyun", json=_aliyun_reply(person, "0", 42))
+    answer = await client.post(ALIYUN_REPLIES, json=_aliyun_reply(person, "0", 42))
     assert answer.status_code == 200
     assert await _status(world, signup.id) == SignupStatus.confirmed
     async with world.sessionmaker() as session:

@@ -13,19 +13,23 @@ from sqlalchemy import func, select, update
 
 from coordinator.auth.models import Role
 from coordinator.db import transaction
+from coordinator.notify.callbacks import MAX_PUSHED_ITEMS
 from coordinator.notify.channels import build_channels
+from coordinator.notify.confirmations.models import SmsReply
 from coordinator.notify.dispatcher import dispatch_due
 from coordinator.notify.models import DeliveryReceipt, Notification
 from coordinator.notify.models import NotificationStatus as Status
 from coordinator.settings import Settings
+from tests.conftest import RECEIPT_TOKEN
 from tests.factories import auth_headers, create_station, create_user
 from tests.notify.fake_sms import FakeAliyun, FakeTencent, Scripted
 from tests.notify.scripted import add_due
 from tests.world import World
 
 pytestmark = pytest.mark.usefixtures("database_url")
-ALIYUN_RECEIPTS = "/api/v1/notify/receipts/aliyun"
-TENCENT_RECEIPTS = "/api/v1/notify/receipts/tencent"
+ALIYUN_RECEIPTS = f"/api/v1/notify/receipts/aliyun?token={RECEIPT_TOKEN}"
+TENCENT_RECEIPTS = f"/api/v1/notify/receipts/tencent?token={RECEIPT_TOKEN}"
+ALIYUN_REPLIES = f"/api/v1/notify/replies/aliyun?token={RECEIPT_TOKEN}"
 
 
 def aliyun_settings(settings: Settings, url: str, fake: FakeAliyun) -> Settings:
@@ -192,14 +196,6 @@ async def test_a_failed_tencent_receipt_fails_the_message_and_falls_back(
     )
 
 
-async def test_receipts_need_the_shared_token_when_one_is_configured(
-    app: FastAPI, client: httpx.AsyncClient, settings: Settings
-) -> None:
-    app.state.settings = settings.model_copy(update={"notify_receipt_token": SecretStr("s3cret")})
-    assert (await client.post(ALIYUN_RECEIPTS, json=[])).status_code == 401
-    assert (await client.post(f"{ALIYUN_RECEIPTS}?token=s3cret", json=[])).status_code == 200
-
-
 async def test_a_malformed_receipt_is_refused_and_stores_nothing(
     world: World, client: httpx.AsyncClient
 ) -> None:
@@ -208,6 +204,41 @@ async def test_a_malformed_receipt_is_refused_and_stores_nothing(
     assert answer.json()["error"]["code"] == "invalid_receipt"
     async with world.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(DeliveryReceipt)) == 0
+
+
+_RECEIPT = {"biz_id": "800", "phone_number": "13812340000", "success": True, "err_code": "DELIVERED"}
+_REPLY = {"phone_number": "13812340000", "content": "0", "sequence_id": 1}
+
+
+@pytest.mark.parametrize(
+    ("path", "item", "code"),
+    [
+        (ALIYUN_RECEIPTS, {**_RECEIPT, "biz_id": "8" * 300}, "invalid_receipt"),
+        (ALIYUN_RECEIPTS, {**_RECEIPT, "phone_number": "1" * 300}, "invalid_receipt"),
+        (ALIYUN_RECEIPTS, {**_RECEIPT, "err_code": "E" * 300}, "invalid_receipt"),
+        (ALIYUN_REPLIES, {**_REPLY, "sequence_id": "9" * 300}, "invalid_reply"),
+    ],
+    ids=["message-id", "phone", "error-code", "reply-key"],
+)
+async def test_a_pushed_value_longer_than_its_column_is_refused_and_stores_nothing(
+    world: World, client: httpx.AsyncClient, path: str, item: dict[str, object], code: str
+) -> None:
+    answer = await client.post(path, json=[item])
+    assert (answer.status_code, answer.json()["error"]["code"]) == (422, code)
+    assert await world.count(DeliveryReceipt) == 0
+    assert await world.count(SmsReply) == 0
+
+
+@pytest.mark.parametrize("path", [ALIYUN_RECEIPTS, TENCENT_RECEIPTS, ALIYUN_REPLIES])
+async def test_a_push_of_more_items_than_any_provider_sends_is_refused_whole(
+    world: World, client: httpx.AsyncClient, path: str
+) -> None:
+    item = {"biz_id": "1", "phone_number": "13812340000", "sequence_id": 1, "sid": "1", "mobile": "1"}
+    answer = await client.post(path, json=[item] * (MAX_PUSHED_ITEMS + 1))
+    assert answer.status_code == 422
+    assert answer.json()["error"]["code"] == "validation_error"
+    assert await world.count(DeliveryReceipt) == 0
+    assert await world.count(SmsReply) == 0
 
 
 async def test_staff_list_notifications_of_their_stations_only(

@@ -15,7 +15,7 @@ from typing import IO
 
 import httpx
 
-from tests.conftest import TEST_SECRET
+from tests.conftest import RECEIPT_TOKEN, TEST_SECRET
 from tests.notify.fake_server import unused_port
 from tests.pg.gateway import ACCESS_KEY_ID, ACCESS_KEY_SECRET
 
@@ -39,6 +39,7 @@ def environment(database_url: str, gateway_url: str, **overrides: str) -> dict[s
         {
             "COORDINATOR_DATABASE_URL": database_url,
             "COORDINATOR_SECRET_KEY": TEST_SECRET,
+            "COORDINATOR_NOTIFY_RECEIPT_TOKEN": RECEIPT_TOKEN,
             "COORDINATOR_LOG_JSON": "true",
             "COORDINATOR_LOG_LEVEL": "ERROR",
             "COORDINATOR_SMS_PROVIDER": "aliyun",

@@ -23,7 +23,7 @@ from coordinator.notify.models import Notification, NotificationStatus
 from coordinator.notify.rendering import render
 from coordinator.people.models import Person
 from coordinator.settings import Settings
-from tests.conftest import TEST_SECRET
+from tests.conftest import RECEIPT_TOKEN, TEST_SECRET
 from tests.factories import create_station
 from tests.notify.fake_server import serve
 from tests.pg.gateway import CountingGateway, Message, identity
@@ -177,7 +177,14 @@ async def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(pg_url: str
                 await session.scalars(select(Notification).where(Notification.status == Status.unknown))
             )
         # The gateway's delivery receipts, as Aliyun pushes them, through the receipt route.
-        app = create_app(Settings(database_url=pg_url, secret_key=TEST_SECRET, scheduler_enabled=False))
+        app = create_app(
+            Settings(
+                database_url=pg_url,
+                secret_key=TEST_SECRET,
+                scheduler_enabled=False,
+                notify_receipt_token=RECEIPT_TOKEN,
+            )
+        )
         receipts = [
             {
                 "phone_number": identity(row)[0],
@@ -192,8 +199,9 @@ async def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(pg_url: str
             for row in left
         ]
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
-            answer = await http.post("/api/v1/notify/receipts/aliyun", json=receipts)
-            repeat = await http.post("/api/v1/notify/receipts/aliyun", json=receipts)  # Aliyun retries
+            url = f"/api/v1/notify/receipts/aliyun?token={RECEIPT_TOKEN}"
+            answer = await http.post(url, json=receipts)
+            repeat = await http.post(url, json=receipts)  # Aliyun retries
         await app.state.engine.dispose()
 
         async with maker() as session:

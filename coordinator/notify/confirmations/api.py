@@ -7,7 +7,6 @@ works on the simplest phone browsers); API clients get JSON from the same addres
 
 from __future__ import annotations
 
-import hmac
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,8 +19,9 @@ from pydantic import ValidationError
 
 from coordinator.clock import local_or_none
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
-from coordinator.errors import ERROR_RESPONSES, CoordinatorError, Invalid, Unauthorized, not_found
+from coordinator.errors import ERROR_RESPONSES, CoordinatorError, Invalid, not_found
 from coordinator.events.models import Event
+from coordinator.notify.callbacks import CALLBACK_TOKEN_CHECK, MAX_PUSHED_ITEMS
 from coordinator.notify.confirmations import service, sms_replies
 from coordinator.notify.confirmations.at_risk import at_risk
 from coordinator.notify.confirmations.models import AnswerVia
@@ -215,29 +215,25 @@ async def event_at_risk(
     )
 
 
-def _check_token(settings: Settings, token: str | None) -> None:
-    expected = settings.notify_receipt_token.get_secret_value()
-    if expected and not hmac.compare_digest(expected, token or ""):
-        raise Unauthorized("回调凭证无效", "Invalid callback token", code="invalid_receipt_token")
-
-
 def _bad_reply(exc: Exception) -> Invalid:
     return Invalid("上行短信格式有误", f"Malformed SMS reply: {exc}", code="invalid_reply")
 
 
-TokenQuery = Annotated[str | None, Query(description="Shared secret (COORDINATOR_NOTIFY_RECEIPT_TOKEN)")]
-
-
-@router.post("/notify/replies/aliyun", response_model=AliyunReplyAnswer, summary="Aliyun SMS replies (SmsUp)")
+@router.post(
+    "/notify/replies/aliyun",
+    response_model=AliyunReplyAnswer,
+    dependencies=CALLBACK_TOKEN_CHECK,
+    summary="Aliyun SMS replies (SmsUp)",
+)
 async def aliyun_replies(
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
-    items: Annotated[list[dict[str, Any]], Body(examples=[ALIYUN_REPLY_EXAMPLE])],
-    token: TokenQuery = None,
+    items: Annotated[
+        list[dict[str, Any]], Body(examples=[ALIYUN_REPLY_EXAMPLE], max_length=MAX_PUSHED_ITEMS)
+    ],
 ) -> AliyunReplyAnswer:
     """Aliyun pushes a JSON array of replies and retries until answered ``{"code": 0}``."""
-    _check_token(settings, token)
     try:
         replies = sms_replies.parse_aliyun(items)
     except (KeyError, ValueError, TypeError) as exc:
@@ -247,17 +243,18 @@ async def aliyun_replies(
 
 
 @router.post(
-    "/notify/replies/tencent", response_model=TencentReplyAnswer, summary="Tencent SMS reply callback"
+    "/notify/replies/tencent",
+    response_model=TencentReplyAnswer,
+    dependencies=CALLBACK_TOKEN_CHECK,
+    summary="Tencent SMS reply callback",
 )
 async def tencent_reply(
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
     item: Annotated[dict[str, Any], Body(examples=[TENCENT_REPLY_EXAMPLE])],
-    token: TokenQuery = None,
 ) -> TencentReplyAnswer:
     """Tencent posts one reply per request and expects ``{"result": 0}``."""
-    _check_token(settings, token)
     try:
         reply = sms_replies.parse_tencent(item)
     except (KeyError, ValueError, TypeError) as exc:

@@ -35,7 +35,7 @@ from coordinator.notify.confirmations.models import (
     SmsReply,
 )
 from coordinator.notify.models import Notification, NotificationReason, NotificationStatus
-from coordinator.notify.receipts import ALIYUN, TENCENT, e164
+from coordinator.notify.receipts import ALIYUN, TENCENT, e164, pushed
 from coordinator.people.models import Person
 from coordinator.settings import Settings
 
@@ -70,7 +70,7 @@ def parse_aliyun(items: list[dict[str, object]]) -> list[Reply]:
     return [
         Reply(
             provider=ALIYUN,
-            reply_key=str(item["sequence_id"]),
+            reply_key=pushed(str(item["sequence_id"]), 120),
             phone=e164(str(item["phone_number"])),
             text=str(item.get("content") or "")[:200],
         )
@@ -83,9 +83,8 @@ def parse_tencent(item: dict[str, object]) -> Reply:
     text = str(item.get("text") or "")[:200]
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     # Tencent sends no id for a reply: the same phone, second and text is the same reply.
-    return Reply(
-        provider=TENCENT, reply_key=f"{phone}:{int(str(item['time']))}:{digest}", phone=phone, text=text
-    )
+    key = pushed(f"{phone}:{int(str(item['time']))}:{digest}", 120)
+    return Reply(provider=TENCENT, reply_key=key, phone=phone, text=text)
 
 
 async def handle_replies(
