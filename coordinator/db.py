@@ -83,10 +83,11 @@ def plain_instance(cls: type[_Mapped], values: Mapping[str, Any]) -> _Mapped:
     return instance
 
 
-def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(database_url: str, *, echo: bool = False, busy_timeout: float = 30.0) -> AsyncEngine:
+    """``busy_timeout``: how long a SQLite transaction waits for the writer's lock (seconds)."""
     if database_url.startswith("sqlite"):
-        engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30})
-        _configure_sqlite(engine)
+        engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": busy_timeout})
+        _configure_sqlite(engine, busy_timeout)
         return engine
     # Up to 30 connections per process, all kept once opened: with "10 kept + 20 overflow" a busy
     # minute (an event's opening scans) closed and reopened overflow connections all the time,
@@ -120,7 +121,7 @@ def _ping_after_idle(engine: AsyncEngine) -> None:
             raise DisconnectionError("pooled connection is gone") from exc  # the pool reconnects
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout: float) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _: Any) -> None:
         # Take transaction control from the driver so that "begin" below can say IMMEDIATE.
@@ -128,7 +129,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import Principal
@@ -40,6 +40,7 @@ def _add_import_route(kind: importing.ImportKind, *, tag: str, summary: str, des
     """``POST /people/import`` and ``POST /residents/import``: one upload handler, two record kinds."""
 
     async def import_file(
+        request: Request,
         file: UploadDep,
         station_id: StationForm,
         response: Response,
@@ -49,9 +50,12 @@ def _add_import_route(kind: importing.ImportKind, *, tag: str, summary: str, des
         principal: PrincipalDep,
         partial: PartialForm = False,
     ) -> ImportResult:
+        # The import writes in short transactions of its own. End the request's, which found the
+        # caller: on SQLite it holds the one writer's lock.
+        await session.commit()
         result = await importing.import_records(
             kind=kind,
-            session=session,
+            sessionmaker=request.app.state.sessionmaker,
             clock=clock,
             principal=principal,
             settings=settings,
