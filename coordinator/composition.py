@@ -92,7 +92,7 @@ def build_runtime(
     scheduled: Sequence[Tick] | None = None,
 ) -> Runtime:
     """``channels``: None builds them from the settings. ``scheduled``: None fires every tick."""
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, busy_timeout=settings.sqlite_busy_timeout_seconds)
     relay: Relay  # built below, before any session exists
     # Sessions kick the relay after a commit that emitted events (``bus.outbox.emit``).
     sessionmaker = create_sessionmaker(engine, info={RELAY_KICK_KEY: lambda: relay.kick()})

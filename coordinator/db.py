@@ -66,10 +66,11 @@ class IdMixin:
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
-def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(database_url: str, *, echo: bool = False, busy_timeout: float = 30.0) -> AsyncEngine:
+    """``busy_timeout``: how long a SQLite transaction waits for the writer's lock (seconds)."""
     if database_url.startswith("sqlite"):
-        engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30})
-        _configure_sqlite(engine)
+        engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": busy_timeout})
+        _configure_sqlite(engine, busy_timeout)
         return engine
     # Up to 30 connections per process, all kept once opened: with "10 kept + 20 overflow" a busy
     # minute (an event's opening scans) closed and reopened overflow connections all the time,
@@ -103,7 +104,7 @@ def _ping_after_idle(engine: AsyncEngine) -> None:
             raise DisconnectionError("pooled connection is gone") from exc  # the pool reconnects
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout: float) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _: Any) -> None:
         # Take transaction control from the driver so that "begin" below can say IMMEDIATE.
@@ -111,7 +112,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -233,7 +234,26 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
+# SQLite's answer when its one writer's lock stayed taken for the whole busy timeout.
+_SQLITE_BUSY = ("database is locked", "database table is locked")
+
+
+class DatabaseBusy(CoordinatorError):
+    status_code = 503
+    default_code = "database_busy"
+
+
+async def _operational_error(_: Request, exc: Exception) -> JSONResponse:
+    """A busy database is worth a retry, not a 500; any other operational error stays a 500."""
+    assert isinstance(exc, OperationalError)
+    if not any(text in str(exc.orig) for text in _SQLITE_BUSY):
+        raise exc
+    busy = DatabaseBusy("服务器繁忙，请稍后重试", "The server is busy; try again in a moment")
+    return JSONResponse(busy.envelope(), status_code=busy.status_code, headers={"Retry-After": "2"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CoordinatorError, _coordinator_error)
+    app.add_exception_handler(OperationalError, _operational_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

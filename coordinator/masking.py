@@ -22,12 +22,15 @@ def mask_phone(phone: str | None) -> str | None:
 
 
 def mask_id_number(id_number: str | None) -> str | None:
-    """``522601199001011234`` → ``5226**********1234``."""
+    """``522601199001011234`` → ``**************1234``: only the sequence number and check digit.
+
+    The hidden ones are the region (guessed from the station's county) and the birth date, which
+    is why masked views give an age, never a birthday."""
     if id_number is None:
         return None
     if len(id_number) <= 8:
         return "*" * len(id_number)
-    return f"{id_number[:4]}{'*' * (len(id_number) - 8)}{id_number[-4:]}"
+    return "*" * (len(id_number) - 4) + id_number[-4:]
 
 
 def mask_text(text: str) -> str:

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
 
     import_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     import_max_rows: int = Field(default=20_000, gt=0)
+    # Rows written per transaction: what a request waits for at most while an import is stored.
+    import_chunk_rows: int = Field(default=100, gt=0)
+    # How long a SQLite transaction waits for the one writer's lock before the request answers
+    # 503 ``database_busy``.
+    sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
 
     log_json: bool = True
     log_level: str = "INFO"

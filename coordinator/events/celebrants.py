@@ -4,13 +4,15 @@ The station's active residents in the party's target categories (the theme's, by
 ``left_behind_child`` and ``child_in_difficulty``) whose birthday falls in the party's month.
 Solar birthdays are matched directly; lunar birthdays are converted for that year, so the same
 child may celebrate in September one year and in October the next (``people.birthdays``).
-Phones and ID numbers are masked for roles that may not see them, as everywhere else.
+Phones and ID numbers are masked for roles that may not see them, as everywhere else. They see
+the age turned but not the day (the list is in name order for them): a day with the age is the
+birth date, which fills in the hidden digits of an ID number.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -41,7 +43,8 @@ router = APIRouter(tags=["events"], responses=ERROR_RESPONSES)
 
 class CelebrantOut(BaseModel):
     resident: ResidentOut
-    celebrated_on: date  # the solar date of the birthday in that month
+    # The solar date of the birthday in that month; null for callers who may not see personal data.
+    celebrated_on: date | None
     # Years reached on that birthday (lunar birthdays count lunar years); unknown without a birth year.
     turning: int | None
 
@@ -62,7 +65,8 @@ class CelebrantList(BaseModel):
                                 "station_id": 1,
                                 "name": "吴小花",
                                 "categories": ["left_behind_child"],
-                                "birthday": "2016-12-20",
+                                "birthday": None,
+                                "age": 9,
                                 "birthday_is_lunar": False,
                                 "birthday_leap_month": False,
                                 "gender": "female",
@@ -77,7 +81,7 @@ class CelebrantList(BaseModel):
                                 "created_at": "2026-11-29T10:00:00+08:00",
                                 "updated_at": "2026-11-29T10:00:00+08:00",
                             },
-                            "celebrated_on": "2026-12-20",
+                            "celebrated_on": None,
                             "turning": 10,
                         }
                     ],
@@ -145,19 +149,27 @@ async def _answer(
     year: int,
     month: int,
     categories: list[str],
+    now: datetime,
     event_id: int | None = None,
 ) -> CelebrantList:
     zone = (await station_zones(session, [station_id]))[station_id]
     found = await find_celebrants(
         session, station_id=station_id, year=year, month=month, categories=categories
     )
+    masked = not principal.sees_personal_data(station_id)
+    if masked:
+        found.sort(key=lambda item: (item[0].name, item[0].id))
     return CelebrantList(
         station_id=station_id,
         event_id=event_id,
         month=f"{year:04d}-{month:02d}",
         categories=categories,
         items=[
-            CelebrantOut(resident=resident_out(resident, zone, principal), celebrated_on=day, turning=turning)
+            CelebrantOut(
+                resident=resident_out(resident, zone, principal, now),
+                celebrated_on=None if masked else day,
+                turning=turning,
+            )
             for resident, day, turning in found
         ],
     )
@@ -168,7 +180,9 @@ async def _answer(
     response_model=CelebrantList,
     summary="Residents whose birthday falls in a birthday party's month",
 )
-async def event_celebrants(event_id: int, session: SessionDep, principal: PrincipalDep) -> CelebrantList:
+async def event_celebrants(
+    event_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> CelebrantList:
     """For ``birthday_party`` events: the station's residents of the event's target categories
     whose solar or lunar birthday falls in the month (station time) the party takes place."""
     principal.require_staff()
@@ -189,6 +203,7 @@ async def event_celebrants(event_id: int, session: SessionDep, principal: Princi
         year=local.year,
         month=local.month,
         categories=categories,
+        now=clock.now(),
         event_id=event.id,
     )
 
@@ -222,7 +237,13 @@ async def station_celebrants(
         theme = await resolve_theme(session, station_id=station_id, code=BIRTHDAY_THEME)
         categories = list(theme.target_categories) or list(DEFAULT_CATEGORIES)
     return await _answer(
-        session, principal, station_id=station_id, year=year, month=number, categories=categories
+        session,
+        principal,
+        station_id=station_id,
+        year=year,
+        month=number,
+        categories=categories,
+        now=clock.now(),
     )
 
 

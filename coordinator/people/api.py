@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import Principal
+from coordinator.clock import Clock
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES, ErrorEnvelope
 from coordinator.pagination import CursorQuery, LimitQuery, Page
@@ -39,6 +40,7 @@ def _add_import_route(kind: importing.ImportKind, *, tag: str, summary: str, des
     """``POST /people/import`` and ``POST /residents/import``: one upload handler, two record kinds."""
 
     async def import_file(
+        request: Request,
         file: UploadDep,
         station_id: StationForm,
         response: Response,
@@ -48,9 +50,12 @@ def _add_import_route(kind: importing.ImportKind, *, tag: str, summary: str, des
         principal: PrincipalDep,
         partial: PartialForm = False,
     ) -> ImportResult:
+        # The import writes in short transactions of its own. End the request's, which found the
+        # caller: on SQLite it holds the one writer's lock.
+        await session.commit()
         result = await importing.import_records(
             kind=kind,
-            session=session,
+            sessionmaker=request.app.state.sessionmaker,
             clock=clock,
             principal=principal,
             settings=settings,
@@ -85,9 +90,11 @@ async def _person_answer(session: AsyncSession, person: Person) -> PersonOut:
     return person_out(person, (await station_zones(session, [person.station_id]))[person.station_id])
 
 
-async def _resident_answer(session: AsyncSession, resident: Resident, principal: Principal) -> ResidentOut:
+async def _resident_answer(
+    session: AsyncSession, resident: Resident, principal: Principal, clock: Clock
+) -> ResidentOut:
     zones = await station_zones(session, [resident.station_id])
-    return resident_out(resident, zones[resident.station_id], principal)
+    return resident_out(resident, zones[resident.station_id], principal, clock.now())
 
 
 @router.get(
@@ -193,7 +200,7 @@ async def create_resident(
     data: ResidentCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> ResidentOut:
     resident = await residents.create_resident(session=session, clock=clock, principal=principal, data=data)
-    return await _resident_answer(session, resident, principal)
+    return await _resident_answer(session, resident, principal, clock)
 
 
 @router.get(
@@ -205,6 +212,7 @@ async def create_resident(
 async def list_residents(
     session: SessionDep,
     principal: PrincipalDep,
+    clock: ClockDep,
     station_id: StationQuery = None,
     category: Annotated[str | None, Query(description="Resident category code")] = None,
     language: Annotated[str | None, Query(description="Language code")] = None,
@@ -220,17 +228,20 @@ async def list_residents(
         session=session, principal=principal, filters=filters, limit=limit, cursor=cursor
     )
     zones = await station_zones(session, (r.station_id for r in rows))
+    now = clock.now()
     return Page(
-        items=[resident_out(r, zones[r.station_id], principal) for r in rows], next_cursor=next_cursor
+        items=[resident_out(r, zones[r.station_id], principal, now) for r in rows], next_cursor=next_cursor
     )
 
 
 @router.get(
     "/residents/{resident_id}", response_model=ResidentOut, tags=["residents"], summary="One ledger resident"
 )
-async def get_resident(resident_id: int, session: SessionDep, principal: PrincipalDep) -> ResidentOut:
+async def get_resident(
+    resident_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> ResidentOut:
     resident = await residents.get_resident(session=session, principal=principal, resident_id=resident_id)
-    return await _resident_answer(session, resident, principal)
+    return await _resident_answer(session, resident, principal, clock)
 
 
 @router.patch(
@@ -245,7 +256,7 @@ async def update_resident(
     resident = await residents.update_resident(
         session=session, clock=clock, principal=principal, resident_id=resident_id, data=data
     )
-    return await _resident_answer(session, resident, principal)
+    return await _resident_answer(session, resident, principal, clock)
 
 
 _add_import_route(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
-from lunar_python import Lunar, LunarMonth, LunarYear
+from lunar_python import Lunar, LunarMonth, LunarYear, Solar
 
 # The years lunar-python's tables cover reliably; birthdays outside them are typing mistakes.
 MIN_YEAR = 1900
@@ -82,3 +82,13 @@ def lunar_birthday_in_year(*, month: int, day: int, leap_month: bool, lunar_year
     last = LunarMonth.fromYm(lunar_year, lunar_month).getDayCount()
     solar = Lunar.fromYmd(lunar_year, lunar_month, min(day, last)).getSolar()
     return date(solar.getYear(), solar.getMonth(), solar.getDay())
+
+
+def age_on(today: date, *, year: int | None, month: int, day: int, is_lunar: bool) -> int | None:
+    """Full years reached by ``today`` (a lunar birthday counts lunar years); None without a birth year."""
+    if year is None:
+        return None
+    if not is_lunar:
+        return today.year - year - ((today.month, today.day) < (month, day))
+    lunar = Solar.fromYmd(today.year, today.month, today.day).getLunar()
+    return int(lunar.getYear()) - year - ((abs(int(lunar.getMonth())), int(lunar.getDay())) < (month, day))

@@ -34,24 +34,25 @@ async def run_import(
     kind: ImportKind, path: Path, *, station_code: str, partial: bool, settings: Settings, console: Console
 ) -> ImportResult:
     content = read_file(path, settings.import_max_bytes)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, busy_timeout=settings.sqlite_busy_timeout_seconds)
     try:
+        sessionmaker = create_sessionmaker(engine)
+        async with transaction(sessionmaker) as session:
+            station_id = await session.scalar(select(Station.id).where(Station.code == station_code))
+        if station_id is None:
+            raise not_found("服务站", "station", station_code)
         with progress_bar(console, _PHASES["check"], _PHASES) as report:
-            async with transaction(create_sessionmaker(engine)) as session:
-                station_id = await session.scalar(select(Station.id).where(Station.code == station_code))
-                if station_id is None:
-                    raise not_found("服务站", "station", station_code)
-                return await import_records(
-                    kind=kind,
-                    session=session,
-                    clock=SystemClock(),
-                    principal=_OPERATOR,
-                    settings=settings,
-                    station_id=station_id,
-                    content=content,
-                    partial=partial,
-                    progress=report,
-                )
+            return await import_records(
+                kind=kind,
+                sessionmaker=sessionmaker,
+                clock=SystemClock(),
+                principal=_OPERATOR,
+                settings=settings,
+                station_id=station_id,
+                content=content,
+                partial=partial,
+                progress=report,
+            )
     finally:
         await engine.dispose()
 

@@ -231,7 +231,8 @@ class ResidentOut(BaseModel):
                     "station_id": 1,
                     "name": "吴老奶",
                     "categories": ["empty_nest_elderly", "low_income"],
-                    "birthday": "1948-08-15",
+                    "birthday": None,
+                    "age": 78,
                     "birthday_is_lunar": True,
                     "birthday_leap_month": False,
                     "gender": "female",
@@ -239,7 +240,7 @@ class ResidentOut(BaseModel):
                     "household": "户主：吴老奶",
                     "address": "营盘坡社区3组",
                     "phone": "138****1234",
-                    "id_number": "5226**********0021",
+                    "id_number": "**************0021",
                     "notes": None,
                     "is_active": True,
                     "personal_data_masked": True,
@@ -254,7 +255,9 @@ class ResidentOut(BaseModel):
     station_id: int
     name: str
     categories: list[str]
+    # Left out (null) for callers who may not see personal data: they get the age.
     birthday: str | None
+    age: int | None
     birthday_is_lunar: bool
     birthday_leap_month: bool
     gender: str | None
@@ -265,7 +268,7 @@ class ResidentOut(BaseModel):
     id_number: str | None
     notes: str | None
     is_active: bool
-    # True when phone and ID number are shown masked to this caller.
+    # True when phone and ID number are shown masked and the birthday left out for this caller.
     personal_data_masked: bool
     created_at: datetime
     updated_at: datetime

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import Principal
 from coordinator.masking import mask_id_number, mask_phone
+from coordinator.people.birthdays import age_on
 from coordinator.people.field_rules import format_birthday
 from coordinator.people.models import Person, Resident
 from coordinator.people.schemas import AvailabilityWindow, PersonOut, ResidentOut
@@ -52,15 +54,28 @@ def person_out(person: Person, zone: ZoneInfo) -> PersonOut:
     )
 
 
-def resident_out(resident: Resident, zone: ZoneInfo, principal: Principal) -> ResidentOut:
-    """Phone and ID number in full only for those who may see personal data at that station."""
+def resident_out(resident: Resident, zone: ZoneInfo, principal: Principal, now: datetime) -> ResidentOut:
+    """Phone, ID number and birthday in full only for those who may see personal data at that
+    station. Others get the phone's ends, the ID number's last four characters and the age instead
+    of the birthday: together these never rebuild the ID number, whose middle is the birth date."""
     masked = not principal.sees_personal_data(resident.station_id)
+    birthday = format_birthday(resident.birth_year, resident.birth_month, resident.birth_day)
+    age = None
+    if resident.birth_month is not None and resident.birth_day is not None:
+        age = age_on(
+            now.astimezone(zone).date(),
+            year=resident.birth_year,
+            month=resident.birth_month,
+            day=resident.birth_day,
+            is_lunar=resident.birthday_is_lunar,
+        )
     return ResidentOut(
         id=resident.id,
         station_id=resident.station_id,
         name=resident.name,
         categories=resident.categories,
-        birthday=format_birthday(resident.birth_year, resident.birth_month, resident.birth_day),
+        birthday=None if masked else birthday,
+        age=age,
         birthday_is_lunar=resident.birthday_is_lunar,
         birthday_leap_month=resident.birthday_leap_month,
         gender=resident.gender,

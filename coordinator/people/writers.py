@@ -1,5 +1,6 @@
 """How imported rows become people or residents: which existing record a row updates, and the
-service calls that store it (the same ones the API uses)."""
+service calls that store it (the same ones the API uses). Checking needs no database; loading and
+writing take the session of the chunk being written."""
 
 from __future__ import annotations
 
@@ -43,10 +44,7 @@ class RowWriter(ABC):
     key_field: ClassVar[str]  # the field that finds the record a row updates
     key_zh: ClassVar[str]
 
-    def __init__(
-        self, *, session: AsyncSession, clock: Clock, station_id: int, vocabulary: Vocabulary
-    ) -> None:
-        self.session = session
+    def __init__(self, *, clock: Clock, station_id: int, vocabulary: Vocabulary) -> None:
         self.clock = clock
         self.station_id = station_id
         self.vocabulary = vocabulary
@@ -57,10 +55,11 @@ class RowWriter(ABC):
         """Normalized column values of a valid request model, problems collected."""
 
     @abstractmethod
-    async def load_existing(self, rows: Sequence[CheckedRow]) -> None: ...
+    async def load_existing(self, session: AsyncSession, rows: Sequence[CheckedRow]) -> None:
+        """Find the stored records ``rows`` update (forgetting those of an earlier chunk)."""
 
     @abstractmethod
-    async def write(self, values: dict[str, Any], sent: set[str]) -> bool:
+    async def write(self, session: AsyncSession, values: dict[str, Any], sent: set[str]) -> bool:
         """Store one row; True when it created a record, False when it updated one."""
 
     def claim_key(self, number: int, values: dict[str, Any]) -> ImportRowError | None:
@@ -100,24 +99,23 @@ class PeopleWriter(RowWriter):
     def check(self, model: BaseModel, problems: Problems) -> dict[str, Any]:
         return person_values_checked(model, self.vocabulary, problems)
 
-    async def load_existing(self, rows: Sequence[CheckedRow]) -> None:
+    async def load_existing(self, session: AsyncSession, rows: Sequence[CheckedRow]) -> None:
+        self._existing = {}
         for chunk in _chunks(row.values["phone"] for row in rows):
-            found = await self.session.scalars(
+            found = await session.scalars(
                 select(Person)
                 .where(Person.station_id == self.station_id, Person.phone.in_(chunk))
                 .options(selectinload(Person.terms))
             )
             self._existing.update((person.phone, person) for person in found)
 
-    async def write(self, values: dict[str, Any], sent: set[str]) -> bool:
+    async def write(self, session: AsyncSession, values: dict[str, Any], sent: set[str]) -> bool:
         person = self._existing.get(values["phone"])
         if person is None:
-            await insert_person(
-                session=self.session, clock=self.clock, station_id=self.station_id, values=values
-            )
+            await insert_person(session=session, clock=self.clock, station_id=self.station_id, values=values)
             return True
         changes = {k: v for k, v in values.items() if k in sent}
-        await change_person(session=self.session, clock=self.clock, person=person, values=changes)
+        await change_person(session=session, clock=self.clock, person=person, values=changes)
         return False
 
 
@@ -135,24 +133,25 @@ class ResidentWriter(RowWriter):
     def check(self, model: BaseModel, problems: Problems) -> dict[str, Any]:
         return resident_values_checked(model, self.vocabulary, problems)
 
-    async def load_existing(self, rows: Sequence[CheckedRow]) -> None:
+    async def load_existing(self, session: AsyncSession, rows: Sequence[CheckedRow]) -> None:
+        self._existing = {}
         keys = [row.values["id_number"] for row in rows if row.values.get("id_number")]
         for chunk in _chunks(keys):
-            found = await self.session.scalars(
+            found = await session.scalars(
                 select(Resident)
                 .where(Resident.station_id == self.station_id, Resident.id_number.in_(chunk))
                 .options(selectinload(Resident.category_rows))
             )
             self._existing.update((r.id_number, r) for r in found if r.id_number)
 
-    async def write(self, values: dict[str, Any], sent: set[str]) -> bool:
+    async def write(self, session: AsyncSession, values: dict[str, Any], sent: set[str]) -> bool:
         resident = self._existing.get(values["id_number"]) if values.get("id_number") else None
         if resident is None:
             await insert_resident(
-                session=self.session, clock=self.clock, station_id=self.station_id, values=values
+                session=session, clock=self.clock, station_id=self.station_id, values=values
             )
             return True
         columns = sent | (_BIRTHDAY_COLUMNS if sent & _BIRTHDAY_INPUTS else set())
         changes = {k: v for k, v in values.items() if k in columns}
-        await change_resident(session=self.session, clock=self.clock, resident=resident, values=changes)
+        await change_resident(session=session, clock=self.clock, resident=resident, values=changes)
         return False

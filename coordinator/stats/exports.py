@@ -5,8 +5,6 @@ theme shown by name for people reading them; numbers are the same numbers."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Any
 
@@ -22,7 +20,7 @@ from coordinator.people.models import Person
 from coordinator.stations.models import Organization, Station
 from coordinator.stats.figures import DIMENSION_FIELDS, Participation
 from coordinator.stats.periods import local_date, utc_window, zone
-from coordinator.stats.sheets import new_workbook, to_bytes, write_table
+from coordinator.stats.sheets import new_workbook, table_csv, to_bytes, write_table
 
 DIMENSION_HEADERS = {
     "station": "服务站",
@@ -107,14 +105,8 @@ def participation_xlsx(answer: Participation, names: Names, *, first: date, last
 
 
 def participation_csv(answer: Participation, names: Names) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel on Chinese Windows opens it without mojibake."""
     headers, rows, totals = participation_table(answer, names)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(headers)
-    writer.writerows(rows)
-    writer.writerow(totals)
-    return buffer.getvalue().encode("utf-8-sig")
+    return table_csv(headers, rows, totals)
 
 
 LEDGER_HEADERS = ["日期", "活动", "活动主题", "姓名", "党员", "社工", "出勤情况", "签到时间", "签退时间",

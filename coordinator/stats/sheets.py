@@ -1,8 +1,12 @@
 """Formatted worksheets for exports and reports: bold header, fitted widths, frozen header row,
-an optional bold totals row. A 民政局 opens these in Excel or WPS as they are."""
+an optional bold totals row. A 民政局 opens these in Excel or WPS as they are.
+
+Every XLSX and CSV the service writes goes through ``write_table`` or ``table_csv``, so every cell
+passes ``inert``: a name typed as ``=HYPERLINK(…)`` stays text (CWE-1236)."""
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Sequence
 from typing import Any
@@ -15,6 +19,21 @@ from openpyxl.worksheet.worksheet import Worksheet
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
 MAX_WIDTH = 40
+# Excel, WPS and LibreOffice read text starting with one of these as a formula (OWASP, CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: Any) -> Any:
+    """``value`` as a spreadsheet must show it: text that would start a formula gets a leading
+    apostrophe (OWASP's advice; it also survives a round trip through CSV); numbers, dates and
+    other text are unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _inert_row(row: Sequence[Any]) -> list[Any]:
+    return [inert(value) for value in row]
 
 
 def _width(value: Any) -> int:
@@ -33,18 +52,18 @@ def write_table(
 ) -> None:
     """Write a titled table starting at the top of ``sheet``."""
     if title:
-        sheet.append([title])
+        sheet.append([inert(title)])
         sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
-    sheet.append(list(headers))
+    sheet.append(_inert_row(headers))
     header_row = sheet.max_row
     for column in range(1, len(headers) + 1):
         cell = sheet.cell(row=header_row, column=column)
         cell.font, cell.fill = BOLD, HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for row in rows:
-        sheet.append(list(row))
+        sheet.append(_inert_row(row))
     if totals is not None:
-        sheet.append(list(totals))
+        sheet.append(_inert_row(totals))
         for column in range(1, len(headers) + 1):
             sheet.cell(row=sheet.max_row, column=column).font = BOLD
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
@@ -69,3 +88,13 @@ def to_bytes(workbook: Workbook) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def table_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]], totals: Sequence[Any]) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel on Chinese Windows opens it without mojibake."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(_inert_row(headers))
+    writer.writerows(_inert_row(row) for row in rows)
+    writer.writerow(_inert_row(totals))
+    return buffer.getvalue().encode("utf-8-sig")

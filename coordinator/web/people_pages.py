@@ -247,16 +247,16 @@ async def import_file(
         content = await importing.read_upload(upload, settings.import_max_bytes)
         async with transaction(sessionmaker_of(request)) as session:
             current = await pick_station(session, viewer, int(text(form, "station_id") or 0) or None)
-            result = await importing.import_records(
-                kind=kind,
-                session=session,
-                clock=clock_of(request),
-                principal=viewer.principal,
-                settings=settings,
-                station_id=current.id,
-                content=content,
-                partial=partial,
-            )
+        result = await importing.import_records(
+            kind=kind,
+            sessionmaker=sessionmaker_of(request),
+            clock=clock_of(request),
+            principal=viewer.principal,
+            settings=settings,
+            station_id=current.id,
+            content=content,
+            partial=partial,
+        )
     except CoordinatorError as exc:
         return redirect(request, back, error_flash(exc))
     return render(request, "import.html", viewer, kind=kind, station=current, result=result, partial=partial)

@@ -54,7 +54,7 @@ async def _party(client: httpx.AsyncClient, world: World, **fields: Any) -> int:
     return event_id
 
 
-def _names(body: dict[str, Any]) -> list[tuple[str, str, int | None]]:
+def _names(body: dict[str, Any]) -> list[tuple[str, str | None, int | None]]:
     return [(i["resident"]["name"], i["celebrated_on"], i["turning"]) for i in body["items"]]
 
 
@@ -62,7 +62,7 @@ async def test_december_party_lists_solar_and_converted_lunar_birthdays(
     client: httpx.AsyncClient, ledger: Ledger
 ) -> None:
     event_id = await _party(client, ledger.world)
-    response = await client.get(f"/api/v1/events/{event_id}/celebrants", headers=ledger.world.organizer)
+    response = await client.get(f"/api/v1/events/{event_id}/celebrants", headers=ledger.world.head)
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["month"], body["event_id"]) == ("2026-12", event_id)
@@ -79,7 +79,7 @@ async def test_a_lunar_birthday_moves_to_another_month_the_next_year(
     client: httpx.AsyncClient, ledger: Ledger
 ) -> None:
     url = f"/api/v1/stations/{ledger.world.station.id}/celebrants"
-    headers = ledger.world.organizer
+    headers = ledger.world.head
     november_2027 = (await client.get(url, params={"month": "2027-11"}, headers=headers)).json()
     assert _names(november_2027) == [("潘小龙", "2027-11-17", None), ("杨阿妹", "2027-11-22", 11)]
     december_2027 = (await client.get(url, params={"month": "2027-12"}, headers=headers)).json()
@@ -96,11 +96,11 @@ async def test_station_list_defaults_to_this_month_and_takes_categories(
     client: httpx.AsyncClient, ledger: Ledger
 ) -> None:
     url = f"/api/v1/stations/{ledger.world.station.id}/celebrants"
-    this_month = (await client.get(url, headers=ledger.world.organizer)).json()
+    this_month = (await client.get(url, headers=ledger.world.head)).json()
     assert this_month["month"] == "2026-11"
     assert _names(this_month) == [("潘小龙", "2026-11-28", None)]
     only_difficulty = await client.get(
-        url, params={"month": "2026-12", "category": "child_in_difficulty"}, headers=ledger.world.organizer
+        url, params={"month": "2026-12", "category": "child_in_difficulty"}, headers=ledger.world.head
     )
     assert _names(only_difficulty.json()) == [("龙小军", "2026-12-31", None)]
 
@@ -109,7 +109,7 @@ async def test_event_target_categories_decide_who_is_listed(
     client: httpx.AsyncClient, ledger: Ledger
 ) -> None:
     event_id = await _party(client, ledger.world, target_categories=["empty_nest_elderly"])
-    body = (await client.get(f"/api/v1/events/{event_id}/celebrants", headers=ledger.world.organizer)).json()
+    body = (await client.get(f"/api/v1/events/{event_id}/celebrants", headers=ledger.world.head)).json()
     assert _names(body) == [("张奶奶", "2026-12-05", None)]
 
 
@@ -118,11 +118,19 @@ async def test_personal_data_is_masked_except_for_the_station_head(
 ) -> None:
     event_id = await _party(client, ledger.world)
     url = f"/api/v1/events/{event_id}/celebrants"
-    organizer_view = (await client.get(url, headers=ledger.world.organizer)).json()["items"][0]["resident"]
-    assert (organizer_view["phone"], organizer_view["id_number"]) == ("138****1234", "5226**********0012")
+    organizer = (await client.get(url, headers=ledger.world.organizer)).json()
+    # The age turned but not the day, in name order: a day beside the age is the birth date.
+    assert _names(organizer) == [("吴小花", None, 10), ("杨阿妹", None, 10), ("龙小军", None, None)]
+    organizer_view = organizer["items"][0]["resident"]
+    assert (organizer_view["phone"], organizer_view["id_number"]) == ("138****1234", "*" * 14 + "0012")
+    assert (organizer_view["birthday"], organizer_view["age"]) == (None, 9)
     assert organizer_view["personal_data_masked"] is True
     head_view = (await client.get(url, headers=ledger.world.head)).json()["items"][0]["resident"]
-    assert (head_view["phone"], head_view["id_number"]) == (PHONE, ID_NUMBER)
+    assert (head_view["phone"], head_view["id_number"], head_view["birthday"]) == (
+        PHONE,
+        ID_NUMBER,
+        "2016-12-03",
+    )
 
 
 async def test_celebrants_refused_for_other_themes_stations_and_volunteers(

@@ -299,7 +299,7 @@ async def test_oversized_file_is_413_and_stores_nothing(
     assert await count_rows(sessionmaker, Person) == 0
 
 
-async def test_too_many_rows_is_413(
+async def test_too_many_rows_is_422(
     app: FastAPI,
     client: httpx.AsyncClient,
     world: World,
@@ -308,7 +308,7 @@ async def test_too_many_rows_is_413(
     app.state.settings = app.state.settings.model_copy(update={"import_max_rows": 3})
     content = xlsx(("姓名", "手机"), *((f"人{i}", f"138{i:08d}") for i in range(4)))
     response = await _upload(client, world, "people", content)
-    assert response.status_code == 413
+    assert response.status_code == 422
     assert response.json()["error"]["code"] == "too_many_rows"
     assert await count_rows(sessionmaker, Person) == 0
 

@@ -68,7 +68,7 @@ async def test_personal_data_is_masked_for_organizers_and_shown_to_heads_and_adm
         resident = await create_resident(
             session, clock, world.station, phone="+8613812341234", id_number=ID_NUMBER
         )
-    masked_phone, masked_id = "138****1234", f"{ID_NUMBER[:4]}**********{ID_NUMBER[-4:]}"
+    masked_phone, masked_id = "138****1234", f"**************{ID_NUMBER[-4:]}"
     for headers, phone, number in (
         (world.organizer, masked_phone, masked_id),
         (world.head, "+8613812341234", ID_NUMBER),
@@ -83,6 +83,51 @@ async def test_personal_data_is_masked_for_organizers_and_shown_to_heads_and_adm
         f"/api/v1/residents/{resident.id}", json={"notes": "行动不便"}, headers=world.organizer
     )
     assert patched.json()["id_number"] == masked_id
+
+
+async def test_masked_fields_together_never_rebuild_the_id_number(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The ID number's middle is the birth date: a masked view shows the age, not the birthday,
+    and only the last four characters of the number."""
+    solar = id_number(birth="19480815", sequence="501")
+    lunar = id_number(birth="19520304", sequence="502")
+    ids = []
+    for number, birthday, is_lunar in ((solar, "1948-08-15", False), (lunar, "1952-01-20", True)):
+        created = await client.post(
+            "/api/v1/residents",
+            json=_resident(world.station, birthday=birthday, birthday_is_lunar=is_lunar, id_number=number),
+            headers=world.head,
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["birthday"] == birthday  # the head sees everything
+        ids.append(created.json()["id"])
+    answers = [
+        (await client.get("/api/v1/residents", headers=world.organizer)).json()["items"],
+        [(await client.get(f"/api/v1/residents/{i}", headers=world.organizer)).json() for i in ids],
+        [
+            (
+                await client.patch(f"/api/v1/residents/{i}", json={"notes": "独居"}, headers=world.organizer)
+            ).json()
+            for i in ids
+        ],
+    ]
+    for bodies in answers:
+        # 29 Nov 2026: 78 since 15 Aug; born on lunar 1-20 of 1952, 74 since lunar 1-20 of 2026.
+        assert [(b["birthday"], b["age"], b["id_number"]) for b in bodies] == [
+            (None, 78, "*" * 14 + solar[-4:]),
+            (None, 74, "*" * 14 + lunar[-4:]),
+        ]
+        text = str(bodies)
+        assert not any(part in text for part in ("1948", "0815", "1952", "0304", solar[:6]))
+    celebrants = await client.get(
+        f"/api/v1/stations/{world.station.id}/celebrants",
+        params={"month": "2026-08", "category": "empty_nest_elderly"},
+        headers=world.organizer,
+    )
+    (celebrant,) = celebrants.json()["items"]
+    assert (celebrant["celebrated_on"], celebrant["turning"]) == (None, 78)  # no day beside the age
+    assert celebrant["resident"]["id_number"] == "*" * 14 + solar[-4:]
 
 
 async def test_residents_are_staff_only_and_station_scoped(

@@ -9,7 +9,10 @@ from urllib.parse import unquote
 
 import httpx
 from openpyxl import load_workbook
+from sqlalchemy import update
 
+from coordinator.db import transaction
+from coordinator.stations.models import Station
 from tests.stats.scenario import Scenario
 from tests.world import World
 
@@ -124,3 +127,50 @@ async def test_monthly_report_rejects_a_bad_month(
     response = await client.get("/api/v1/reports/monthly.xlsx", params=params, headers=world.head)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_month"
+
+
+def _formulas(content: bytes) -> list[str]:
+    workbook = load_workbook(io.BytesIO(content))
+    return [
+        f"{sheet.title}!{cell.coordinate}"
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+    ]
+
+
+async def test_text_that_would_run_as_a_formula_stays_text_in_every_export(
+    client: httpx.AsyncClient, world: World, scenario: Scenario
+) -> None:
+    """CWE-1236: names, branches and station names typed as formulas are written with a leading
+    apostrophe, in XLSX and CSV alike."""
+    p0 = scenario.history.people[0]
+    name, branch = '=HYPERLINK("http://evil.example","点我")', "+1+cmd|' /C calc'!A0"
+    changed = await client.patch(
+        f"/api/v1/people/{p0.id}", json={"name": name, "party_branch": branch}, headers=world.head
+    )
+    assert changed.status_code == 200, changed.text
+    async with transaction(world.sessionmaker) as session:
+        await session.execute(update(Station).where(Station.id == world.station.id).values(name="@营盘坡"))
+    by_branch: dict[str, Any] = {**YEAR, "group_by": "party_branch"}
+    xlsx = await client.get("/api/v1/stats/export.xlsx", params=by_branch, headers=world.admin)
+    _, rows = _sheet_rows(xlsx.content)
+    assert "'" + branch in [r[0] for r in rows]
+    csv_export = await client.get("/api/v1/stats/export.csv", params=by_branch, headers=world.admin)
+    csv_rows = list(csv.reader(io.StringIO(csv_export.content.decode("utf-8-sig"))))
+    assert "'" + branch in [r[0] for r in csv_rows]
+    station = {"station_id": world.station.id}
+    ledger = await client.get(
+        "/api/v1/stats/attendance.xlsx", params={**station, "from": "2026-10-01", "to": "2026-10-31"},
+        headers=world.organizer,
+    )  # fmt: skip
+    _, ledger_rows = _sheet_rows(ledger.content)
+    assert ledger_rows[0][0].startswith("'@营盘坡")
+    assert "'" + name in [r[3] for r in ledger_rows]
+    report = await client.get("/api/v1/reports/monthly.xlsx", params={**station, "month": "2026-11"},
+                              headers=world.head)  # fmt: skip
+    assert _sheet_rows(report.content, "台账")[1][0][0].startswith("'@营盘坡")
+    for response in (xlsx, ledger, report):
+        assert response.status_code == 200
+        assert _formulas(response.content) == []
