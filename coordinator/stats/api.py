@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 
+from coordinator.attachments import attachment
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep
 from coordinator.errors import ERROR_RESPONSES
+from coordinator.fields import Day, Id, Line
 from coordinator.stats import coverage as coverage_service
 from coordinator.stats import exports, monthly_report
 from coordinator.stats.certificate import certificate_pdf
@@ -32,15 +33,13 @@ from coordinator.stats.service import DEFAULT_ZONE, Selection, participation, se
 router = APIRouter(tags=["stats"], responses=ERROR_RESPONSES)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-StationQuery = Annotated[
-    int | None, Query(description="Only this station (admins: leave out for the county)")
-]
-FromQuery = Annotated[date | None, Query(alias="from", description="First local date (default: 1 January)")]
+StationQuery = Annotated[Id | None, Query(description="Only this station (admins: leave out for the county)")]
+FromQuery = Annotated[Day | None, Query(alias="from", description="First local date (default: 1 January)")]
 ToQuery = Annotated[
-    date | None, Query(alias="to", description="Last local date, inclusive (default: 31 December)")
+    Day | None, Query(alias="to", description="Last local date, inclusive (default: 31 December)")
 ]
 GroupByQuery = Annotated[
-    list[str],
+    list[Line],
     Query(
         description="station, theme, organization, month, week, role, party_branch (repeat or comma-separate)"
     ),
@@ -49,13 +48,6 @@ GroupByQuery = Annotated[
 
 def _file(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
     return {200: {"content": {media_type: {}}, "description": description}}
-
-
-def _download(content: bytes, media_type: str, filename: str) -> Response:
-    # RFC 5987: the Chinese file name for browsers that read it, an ASCII one for those that do not.
-    ascii_name = filename.encode("ascii", "ignore").decode() or "export"
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
 async def _participation(
@@ -96,7 +88,7 @@ async def export_xlsx(
     content = exports.participation_xlsx(
         answer, await exports.Names.load(session), first=selection.first, last=selection.last
     )
-    return _download(content, XLSX, f"参与统计_{selection.first}_{selection.last}.xlsx")
+    return attachment(content, XLSX, f"参与统计_{selection.first}_{selection.last}.xlsx")
 
 
 @router.get("/stats/export.csv", summary="Participation statistics as CSV (UTF-8 with BOM)",
@@ -107,13 +99,13 @@ async def export_csv(
 ) -> Response:  # fmt: skip
     selection, answer = await _participation(session, principal, clock, station_id, first, last, group_by)
     content = exports.participation_csv(answer, await exports.Names.load(session))
-    return _download(content, "text/csv; charset=utf-8", f"参与统计_{selection.first}_{selection.last}.csv")
+    return attachment(content, "text/csv; charset=utf-8", f"参与统计_{selection.first}_{selection.last}.csv")
 
 
 @router.get("/stats/attendance.xlsx", summary="The attendance ledger of a station for a period (XLSX)",
             response_class=Response, responses=_file(XLSX, "The ledger"))  # fmt: skip
 async def attendance_ledger(
-    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: int,
+    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: Id,
     first: FromQuery = None, last: ToQuery = None,
 ) -> Response:  # fmt: skip
     selection = await select_scope(session, principal, clock, station_id=station_id, first=first, last=last,
@@ -121,24 +113,24 @@ async def attendance_ledger(
     content = await exports.attendance_ledger_xlsx(
         session, principal, station_id=station_id, first=selection.first, last=selection.last
     )
-    return _download(content, XLSX, f"出勤台账_{selection.first}_{selection.last}.xlsx")
+    return attachment(content, XLSX, f"出勤台账_{selection.first}_{selection.last}.xlsx")
 
 
 @router.get("/reports/monthly.xlsx", summary="The monthly report of a station for the civil affairs bureau",
             response_class=Response, responses=_file(XLSX, "Four sheets with Chinese headers"))  # fmt: skip
 async def monthly_xlsx(
-    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: int,
+    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: Id,
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"])],
 ) -> Response:  # fmt: skip
     report = await monthly_report.build_report(session, principal, clock, station_id=station_id, month=month)
     content = monthly_report.render(report, await exports.Names.load(session))
-    return _download(content, XLSX, f"月度报表_{report.station.code}_{month}.xlsx")
+    return attachment(content, XLSX, f"月度报表_{report.station.code}_{month}.xlsx")
 
 
 @router.get("/stats/people/{person_id}", response_model=PersonStatsOut,
             summary="A person's activities and hours by month (volunteers: their own)")  # fmt: skip
 async def person_stats(
-    person_id: int, session: SessionDep, principal: PrincipalDep,
+    person_id: Id, session: SessionDep, principal: PrincipalDep,
     first: FromQuery = None, last: ToQuery = None,
 ) -> PersonStatsOut:  # fmt: skip
     record = await person_record(session, principal, person_id, first=first, last=last)
@@ -159,19 +151,19 @@ async def person_stats(
 @router.get("/people/{person_id}/certificate.pdf", summary="服务时长证明: a printable certificate of hours",
             response_class=Response, responses=_file("application/pdf", "The certificate (A4)"))  # fmt: skip
 async def certificate(
-    person_id: int, session: SessionDep, principal: PrincipalDep, clock: ClockDep,
+    person_id: Id, session: SessionDep, principal: PrincipalDep, clock: ClockDep,
     first: FromQuery = None, last: ToQuery = None,
 ) -> Response:  # fmt: skip
     record = await person_record(session, principal, person_id, first=first, last=last)
     issued_on = local_date(clock.now(), record.station.timezone or DEFAULT_ZONE)
     content = certificate_pdf(record, issued_on=issued_on)
-    return _download(content, "application/pdf", f"服务时长证明_{record.person.name}.pdf")
+    return attachment(content, "application/pdf", f"服务时长证明_{record.person.name}.pdf")
 
 
 @router.get("/stats/coverage", response_model=CoverageOut,
             summary="Ledger residents served in the last N days by category, and who was not")  # fmt: skip
 async def get_coverage(
-    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: int,
+    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: Id,
     days: Annotated[int, Query(ge=1, le=3660, description="Look back this many days")] = 30,
 ) -> CoverageOut:  # fmt: skip
     found = await coverage_service.coverage(session, principal, clock, station_id=station_id, days=days)

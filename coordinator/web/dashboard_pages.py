@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from coordinator.deps import SessionDep
-from coordinator.errors import Invalid
 from coordinator.events.custom_themes import list_themes
+from coordinator.fields import Id, parse_day
 from coordinator.stats.coverage import coverage
 from coordinator.stats.figures import Figures
 from coordinator.stats.service import participation, select_scope
@@ -22,21 +21,12 @@ router = APIRouter(include_in_schema=False)
 COVERAGE_DAYS = 90
 
 
-def _date(value: str, field: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise Invalid("日期格式应为 YYYY-MM-DD", "Dates are written YYYY-MM-DD", field=field) from exc
-
-
 @router.get("/web/dashboard", response_class=HTMLResponse)
 async def dashboard(
     request: Request,
     viewer: StaffDep,
     session: SessionDep,
-    station: int | None = None,
+    station: Id | None = None,
     from_: Annotated[str, Query(alias="from")] = "",
     to: str = "",
 ) -> HTMLResponse:
@@ -49,8 +39,8 @@ async def dashboard(
             viewer.principal,
             clock,
             station_id=current.id,
-            first=_date(from_, "from"),
-            last=_date(to, "to"),
+            first=parse_day(from_, field="from"),
+            last=parse_day(to, field="to"),
             group_by=list(group_by),
         )
         return selection, await participation(session, selection)
