@@ -22,7 +22,7 @@ from coordinator.people.models import Person
 from coordinator.stations.models import Organization, Station
 from coordinator.stats.figures import DIMENSION_FIELDS, Participation
 from coordinator.stats.periods import local_date, utc_window, zone
-from coordinator.stats.sheets import new_workbook, to_bytes, write_table
+from coordinator.stats.sheets import cell_value, new_workbook, to_bytes, write_table
 
 DIMENSION_HEADERS = {
     "station": "服务站",
@@ -112,7 +112,7 @@ def participation_csv(answer: Participation, names: Names) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(headers)
-    writer.writerows(rows)
+    writer.writerows([cell_value(value) for value in row] for row in rows)
     writer.writerow(totals)
     return buffer.getvalue().encode("utf-8-sig")
 

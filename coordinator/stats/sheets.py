@@ -12,6 +12,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from coordinator.text import printable
+
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
 MAX_WIDTH = 40
@@ -33,7 +35,7 @@ def write_table(
 ) -> None:
     """Write a titled table starting at the top of ``sheet``."""
     if title:
-        sheet.append([title])
+        sheet.append([printable(title)])
         sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
     sheet.append(list(headers))
     header_row = sheet.max_row
@@ -42,7 +44,7 @@ def write_table(
         cell.font, cell.fill = BOLD, HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([cell_value(value) for value in row])
     if totals is not None:
         sheet.append(list(totals))
         for column in range(1, len(headers) + 1):
@@ -56,6 +58,11 @@ def write_table(
         ]
         width = min(MAX_WIDTH, max(_width(v) for v in values) + 2)
         sheet.column_dimensions[get_column_letter(column)].width = max(width, 8)
+
+
+def cell_value(value: Any) -> Any:
+    """Stored text without the control characters a workbook cannot hold (openpyxl refuses them)."""
+    return printable(value, multiline=True) if isinstance(value, str) else value
 
 
 def new_workbook() -> tuple[Workbook, Worksheet]:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from coordinator.events.models import Event, EventStatus
+from coordinator.text import printable
 
 PRODID = "-//coordinator//Community station activities//ZH"
 MEDIA_TYPE = "text/calendar; charset=utf-8"
@@ -38,7 +39,7 @@ def render_calendar(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", printable(name))
     for event in events:
         calendar.add_component(_vevent(event, zones[event.station_id], now=now))
     calendar.add_missing_timezones()
@@ -52,14 +53,14 @@ def _vevent(event: Event, zone: ZoneInfo, *, now: datetime) -> icalendar.Event:
     vevent.add("dtstamp", now)
     vevent.add("dtstart", event.starts_at.astimezone(zone))
     vevent.add("dtend", event.ends_at.astimezone(zone))
-    vevent.add("summary", event.title)
+    vevent.add("summary", printable(event.title))
     if event.location:
-        vevent.add("location", event.location)
+        vevent.add("location", printable(event.location))
     if event.description or event.cancel_reason:
         text = event.description or ""
         if event.status == EventStatus.cancelled and event.cancel_reason:
             text = f"已取消：{event.cancel_reason}\n{text}".strip()
-        vevent.add("description", text)
+        vevent.add("description", printable(text, multiline=True))
     vevent.add("sequence", event.sequence)
     vevent.add("status", _STATUS[EventStatus(event.status)])
     vevent.add("created", event.created_at)
