@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -208,15 +209,34 @@ async def _coordinator_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(exc.envelope(), status_code=exc.status_code, headers=exc.headers)
 
 
+# Chinese for the refusals of the shared field types (``coordinator.fields``) and of number bounds;
+# other problems keep pydantic's English sentence after the Chinese lead.
+_PROBLEMS_ZH: dict[str, str] = {
+    "control_character": "不能包含控制字符（如换行符、制表符），发现 U+{code}",
+    "date_out_of_range": "日期须在{first}年至{last}年之间",
+    "less_than_equal": "不能大于 {le}",
+    "greater_than_equal": "不能小于 {ge}",
+}
+
+
+def _in_chinese(err: Mapping[str, Any]) -> str:
+    template = _PROBLEMS_ZH.get(str(err.get("type")))
+    if template is None:
+        return str(err.get("msg", ""))
+    return template.format(**err.get("ctx", {}))
+
+
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
     problems = [
         {"field": _field_of(err.get("loc", ())), "message": str(err.get("msg", "")), "type": err.get("type")}
-        for err in exc.errors()
+        for err in errors
     ]
     first = problems[0] if problems else {"field": None, "message": ""}
+    first_zh = _in_chinese(errors[0]) if errors else ""
     error = Invalid(
-        f"请求内容有误：{first['field']} {first['message']}".strip(),
+        f"请求内容有误：{first['field']} {first_zh}".strip(),
         f"Invalid request: {first['field']} {first['message']}".strip(),
         code="validation_error",
         field=first["field"] or None,

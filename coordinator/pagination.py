@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -15,12 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from coordinator.errors import Invalid
+from coordinator.fields import MAX_ID
 
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
 
 LimitQuery = Annotated[int, Query(ge=1, le=500, description="Page size")]
-CursorQuery = Annotated[str | None, Query(description="`next_cursor` of the previous page")]
+CursorQuery = Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page")]
 
 
 class Page(BaseModel, Generic[ItemT]):
@@ -38,14 +39,27 @@ def _decode(cursor: str, keys: Sequence[InstrumentedAttribute[Any]]) -> list[Any
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(raw, list) or len(raw) != len(keys):
             raise ValueError
-        return [
-            datetime.fromisoformat(v)
-            if isinstance(key.type.python_type, type) and issubclass(key.type.python_type, datetime)
-            else v
-            for key, v in zip(keys, raw, strict=True)
-        ]
-    except (ValueError, TypeError) as exc:
+        return [_key_value(key.type.python_type, v) for key, v in zip(keys, raw, strict=True)]
+    except (ValueError, TypeError, OverflowError) as exc:
         raise Invalid("分页游标无效", "Invalid cursor", code="invalid_cursor", field="cursor") from exc
+
+
+def _key_value(kind: type, value: Any) -> Any:
+    """One value of a cursor as its column takes it; anything else (a client's own edit) is refused."""
+    if issubclass(kind, datetime):
+        if not isinstance(value, str):
+            raise TypeError
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError
+        return moment.astimezone(UTC)  # an offset past year 1 or 9999 overflows here, not in the database
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int) or not -MAX_ID <= value <= MAX_ID:
+            raise ValueError
+        return value
+    if not isinstance(value, kind):
+        raise TypeError
+    return value
 
 
 async def paginate(

@@ -31,6 +31,7 @@ from coordinator.attendance.shaping import attendance_out, attendance_row_out, a
 from coordinator.clock import Clock
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES
+from coordinator.fields import Id
 from coordinator.pagination import CursorQuery, LimitQuery, Page
 from coordinator.people.service import get_person
 from coordinator.people.shaping import station_zones
@@ -51,7 +52,7 @@ _IMAGES: dict[int | str, dict[str, Any]] = {
     summary="The event's check-in QR code (staff)",
 )
 async def get_checkin_code(
-    event_id: int,
+    event_id: Id,
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
@@ -94,7 +95,7 @@ async def post_checkin(
     summary="A person's own QR code, for organizers to scan",
 )
 async def get_person_qr(
-    person_id: int,
+    person_id: Id,
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
@@ -112,7 +113,7 @@ async def get_person_qr(
     summary="Revoke a person's QR code (lost phone, shared picture) and answer the new one",
 )
 async def post_person_qr_revoke(
-    person_id: int,
+    person_id: Id,
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
@@ -135,7 +136,7 @@ def _person_qr(
 
 @router.post("/events/{event_id}/scan", response_model=CheckinOut, summary="Scan a person's code (staff)")
 async def post_scan(
-    event_id: int,
+    event_id: Id,
     data: ScanIn,
     session: SessionDep,
     clock: ClockDep,
@@ -152,7 +153,7 @@ async def post_scan(
     "/events/{event_id}/attendance", response_model=RosterOut, summary="Record the roster (idempotent)"
 )
 async def post_roster(
-    event_id: int, data: RosterIn, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    event_id: Id, data: RosterIn, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> RosterOut:
     result = await roster.record_roster(
         session=session, clock=clock, principal=principal, event_id=event_id, data=data
@@ -169,7 +170,7 @@ async def post_roster(
     "/events/{event_id}/attendance", response_model=Page[AttendanceOut], summary="An event's attendance"
 )
 async def list_attendance(
-    event_id: int,
+    event_id: Id,
     session: SessionDep,
     principal: PrincipalDep,
     limit: LimitQuery = 100,
@@ -198,7 +199,7 @@ async def post_batch(
     summary="Report one's own attendance (waits for approval)",
 )
 async def post_self_report(
-    event_id: int, data: SelfReportIn, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    event_id: Id, data: SelfReportIn, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> AttendanceOut:
     row = await review.self_report(
         session=session, clock=clock, principal=principal, event_id=event_id, data=data
@@ -207,7 +208,7 @@ async def post_self_report(
 
 
 @router.get("/attendance/{attendance_id}", response_model=AttendanceOut, summary="One attendance record")
-async def get_attendance(attendance_id: int, session: SessionDep, principal: PrincipalDep) -> AttendanceOut:
+async def get_attendance(attendance_id: Id, session: SessionDep, principal: PrincipalDep) -> AttendanceOut:
     row = await review.get_attendance(session=session, principal=principal, attendance_id=attendance_id)
     return await one_attendance_out(session, row)
 
@@ -216,7 +217,7 @@ async def get_attendance(attendance_id: int, session: SessionDep, principal: Pri
     "/attendance/{attendance_id}", response_model=AttendanceOut, summary="Correct a record (staff, audited)"
 )
 async def patch_attendance(
-    attendance_id: int, data: AttendancePatch, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    attendance_id: Id, data: AttendancePatch, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> AttendanceOut:
     row = await review.correct(
         session=session, clock=clock, principal=principal, attendance_id=attendance_id, data=data
@@ -228,7 +229,7 @@ async def patch_attendance(
     "/attendance/{attendance_id}/approve", response_model=AttendanceOut, summary="Approve a self-report"
 )
 async def approve_attendance(
-    attendance_id: int,
+    attendance_id: Id,
     session: SessionDep,
     clock: ClockDep,
     principal: PrincipalDep,
@@ -247,7 +248,7 @@ async def approve_attendance(
 @router.get(
     "/attendance/{attendance_id}/audit", response_model=list[AuditOut], summary="A record's change history"
 )
-async def get_audit(attendance_id: int, session: SessionDep, principal: PrincipalDep) -> list[AuditOut]:
+async def get_audit(attendance_id: Id, session: SessionDep, principal: PrincipalDep) -> list[AuditOut]:
     entries = await review.audit_trail(session=session, principal=principal, attendance_id=attendance_id)
     return [audit_out(e) for e in entries]
 
@@ -263,7 +264,7 @@ def _served_out(result: served.Served) -> ServedOut:
 
 @router.post("/events/{event_id}/served", response_model=ServedOut, summary="Record residents served")
 async def post_served(
-    event_id: int, data: ServedIn, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    event_id: Id, data: ServedIn, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> ServedOut:
     result = await served.record_served(
         session=session, clock=clock, principal=principal, event_id=event_id, data=data
@@ -272,7 +273,7 @@ async def post_served(
 
 
 @router.get("/events/{event_id}/served", response_model=ServedOut, summary="Residents an event served")
-async def get_served(event_id: int, session: SessionDep, principal: PrincipalDep) -> ServedOut:
+async def get_served(event_id: Id, session: SessionDep, principal: PrincipalDep) -> ServedOut:
     return _served_out(await served.served_by(session=session, principal=principal, event_id=event_id))
 
 
@@ -282,7 +283,7 @@ async def get_served(event_id: int, session: SessionDep, principal: PrincipalDep
     summary="Remove a resident recorded by mistake",
 )
 async def delete_served(
-    event_id: int, resident_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    event_id: Id, resident_id: Id, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> ServedOut:
     result = await served.remove_served(
         session=session, clock=clock, principal=principal, event_id=event_id, resident_id=resident_id

@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.config import JsonDict
 
 from coordinator.attendance.models import AttendanceMethod, AttendanceStatus
+from coordinator.fields import Id, Line, Moment
 
-Token = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-ClientId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-PhoneText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Token = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+ClientId = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Note = Annotated[Line, StringConstraints(strip_whitespace=True, max_length=200)]
+Name = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+PhoneText = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 # Staff may approve more than the event's length, but not more than a day for one event.
 Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
 _TOKEN_EXAMPLE = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJlaWQiOjQyfQ.c2lnbmF0dXJl"  # noqa: S105
@@ -59,7 +60,7 @@ class CheckinIn(BaseModel):
 
     token: Token
     # The event the volunteer's page shows; a code of another event is refused.
-    event_id: int | None = None
+    event_id: Id | None = None
 
 
 class ScanIn(BaseModel):
@@ -131,13 +132,13 @@ class CheckinOut(BaseModel):
 class RosterRecord(BaseModel):
     """One line of the roster: a known person (``person_id``) or a walk-in given by name and phone."""
 
-    person_id: int | None = None
+    person_id: Id | None = None
     name: Name | None = None
     phone: PhoneText | None = None
     present: bool | None = None
     status: AttendanceStatus | None = Field(default=None, description="Wins over `present` when both given")
-    checked_in_at: AwareDatetime | None = Field(default=None, description="Default: the event's start")
-    checked_out_at: AwareDatetime | None = Field(default=None, description="Default: the event's end")
+    checked_in_at: Moment | None = Field(default=None, description="Default: the event's start")
+    checked_out_at: Moment | None = Field(default=None, description="Default: the event's end")
     walk_in: bool = Field(default=False, description="Came without a confirmed sign-up")
     note: Note | None = None
 
@@ -189,11 +190,11 @@ class BatchRecord(BaseModel):
     """One scan made offline: its client-made id, the event, the person (id or scanned code), the time."""
 
     client_id: ClientId
-    event_id: int
-    person_id: int | None = None
+    event_id: Id
+    person_id: Id | None = None
     person_token: Token | None = None
     kind: Literal["checkin", "checkout"]
-    at: AwareDatetime
+    at: Moment
     walk_in: bool = False
 
     @model_validator(mode="after")
@@ -300,8 +301,8 @@ class SelfReportIn(BaseModel):
         }
     )
 
-    checked_in_at: AwareDatetime
-    checked_out_at: AwareDatetime
+    checked_in_at: Moment
+    checked_out_at: Moment
     note: Note | None = None
 
     @model_validator(mode="after")
@@ -325,8 +326,8 @@ class AttendancePatch(BaseModel):
     )
 
     status: AttendanceStatus | None = None
-    checked_in_at: AwareDatetime | None = None
-    checked_out_at: AwareDatetime | None = None
+    checked_in_at: Moment | None = None
+    checked_out_at: Moment | None = None
     minutes: Minutes | None = Field(
         default=None, description="Set the minutes (may exceed the event's length); null: compute again"
     )
@@ -370,7 +371,7 @@ class AuditOut(BaseModel):
 class ServedIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"resident_ids": [11, 12], "headcount": 30}]})
 
-    resident_ids: list[int] = Field(default_factory=list, max_length=1000)
+    resident_ids: list[Id] = Field(default_factory=list, max_length=1000)
     headcount: int | None = Field(default=None, ge=0, le=100_000, description="Anonymous residents served")
 
     @model_validator(mode="after")

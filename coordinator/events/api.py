@@ -22,6 +22,7 @@ from coordinator.events.schemas import (
     RoleCountUpdate,
 )
 from coordinator.events.shaping import event_out
+from coordinator.fields import Id, Line
 from coordinator.pagination import CursorQuery, LimitQuery, Page
 from coordinator.people.shaping import station_zones
 from coordinator.stations.service import get_station
@@ -57,8 +58,8 @@ async def create_event(
 async def list_events(
     session: SessionDep,
     principal: PrincipalDep,
-    station_id: Annotated[int | None, Query(description="Only this station")] = None,
-    theme: Annotated[str | None, Query(max_length=40, description="Theme code")] = None,
+    station_id: Annotated[Id | None, Query(description="Only this station")] = None,
+    theme: Annotated[Line | None, Query(max_length=40, description="Theme code")] = None,
     status_: Annotated[EventStatus | None, Query(alias="status")] = None,
     from_: Annotated[
         DayOrInstant | None,
@@ -93,7 +94,7 @@ async def list_events(
     summary="The event as an iCalendar file",
     responses={200: {"content": {"text/calendar": {}}, "description": "RFC 5545 calendar"}},
 )
-async def event_ics(event_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep) -> Response:
+async def event_ics(event_id: Id, session: SessionDep, clock: ClockDep, principal: PrincipalDep) -> Response:
     event = await service.get_event_for(session, principal, event_id)
     zones = await station_zones(session, [event.station_id])
     body = render_calendar([event], zones, now=clock.now(), name=event.title)
@@ -105,13 +106,13 @@ async def event_ics(event_id: int, session: SessionDep, clock: ClockDep, princip
 
 
 @router.get("/events/{event_id}", response_model=EventOut, summary="One event")
-async def get_event(event_id: int, session: SessionDep, principal: PrincipalDep) -> EventOut:
+async def get_event(event_id: Id, session: SessionDep, principal: PrincipalDep) -> EventOut:
     return await _answer(session, await service.get_event_for(session, principal, event_id))
 
 
 @router.patch("/events/{event_id}", response_model=EventOut, summary="Change an event")
 async def update_event(
-    event_id: int, data: EventUpdate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    event_id: Id, data: EventUpdate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> EventOut:
     event = await _event_to_change(session, principal, event_id)
     await service.update_event(session, clock, event=event, data=data)
@@ -120,7 +121,7 @@ async def update_event(
 
 @router.post("/events/{event_id}/publish", response_model=EventOut, summary="Open a draft for sign-ups")
 async def publish_event(
-    event_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    event_id: Id, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> EventOut:
     event = await _event_to_change(session, principal, event_id)
     await service.publish_event(session, clock, event=event)
@@ -129,7 +130,7 @@ async def publish_event(
 
 @router.post("/events/{event_id}/reschedule", response_model=EventOut, summary="Move an event")
 async def reschedule_event(
-    event_id: int, data: RescheduleIn, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    event_id: Id, data: RescheduleIn, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> EventOut:
     event = await _event_to_change(session, principal, event_id)
     await lifecycle.reschedule_event(
@@ -140,7 +141,7 @@ async def reschedule_event(
 
 @router.post("/events/{event_id}/cancel", response_model=EventOut, summary="Cancel an event")
 async def cancel_event(
-    event_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep, data: CancelIn | None = None
+    event_id: Id, session: SessionDep, clock: ClockDep, principal: PrincipalDep, data: CancelIn | None = None
 ) -> EventOut:
     event = await _event_to_change(session, principal, event_id)
     await lifecycle.cancel_event(session, clock, event=event, reason=data.reason if data else None)
@@ -153,8 +154,8 @@ async def cancel_event(
     summary="Change a role's places: a raise promotes waiting people; a cut below confirmed needs force",
 )
 async def update_role_count(
-    event_id: int,
-    role_id: int,
+    event_id: Id,
+    role_id: Id,
     data: RoleCountUpdate,
     session: SessionDep,
     clock: ClockDep,
@@ -181,7 +182,7 @@ async def update_role_count(
     summary="Remove a role nobody holds or waits for (not the last; not once the event started)",
 )
 async def remove_role(
-    event_id: int, role_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    event_id: Id, role_id: Id, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> Response:
     """Refused (409) while the role has confirmed, invited or waiting people: move or cancel them
     first. Cancelled, declined and expired sign-ups of the role stay, as history."""

@@ -27,6 +27,7 @@ from coordinator.deps import ClockDep, PrincipalDep, SessionDep
 from coordinator.errors import ERROR_RESPONSES, Conflict, Invalid
 from coordinator.events import service
 from coordinator.events.themes import resolve_theme
+from coordinator.fields import Id, Line
 from coordinator.people.birthdays import MAX_YEAR, MIN_YEAR, birthday_in_month
 from coordinator.people.models import Resident, ResidentCategoryRow
 from coordinator.people.schemas import ResidentOut
@@ -181,7 +182,7 @@ async def _answer(
     summary="Residents whose birthday falls in a birthday party's month",
 )
 async def event_celebrants(
-    event_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    event_id: Id, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> CelebrantList:
     """For ``birthday_party`` events: the station's residents of the event's target categories
     whose solar or lunar birthday falls in the month (station time) the party takes place."""
@@ -214,13 +215,13 @@ async def event_celebrants(
     summary="Residents whose birthday falls in a month",
 )
 async def station_celebrants(
-    station_id: int,
+    station_id: Id,
     session: SessionDep,
     clock: ClockDep,
     principal: PrincipalDep,
-    month: Annotated[str | None, Query(description="YYYY-MM; this month (station time) if left out")] = None,
+    month: Annotated[Line | None, Query(description="YYYY-MM; this month (station time) if left out")] = None,
     category: Annotated[
-        list[str] | None, Query(description="Resident categories; the birthday party theme's if left out")
+        list[Line] | None, Query(description="Resident categories; the birthday party theme's if left out")
     ] = None,
 ) -> CelebrantList:
     principal.require_staff()

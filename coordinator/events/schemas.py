@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -24,15 +23,16 @@ from pydantic import (
 from coordinator.events.durations import check_offsets
 from coordinator.events.models import EventStatus
 from coordinator.events.themes import Theme
+from coordinator.fields import Id, Line, Lines, Moment
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-RoleName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-Location = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Description = Annotated[str, StringConstraints(max_length=5000)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Title = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+RoleName = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+Location = Annotated[Line, StringConstraints(strip_whitespace=True, max_length=200)]
+Description = Annotated[Lines, StringConstraints(max_length=5000)]
+Code = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 ThemeCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
 Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Reason = Annotated[Line, StringConstraints(strip_whitespace=True, max_length=200)]
 Places = Annotated[int, Field(ge=0, le=10_000)]
 Offsets = Annotated[
     list[str], Field(max_length=10, examples=[["P1D", "PT2H"]]), AfterValidator(check_offsets)
@@ -110,10 +110,10 @@ class ThemeCreate(BaseModel):
         }
     )
 
-    station_id: int
+    station_id: Id
     code: ThemeCode
-    name_zh: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-    name_en: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name_zh: Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+    name_en: Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     duration_minutes: int = Field(ge=5, le=7 * 24 * 60)
     roles: list[RoleIn] = Field(min_length=1, max_length=20)
     reminder_offsets: Offsets = Field(default_factory=lambda: ["P1D"])
@@ -196,14 +196,14 @@ class EventCreate(BaseModel):
         }
     )
 
-    station_id: int
+    station_id: Id
     theme: Code
     title: Title | None = None
     description: Description | None = None
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime | None = None
+    starts_at: Moment
+    ends_at: Moment | None = None
     location: Location | None = None
-    organization_id: int | None = None
+    organization_id: Id | None = None
     capacity: Places | None = None
     roles: list[RoleIn] | None = Field(default=None, min_length=1, max_length=20)
     reminder_offsets: Offsets | None = None
@@ -215,7 +215,7 @@ class EventCreate(BaseModel):
 class RolePatch(RoleIn):
     """Changes the role with this ``id`` (or, without one, the role of this name); adds it if none."""
 
-    id: int | None = None
+    id: Id | None = None
 
 
 def _refuse_null(value: object) -> object:
@@ -238,7 +238,7 @@ class EventUpdate(BaseModel):
     title: Title | None = None
     description: Description | None = None
     location: Location | None = None
-    organization_id: int | None = None
+    organization_id: Id | None = None
     capacity: Places | None = None
     roles: list[RolePatch] | None = Field(default=None, max_length=20)
     reminder_offsets: Offsets | None = None
@@ -254,8 +254,8 @@ class RescheduleIn(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"starts_at": "2026-12-13T14:00:00+08:00"}]})
 
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime | None = None
+    starts_at: Moment
+    ends_at: Moment | None = None
 
 
 class CancelIn(BaseModel):

@@ -8,6 +8,7 @@ from coordinator.deps import ClockDep, PrincipalDep, SessionDep
 from coordinator.errors import ERROR_RESPONSES
 from coordinator.events import custom_themes
 from coordinator.events.schemas import ThemeCreate, ThemeList, ThemeOut
+from coordinator.fields import Id
 
 router = APIRouter(tags=["themes"], responses=ERROR_RESPONSES)
 
@@ -16,7 +17,7 @@ router = APIRouter(tags=["themes"], responses=ERROR_RESPONSES)
 async def list_themes(
     session: SessionDep,
     principal: PrincipalDep,
-    station_id: Annotated[int | None, Query(description="Also this station's own themes")] = None,
+    station_id: Annotated[Id | None, Query(description="Also this station's own themes")] = None,
 ) -> ThemeList:
     themes = await custom_themes.list_themes(session=session, principal=principal, station_id=station_id)
     return ThemeList(items=[custom_themes.theme_out(theme) for theme in themes])

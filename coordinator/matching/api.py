@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES
+from coordinator.fields import Id
 from coordinator.matching import apply, service
 from coordinator.matching.schemas import (
     ApplyIn,
@@ -23,7 +24,7 @@ router = APIRouter(tags=["matching"], responses=ERROR_RESPONSES)
     "/events/{event_id}/match", response_model=MatchOut, summary="Propose who fills an event's open places"
 )
 async def match_event(
-    event_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    event_id: Id, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> MatchOut:
     """The optimal proposals for each open role, with reasons in Chinese and English. Changes nothing."""
     return await service.propose_for_event(
@@ -35,7 +36,7 @@ async def match_event(
     "/events/{event_id}/match/apply", response_model=ApplyOut, summary="Invite or confirm chosen proposals"
 )
 async def apply_event_match(
-    event_id: int,
+    event_id: Id,
     data: ApplyIn,
     session: SessionDep,
     clock: ClockDep,
@@ -55,7 +56,7 @@ async def apply_event_match(
     summary="Propose for a station's events in a range",
 )
 async def match_station(
-    station_id: int, data: StationMatchIn, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    station_id: Id, data: StationMatchIn, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> MatchOut:
     """One solve over the station's published events starting in [from, to): nobody is proposed for
     two overlapping events or beyond their monthly maximum. Changes nothing."""
@@ -70,7 +71,7 @@ async def match_station(
     summary="Invite or confirm proposals of a station",
 )
 async def apply_station_match(
-    station_id: int,
+    station_id: Id,
     data: ApplyIn,
     session: SessionDep,
     clock: ClockDep,
@@ -88,7 +89,7 @@ async def apply_station_match(
     summary="The station's matching weights",
 )
 async def get_matching_weights(
-    station_id: int, session: SessionDep, principal: PrincipalDep
+    station_id: Id, session: SessionDep, principal: PrincipalDep
 ) -> MatchingWeightsOut:
     return await service.get_weights(session=session, principal=principal, station_id=station_id)
 
@@ -99,7 +100,7 @@ async def get_matching_weights(
     summary="Replace the station's matching weights",
 )
 async def put_matching_weights(
-    station_id: int, data: MatchingWeightsIn, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    station_id: Id, data: MatchingWeightsIn, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> MatchingWeightsOut:
     """Station heads and admins; every weight from 0 (off) to 100, a filled place counting 10."""
     return await service.put_weights(

@@ -6,8 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
+
+from coordinator.fields import Id, Moment
 
 Weight = Annotated[float, Field(ge=0, le=100)]
 
@@ -97,8 +99,8 @@ class StationMatchIn(BaseModel):
         },
     )
 
-    start: AwareDatetime = Field(alias="from")
-    end: AwareDatetime = Field(alias="to")
+    start: Moment = Field(alias="from")
+    end: Moment = Field(alias="to")
 
     @model_validator(mode="after")
     def _ordered(self) -> StationMatchIn:
@@ -113,8 +115,8 @@ class ApplyMode(StrEnum):
 
 
 class ChosenProposal(BaseModel):
-    person_id: int
-    role_id: int
+    person_id: Id
+    role_id: Id
 
 
 class ApplyIn(BaseModel):

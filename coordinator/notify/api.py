@@ -12,6 +12,7 @@ from coordinator.auth.principal import Principal
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep
 from coordinator.errors import ERROR_RESPONSES, Invalid, not_found
 from coordinator.events.models import Event
+from coordinator.fields import Id
 from coordinator.masking import mask_phone
 from coordinator.notify.callbacks import CALLBACK_TOKEN_CHECK, MAX_PUSHED_ITEMS
 from coordinator.notify.channels.console import masked_recipient
@@ -40,8 +41,8 @@ ReceiptBody = list[dict[str, Any]]
 async def list_notifications(
     session: SessionDep,
     principal: PrincipalDep,
-    event: Annotated[int | None, Query(description="Only this event's")] = None,
-    person: Annotated[int | None, Query(description="Only this person's")] = None,
+    event: Annotated[Id | None, Query(description="Only this event's")] = None,
+    person: Annotated[Id | None, Query(description="Only this person's")] = None,
     status: Annotated[NotificationStatus | None, Query(description="Only in this status")] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,

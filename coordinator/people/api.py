@@ -9,6 +9,7 @@ from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES, ErrorEnvelope
+from coordinator.fields import Id, Line
 from coordinator.pagination import CursorQuery, LimitQuery, Page
 from coordinator.people import importing, residents, service, vocabularies
 from coordinator.people.models import Person, Resident
@@ -29,10 +30,10 @@ from coordinator.people.shaping import person_out, resident_out, station_zones
 router = APIRouter(responses=ERROR_RESPONSES)
 
 UploadDep = Annotated[UploadFile, File(description="XLSX or CSV (UTF-8 or GBK) with a header row")]
-StationForm = Annotated[int, Form()]
+StationForm = Annotated[Id, Form()]
 PartialForm = Annotated[bool, Form(description="Store the good rows even when some rows fail")]
-StationQuery = Annotated[int | None, Query(description="Only this station")]
-NameQuery = Annotated[str | None, Query(max_length=60, description="Part of the name")]
+StationQuery = Annotated[Id | None, Query(description="Only this station")]
+NameQuery = Annotated[Line | None, Query(max_length=60, description="Part of the name")]
 ActiveQuery = Annotated[bool | None, Query(description="Only active (true) or inactive (false) records")]
 
 
@@ -148,8 +149,8 @@ async def list_people(
     session: SessionDep,
     principal: PrincipalDep,
     station_id: StationQuery = None,
-    skill: Annotated[str | None, Query(description="Skill code")] = None,
-    language: Annotated[str | None, Query(description="Language code")] = None,
+    skill: Annotated[Line | None, Query(description="Skill code")] = None,
+    language: Annotated[Line | None, Query(description="Language code")] = None,
     party_member: Annotated[bool | None, Query()] = None,
     social_worker: Annotated[bool | None, Query()] = None,
     active: ActiveQuery = None,
@@ -174,14 +175,14 @@ async def list_people(
 
 
 @router.get("/people/{person_id}", response_model=PersonOut, tags=["people"], summary="One person")
-async def get_person(person_id: int, session: SessionDep, principal: PrincipalDep) -> PersonOut:
+async def get_person(person_id: Id, session: SessionDep, principal: PrincipalDep) -> PersonOut:
     person = await service.get_person(session=session, principal=principal, person_id=person_id)
     return await _person_answer(session, person)
 
 
 @router.patch("/people/{person_id}", response_model=PersonOut, tags=["people"], summary="Change a person")
 async def update_person(
-    person_id: int, data: PersonUpdate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    person_id: Id, data: PersonUpdate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> PersonOut:
     person = await service.update_person(
         session=session, clock=clock, principal=principal, person_id=person_id, data=data
@@ -214,8 +215,8 @@ async def list_residents(
     principal: PrincipalDep,
     clock: ClockDep,
     station_id: StationQuery = None,
-    category: Annotated[str | None, Query(description="Resident category code")] = None,
-    language: Annotated[str | None, Query(description="Language code")] = None,
+    category: Annotated[Line | None, Query(description="Resident category code")] = None,
+    language: Annotated[Line | None, Query(description="Language code")] = None,
     active: ActiveQuery = None,
     q: NameQuery = None,
     limit: LimitQuery = 100,
@@ -238,7 +239,7 @@ async def list_residents(
     "/residents/{resident_id}", response_model=ResidentOut, tags=["residents"], summary="One ledger resident"
 )
 async def get_resident(
-    resident_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    resident_id: Id, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> ResidentOut:
     resident = await residents.get_resident(session=session, principal=principal, resident_id=resident_id)
     return await _resident_answer(session, resident, principal, clock)
@@ -251,7 +252,7 @@ async def get_resident(
     summary="Change a ledger resident",
 )
 async def update_resident(
-    resident_id: int, data: ResidentUpdate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    resident_id: Id, data: ResidentUpdate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> ResidentOut:
     resident = await residents.update_resident(
         session=session, clock=clock, principal=principal, resident_id=resident_id, data=data

@@ -19,15 +19,16 @@ from pydantic import (
     model_validator,
 )
 
+from coordinator.fields import Id, Line, Lines
 from coordinator.people.models import DEFAULT_CHANNEL_ORDER, Channel
 from coordinator.people.vocabulary import TermKind
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-PhoneText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-OpenId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Name = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+PhoneText = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+ShortText = Annotated[Line, StringConstraints(strip_whitespace=True, max_length=100)]
+LongText = Annotated[Line, StringConstraints(strip_whitespace=True, max_length=200)]
+OpenId = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Code = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 HourMinute = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["22:00"])]
 ChannelOrder = Annotated[list[Channel], Field(min_length=1, max_length=3)]
 MonthlyLimit = Annotated[int, Field(ge=0, le=100)]
@@ -61,7 +62,7 @@ def _refuse_null(value: object) -> object:
 
 
 class PersonCreate(BaseModel):
-    station_id: int
+    station_id: Id
     name: Name = Field(examples=["杨秀英"])
     phone: PhoneText = Field(examples=["13812341234"])
     is_party_member: bool = False
@@ -181,7 +182,7 @@ class PersonOut(BaseModel):
 
 
 class ResidentCreate(BaseModel):
-    station_id: int
+    station_id: Id
     name: Name = Field(examples=["吴老奶"])
     categories: list[Code] = Field(examples=[["empty_nest_elderly", "low_income"]])
     birthday: Code | None = Field(default=None, description="YYYY-MM-DD or MM-DD", examples=["1948-08-15"])
@@ -193,7 +194,7 @@ class ResidentCreate(BaseModel):
     address: LongText | None = None
     phone: PhoneText | None = None
     id_number: Code | None = None
-    notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    notes: Annotated[Lines, StringConstraints(max_length=2000)] | None = None
 
 
 class ResidentUpdate(BaseModel):
@@ -214,7 +215,7 @@ class ResidentUpdate(BaseModel):
     address: LongText | None = None
     phone: PhoneText | None = None
     id_number: Code | None = None
-    notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    notes: Annotated[Lines, StringConstraints(max_length=2000)] | None = None
     is_active: bool | None = None
 
     _required = field_validator(
@@ -275,13 +276,13 @@ class ResidentOut(BaseModel):
 
 
 class TermCreate(BaseModel):
-    station_id: int
+    station_id: Id
     kind: TermKind
     code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$", examples=["bamboo_weaving"])]
-    label_zh: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)] = Field(
+    label_zh: Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)] = Field(
         examples=["竹编"]
     )
-    label_en: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
+    label_en: Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
         examples=["Bamboo weaving"]
     )
 

@@ -4,6 +4,7 @@ from fastapi import APIRouter, status
 
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep
 from coordinator.errors import ERROR_RESPONSES
+from coordinator.fields import Id
 from coordinator.pagination import CursorQuery, LimitQuery, Page
 from coordinator.stations import service
 from coordinator.stations.schemas import OrganizationCreate, OrganizationOut, StationCreate, StationOut
@@ -35,7 +36,7 @@ async def list_stations(
 
 
 @router.get("/stations/{station_id}", response_model=StationOut, summary="One station")
-async def get_station(station_id: int, session: SessionDep, principal: PrincipalDep) -> StationOut:
+async def get_station(station_id: Id, session: SessionDep, principal: PrincipalDep) -> StationOut:
     station = await service.get_station(session=session, principal=principal, station_id=station_id)
     return StationOut.model_validate(station)
 
@@ -47,7 +48,7 @@ async def get_station(station_id: int, session: SessionDep, principal: Principal
     summary="Add a community organization to a station",
 )
 async def create_organization(
-    station_id: int, data: OrganizationCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    station_id: Id, data: OrganizationCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> OrganizationOut:
     organization = await service.create_organization(
         session=session, clock=clock, principal=principal, station_id=station_id, data=data
@@ -61,7 +62,7 @@ async def create_organization(
     summary="A station's community organizations",
 )
 async def list_organizations(
-    station_id: int,
+    station_id: Id,
     session: SessionDep,
     principal: PrincipalDep,
     limit: LimitQuery = 100,

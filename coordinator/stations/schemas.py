@@ -5,12 +5,14 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from coordinator.fields import Line
+
 
 class StationCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=100, examples=["营盘坡社区社工站"])
+    name: Line = Field(min_length=1, max_length=100, examples=["营盘坡社区社工站"])
     code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$", examples=["kl-yingpanpo"])
     timezone: str = Field(default="Asia/Shanghai", examples=["Asia/Shanghai"])
-    address: str | None = Field(default=None, max_length=200, examples=["贵州省凯里市大十字街道营盘坡社区"])
+    address: Line | None = Field(default=None, max_length=200, examples=["贵州省凯里市大十字街道营盘坡社区"])
 
     @field_validator("timezone")
     @classmethod
@@ -46,8 +48,8 @@ class StationOut(BaseModel):
 
 
 class OrganizationCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=100, examples=["营盘坡芦笙队"])
-    kind: str | None = Field(default=None, max_length=40, examples=["heritage_team"])
+    name: Line = Field(min_length=1, max_length=100, examples=["营盘坡芦笙队"])
+    kind: Line | None = Field(default=None, max_length=40, examples=["heritage_team"])
 
 
 class OrganizationOut(BaseModel):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from coordinator.attachments import attachment
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep
 from coordinator.errors import ERROR_RESPONSES
+from coordinator.fields import Day, Id, Line
 from coordinator.stats import coverage as coverage_service
 from coordinator.stats import exports, monthly_report
 from coordinator.stats.certificate import certificate_pdf
@@ -32,15 +33,13 @@ from coordinator.stats.service import DEFAULT_ZONE, Selection, participation, se
 router = APIRouter(tags=["stats"], responses=ERROR_RESPONSES)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-StationQuery = Annotated[
-    int | None, Query(description="Only this station (admins: leave out for the county)")
-]
-FromQuery = Annotated[date | None, Query(alias="from", description="First local date (default: 1 January)")]
+StationQuery = Annotated[Id | None, Query(description="Only this station (admins: leave out for the county)")]
+FromQuery = Annotated[Day | None, Query(alias="from", description="First local date (default: 1 January)")]
 ToQuery = Annotated[
-    date | None, Query(alias="to", description="Last local date, inclusive (default: 31 December)")
+    Day | None, Query(alias="to", description="Last local date, inclusive (default: 31 December)")
 ]
 GroupByQuery = Annotated[
-    list[str],
+    list[Line],
     Query(
         description="station, theme, organization, month, week, role, party_branch (repeat or comma-separate)"
     ),
@@ -116,7 +115,7 @@ async def export_csv(
 @router.get("/stats/attendance.xlsx", summary="The attendance ledger of a station for a period (XLSX)",
             response_class=Response, responses=_file(XLSX, "The ledger"))  # fmt: skip
 async def attendance_ledger(
-    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: int,
+    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: Id,
     first: FromQuery = None, last: ToQuery = None,
 ) -> Response:  # fmt: skip
     selection = await select_scope(session, principal, clock, station_id=station_id, first=first, last=last,
@@ -135,7 +134,7 @@ async def attendance_ledger(
 @router.get("/reports/monthly.xlsx", summary="The monthly report of a station for the civil affairs bureau",
             response_class=Response, responses=_file(XLSX, "Four sheets with Chinese headers"))  # fmt: skip
 async def monthly_xlsx(
-    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: int,
+    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: Id,
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"])],
 ) -> Response:  # fmt: skip
     report = await monthly_report.build_report(session, principal, clock, station_id=station_id, month=month)
@@ -151,7 +150,7 @@ async def monthly_xlsx(
 @router.get("/stats/people/{person_id}", response_model=PersonStatsOut,
             summary="A person's activities and hours by month (volunteers: their own)")  # fmt: skip
 async def person_stats(
-    person_id: int, session: SessionDep, principal: PrincipalDep,
+    person_id: Id, session: SessionDep, principal: PrincipalDep,
     first: FromQuery = None, last: ToQuery = None,
 ) -> PersonStatsOut:  # fmt: skip
     record = await person_record(session, principal, person_id, first=first, last=last)
@@ -172,7 +171,7 @@ async def person_stats(
 @router.get("/people/{person_id}/certificate.pdf", summary="服务时长证明: a printable certificate of hours",
             response_class=Response, responses=_file("application/pdf", "The certificate (A4)"))  # fmt: skip
 async def certificate(
-    person_id: int, session: SessionDep, principal: PrincipalDep, clock: ClockDep,
+    person_id: Id, session: SessionDep, principal: PrincipalDep, clock: ClockDep,
     first: FromQuery = None, last: ToQuery = None,
 ) -> Response:  # fmt: skip
     record = await person_record(session, principal, person_id, first=first, last=last)
@@ -189,7 +188,7 @@ async def certificate(
 @router.get("/stats/coverage", response_model=CoverageOut,
             summary="Ledger residents served in the last N days by category, and who was not")  # fmt: skip
 async def get_coverage(
-    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: int,
+    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: Id,
     days: Annotated[int, Query(ge=1, le=3660, description="Look back this many days")] = 30,
 ) -> CoverageOut:  # fmt: skip
     found = await coverage_service.coverage(session, principal, clock, station_id=station_id, days=days)

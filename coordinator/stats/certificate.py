@@ -20,6 +20,7 @@ from fpdf.fonts import FontFace
 
 from coordinator.errors import CoordinatorError
 from coordinator.stats.person_stats import PersonRecord
+from coordinator.text import printable
 
 KNOWN_FONTS = (
     ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),  # index 2: the SC face
@@ -91,12 +92,13 @@ def certificate_pdf(record: PersonRecord, *, issued_on: date) -> bytes:
     pdf.set_auto_page_break(auto=True, margin=20)
     pdf.add_font("cjk", fname=font.path, collection_font_number=font.index)
     pdf.add_page()
-    person, station = record.person, record.station
+    # Names stored before input refused control characters: fpdf2 would draw them as missing glyphs.
+    name, station_name = printable(record.person.name), printable(record.station.name)
     hours = round(record.minutes / 60, 1)
     pdf.set_font("cjk", size=24)
     pdf.cell(0, 20, "志愿服务时长证明", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=10)
-    number = f"编号：{station.code}-{person.id}-{issued_on:%Y%m%d}"
+    number = f"编号：{record.station.code}-{record.person.id}-{issued_on:%Y%m%d}"
     pdf.cell(0, 8, number, align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.set_font("cjk", size=13)
@@ -107,7 +109,7 @@ def certificate_pdf(record: PersonRecord, *, issued_on: date) -> bytes:
     else:
         span = ""
     text = (
-        f"兹证明 {person.name} 同志{span}在{station.name}参加志愿服务活动 "
+        f"兹证明 {name} 同志{span}在{station_name}参加志愿服务活动 "
         f"{len(record.activities)} 次，累计志愿服务时长 {hours} 小时。"
     )
     pdf.multi_cell(0, 9, text, new_x="LMARGIN", new_y="NEXT")
@@ -117,7 +119,7 @@ def certificate_pdf(record: PersonRecord, *, issued_on: date) -> bytes:
     pdf.set_font("cjk", size=13)
     pdf.cell(0, 9, "特此证明。", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(16)
-    pdf.cell(0, 9, f"{station.name}（盖章）", align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 9, f"{station_name}（盖章）", align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 9, f"{issued_on.year}年{issued_on.month}月{issued_on.day}日", align="R")
     return bytes(pdf.output())
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
-from coordinator.errors import Invalid
+from coordinator.fields import parse_month
 from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow
 from coordinator.stations.models import Station
 from coordinator.stats.coverage import CATEGORY_LABELS
@@ -51,15 +51,6 @@ class MonthlyReport:
             if key == (HOME_VISIT_THEME,):
                 return figures
         return Figures()
-
-
-def parse_month(month: str) -> date:
-    try:
-        year, number = (int(part) for part in month.split("-"))
-        return date(year, number, 1)
-    except ValueError as exc:
-        raise Invalid("月份格式应为 YYYY-MM", "month must look like 2026-11", code="invalid_month",
-                      field="month") from exc  # fmt: skip
 
 
 async def build_report(

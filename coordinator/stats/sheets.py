@@ -16,6 +16,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from coordinator.text import printable
+
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
 MAX_WIDTH = 40
@@ -24,12 +26,14 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def inert(value: Any) -> Any:
-    """``value`` as a spreadsheet must show it: text that would start a formula gets a leading
-    apostrophe (OWASP's advice; it also survives a round trip through CSV); numbers, dates and
-    other text are unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
+    """``value`` as a spreadsheet must show it: text loses the control characters a workbook
+    cannot hold (openpyxl refuses them), and text that would start a formula gets a leading
+    apostrophe (OWASP's advice; it also survives a round trip through CSV); numbers and dates
+    are unchanged."""
+    if not isinstance(value, str):
+        return value
+    value = printable(value, multiline=True)
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
 def _inert_row(row: Sequence[Any]) -> list[Any]:

@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.deps import SessionDep
-from coordinator.errors import Invalid
 from coordinator.events import service
 from coordinator.events.calendar.festivals import FESTIVALS, occurrences
 from coordinator.events.calendar.holidays import holiday_on
@@ -20,8 +19,9 @@ from coordinator.events.custom_themes import list_themes
 from coordinator.events.models import Event
 from coordinator.events.schemas import EventCreate, HolidayOut
 from coordinator.events.themes import Theme
+from coordinator.fields import Id, parse_month
 from coordinator.web.context import FormDep, StaffDep, act, clock_of, render
-from coordinator.web.scope import local_datetime, optional_text, pick_station, stations_of, text
+from coordinator.web.scope import integer, local_datetime, optional_text, pick_station, stations_of, text
 
 router = APIRouter(include_in_schema=False)
 MONTH_EVENTS_LIMIT = 500
@@ -39,12 +39,7 @@ class Day:
 
 
 def _month_of(value: str | None, today: date) -> date:
-    if value:
-        try:
-            return datetime.strptime(value, "%Y-%m").date()
-        except ValueError as exc:
-            raise Invalid("月份格式应为 YYYY-MM", "The month is written YYYY-MM", field="month") from exc
-    return today.replace(day=1)
+    return parse_month(value) if value else today.replace(day=1)
 
 
 def _shift(month: date, months: int) -> date:
@@ -66,7 +61,7 @@ async def month_calendar(
     request: Request,
     viewer: StaffDep,
     session: SessionDep,
-    station: int | None = None,
+    station: Id | None = None,
     month: str | None = None,
 ) -> HTMLResponse:
     current = await pick_station(session, viewer, station)
@@ -110,7 +105,7 @@ async def month_calendar(
 
 @router.get("/web/events/new", response_class=HTMLResponse)
 async def new_event_form(
-    request: Request, viewer: StaffDep, session: SessionDep, station: int | None = None, day: str = ""
+    request: Request, viewer: StaffDep, session: SessionDep, station: Id | None = None, day: str = ""
 ) -> HTMLResponse:
     current = await pick_station(session, viewer, station)
     themes = await list_themes(session=session, principal=viewer.principal, station_id=current.id)
@@ -128,7 +123,7 @@ async def new_event_form(
 @router.post("/web/events/new")
 async def create_event(request: Request, viewer: StaffDep, form: FormDep) -> RedirectResponse:
     async def work(session: AsyncSession) -> Event:
-        current = await pick_station(session, viewer, int(text(form, "station_id") or 0) or None)
+        current = await pick_station(session, viewer, integer(form, "station_id", default=0) or None)
         starts_at = local_datetime(text(form, "date"), text(form, "time"), ZoneInfo(current.timezone))
         data = EventCreate(
             station_id=current.id,

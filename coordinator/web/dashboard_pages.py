@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from coordinator.deps import SessionDep
-from coordinator.errors import Invalid
 from coordinator.events.custom_themes import list_themes
+from coordinator.fields import Id, parse_day
 from coordinator.stats.coverage import coverage
 from coordinator.stats.figures import Figures
 from coordinator.stats.queries import upcoming_events
@@ -22,15 +21,6 @@ from coordinator.web.scope import pick_station, stations_of
 router = APIRouter(include_in_schema=False)
 # Ledger coverage: residents on the ledger visited or served within this many days.
 COVERAGE_DAYS = 90
-
-
-def _date(value: str, field: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise Invalid("日期格式应为 YYYY-MM-DD", "Dates are written YYYY-MM-DD", field=field) from exc
 
 
 def _held(figures: Figures, upcoming: int) -> dict[str, Any]:
@@ -44,7 +34,7 @@ async def dashboard(
     request: Request,
     viewer: StaffDep,
     session: SessionDep,
-    station: int | None = None,
+    station: Id | None = None,
     from_: Annotated[str, Query(alias="from")] = "",
     to: str = "",
 ) -> HTMLResponse:
@@ -57,8 +47,8 @@ async def dashboard(
             viewer.principal,
             clock,
             station_id=current.id,
-            first=_date(from_, "from"),
-            last=_date(to, "to"),
+            first=parse_day(from_, field="from"),
+            last=parse_day(to, field="to"),
             group_by=list(group_by),
         )
         return selection, await participation(session, selection)

@@ -3,14 +3,13 @@ the volunteer's hours certificate. The same builders as the API's bearer-token r
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
 from coordinator.attachments import attachment
 from coordinator.deps import SessionDep
-from coordinator.errors import Invalid
+from coordinator.fields import Id, parse_day
 from coordinator.stats import exports, monthly_report
 from coordinator.stats.certificate import certificate_pdf
 from coordinator.stats.periods import local_date
@@ -23,16 +22,9 @@ router = APIRouter(include_in_schema=False)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _date(value: str, field: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError as exc:
-        raise Invalid("日期格式应为 YYYY-MM-DD", "Dates are written YYYY-MM-DD", field=field) from exc
-
-
 @router.get("/web/reports/monthly.xlsx")
 async def monthly_xlsx(
-    request: Request, viewer: StaffDep, session: SessionDep, month: str, station: int | None = None
+    request: Request, viewer: StaffDep, session: SessionDep, month: str, station: Id | None = None
 ) -> Response:
     current = await pick_station(session, viewer, station)
     report = await monthly_report.build_report(
@@ -52,7 +44,7 @@ async def export_xlsx(
     request: Request,
     viewer: StaffDep,
     session: SessionDep,
-    station: int | None = None,
+    station: Id | None = None,
     from_: Annotated[str, Query(alias="from")] = "",
     to: str = "",
 ) -> Response:
@@ -62,8 +54,8 @@ async def export_xlsx(
         viewer.principal,
         clock_of(request),
         station_id=current.id,
-        first=_date(from_, "from"),
-        last=_date(to, "to"),
+        first=parse_day(from_, field="from"),
+        last=parse_day(to, field="to"),
         group_by=["month", "theme"],
     )
     answer = await participation(session, selection)

@@ -14,6 +14,7 @@ from coordinator.deps import SessionDep
 from coordinator.events import lifecycle, service
 from coordinator.events.models import Event
 from coordinator.events.schemas import EventUpdate
+from coordinator.fields import Id
 from coordinator.matching.schemas import MatchOut
 from coordinator.matching.service import propose_for_event
 from coordinator.web.context import FormDep, StaffDep, act, clock_of, render, settings_of
@@ -28,7 +29,7 @@ router.include_router(staffing_router)
 @router.get("/web/events/{event_id}", response_class=HTMLResponse)
 async def event_page(
     request: Request,
-    event_id: int,
+    event_id: Id,
     viewer: StaffDep,
     session: SessionDep,
     match: bool = False,
@@ -52,7 +53,7 @@ async def event_page(
 
 
 @router.get("/web/events/{event_id}/edit", response_class=HTMLResponse)
-async def edit_form(request: Request, event_id: int, viewer: StaffDep, session: SessionDep) -> HTMLResponse:
+async def edit_form(request: Request, event_id: Id, viewer: StaffDep, session: SessionDep) -> HTMLResponse:
     event = await service.get_event_for(session, viewer.principal, event_id)
     zone = ZoneInfo((await service.load_event(session, event.id))[1])
     return render(request, "event_edit.html", viewer, event=event, zone=zone)
@@ -65,7 +66,7 @@ async def _locked(session: AsyncSession, principal: Principal, event_id: int) ->
 
 
 @router.post("/web/events/{event_id}/edit")
-async def save_edit(request: Request, event_id: int, viewer: StaffDep, form: FormDep) -> RedirectResponse:
+async def save_edit(request: Request, event_id: Id, viewer: StaffDep, form: FormDep) -> RedirectResponse:
     async def work(session: AsyncSession) -> Event:
         event = await _locked(session, viewer.principal, event_id)
         data = EventUpdate(
@@ -80,7 +81,7 @@ async def save_edit(request: Request, event_id: int, viewer: StaffDep, form: For
 
 
 @router.post("/web/events/{event_id}/publish")
-async def publish(request: Request, event_id: int, viewer: StaffDep, form: FormDep) -> RedirectResponse:
+async def publish(request: Request, event_id: Id, viewer: StaffDep, form: FormDep) -> RedirectResponse:
     async def work(session: AsyncSession) -> Event:
         event = await _locked(session, viewer.principal, event_id)
         return await service.publish_event(session, clock_of(request), event=event)
@@ -89,7 +90,7 @@ async def publish(request: Request, event_id: int, viewer: StaffDep, form: FormD
 
 
 @router.post("/web/events/{event_id}/reschedule")
-async def reschedule(request: Request, event_id: int, viewer: StaffDep, form: FormDep) -> RedirectResponse:
+async def reschedule(request: Request, event_id: Id, viewer: StaffDep, form: FormDep) -> RedirectResponse:
     async def work(session: AsyncSession) -> Event:
         event = await _locked(session, viewer.principal, event_id)
         zone = ZoneInfo((await service.load_event(session, event.id))[1])
@@ -101,7 +102,7 @@ async def reschedule(request: Request, event_id: int, viewer: StaffDep, form: Fo
 
 @router.get("/web/events/{event_id}/cancel", response_class=HTMLResponse)
 async def cancel_preview(
-    request: Request, event_id: int, viewer: StaffDep, session: SessionDep
+    request: Request, event_id: Id, viewer: StaffDep, session: SessionDep
 ) -> HTMLResponse:
     """Who will be told: the confirmed people (the cancellation handler notifies exactly them)."""
     view = await load_event_view(
@@ -111,7 +112,7 @@ async def cancel_preview(
 
 
 @router.post("/web/events/{event_id}/cancel")
-async def cancel(request: Request, event_id: int, viewer: StaffDep, form: FormDep) -> RedirectResponse:
+async def cancel(request: Request, event_id: Id, viewer: StaffDep, form: FormDep) -> RedirectResponse:
     async def work(session: AsyncSession) -> Event:
         event = await _locked(session, viewer.principal, event_id)
         reason = optional_text(form, "reason")

@@ -15,6 +15,7 @@ from coordinator.events import service
 from coordinator.events.models import EventStatus, SignupSource, SignupStatus
 from coordinator.events.signups import invitations
 from coordinator.events.signups.service import list_signups
+from coordinator.fields import Id
 from coordinator.matching.apply import apply_for_event
 from coordinator.matching.schemas import ApplyIn, ApplyMode, ChosenProposal
 from coordinator.people.service import get_person
@@ -30,7 +31,7 @@ def _page(event_id: int) -> str:
 
 
 @router.post("/web/events/{event_id}/invite")
-async def invite(request: Request, event_id: int, viewer: StaffDep, form: FormDep) -> RedirectResponse:
+async def invite(request: Request, event_id: Id, viewer: StaffDep, form: FormDep) -> RedirectResponse:
     async def work(session: AsyncSession) -> None:
         event = await service.get_event_for(session, viewer.principal, event_id)
         person = await get_person(
@@ -63,7 +64,7 @@ def _chosen(values: list[str]) -> list[ChosenProposal]:
 
 
 @router.post("/web/events/{event_id}/match")
-async def apply_match(request: Request, event_id: int, viewer: StaffDep, form: FormDep) -> RedirectResponse:
+async def apply_match(request: Request, event_id: Id, viewer: StaffDep, form: FormDep) -> RedirectResponse:
     async def work(session: AsyncSession) -> None:
         values = [v for v in form.getlist("proposal") if isinstance(v, str)]
         mode = ApplyMode.confirm if text(form, "mode") == "confirm" else ApplyMode.invite
@@ -80,7 +81,7 @@ async def apply_match(request: Request, event_id: int, viewer: StaffDep, form: F
 
 
 @router.post("/web/events/{event_id}/roster")
-async def save_roster(request: Request, event_id: int, viewer: StaffDep, form: FormDep) -> RedirectResponse:
+async def save_roster(request: Request, event_id: Id, viewer: StaffDep, form: FormDep) -> RedirectResponse:
     """One checkbox per confirmed person: ticked is present, unticked absent (idempotent)."""
 
     async def work(session: AsyncSession) -> None:
@@ -111,7 +112,7 @@ async def save_roster(request: Request, event_id: int, viewer: StaffDep, form: F
 
 
 @router.post("/web/events/{event_id}/served")
-async def save_served(request: Request, event_id: int, viewer: StaffDep, form: FormDep) -> RedirectResponse:
+async def save_served(request: Request, event_id: Id, viewer: StaffDep, form: FormDep) -> RedirectResponse:
     async def work(session: AsyncSession) -> None:
         resident_ids = [int(v) for v in form.getlist("resident") if isinstance(v, str) and v.isdigit()]
         headcount = integer(form, "headcount", default=0) if text(form, "headcount") else None

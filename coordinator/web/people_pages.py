@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from coordinator.db import transaction
 from coordinator.deps import SessionDep
 from coordinator.errors import CoordinatorError, Invalid
+from coordinator.fields import Id
 from coordinator.people import importing, residents, service
 from coordinator.people.models import Person, Resident
 from coordinator.people.schemas import PersonCreate, PersonUpdate, ResidentUpdate
@@ -27,7 +28,7 @@ from coordinator.web.context import (
     sessionmaker_of,
     settings_of,
 )
-from coordinator.web.scope import checkbox, optional_text, pick_station, stations_of, text
+from coordinator.web.scope import checkbox, integer, optional_text, pick_station, stations_of, text
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -42,7 +43,7 @@ async def people_list(
     request: Request,
     viewer: StaffDep,
     session: SessionDep,
-    station: int | None = None,
+    station: Id | None = None,
     q: str = "",
     skill: str = "",
     party: str = "",
@@ -79,8 +80,8 @@ async def person_form(
     request: Request,
     viewer: StaffDep,
     session: SessionDep,
-    person_id: int | None = None,
-    station: int | None = None,
+    person_id: Id | None = None,
+    station: Id | None = None,
 ) -> HTMLResponse:
     person: Person | None = None
     if person_id is not None:
@@ -114,7 +115,7 @@ def _person_fields(form: FormData) -> dict[str, object]:
 @router.post("/web/people/new")
 async def create_person(request: Request, viewer: StaffDep, form: FormDep) -> RedirectResponse:
     async def work(session: AsyncSession) -> Person:
-        current = await pick_station(session, viewer, int(text(form, "station_id") or 0) or None)
+        current = await pick_station(session, viewer, integer(form, "station_id", default=0) or None)
         data = PersonCreate.model_validate({"station_id": current.id, **_person_fields(form)})
         return await service.create_person(
             session=session, clock=clock_of(request), principal=viewer.principal, data=data
@@ -130,7 +131,7 @@ async def create_person(request: Request, viewer: StaffDep, form: FormDep) -> Re
 
 
 @router.post("/web/people/{person_id}/edit")
-async def save_person(request: Request, person_id: int, viewer: StaffDep, form: FormDep) -> RedirectResponse:
+async def save_person(request: Request, person_id: Id, viewer: StaffDep, form: FormDep) -> RedirectResponse:
     async def work(session: AsyncSession) -> Person:
         data = PersonUpdate.model_validate({**_person_fields(form), "is_active": checkbox(form, "is_active")})
         return await service.update_person(
@@ -155,7 +156,7 @@ async def residents_list(
     request: Request,
     viewer: StaffDep,
     session: SessionDep,
-    station: int | None = None,
+    station: Id | None = None,
     q: str = "",
     category: str = "",
     cursor: str | None = None,
@@ -182,7 +183,7 @@ async def residents_list(
 
 @router.get("/web/residents/{resident_id}/edit", response_class=HTMLResponse)
 async def resident_form(
-    request: Request, resident_id: int, viewer: StaffDep, session: SessionDep
+    request: Request, resident_id: Id, viewer: StaffDep, session: SessionDep
 ) -> HTMLResponse:
     resident = await residents.get_resident(
         session=session, principal=viewer.principal, resident_id=resident_id
@@ -192,7 +193,7 @@ async def resident_form(
 
 @router.post("/web/residents/{resident_id}/edit")
 async def save_resident(
-    request: Request, resident_id: int, viewer: StaffDep, form: FormDep
+    request: Request, resident_id: Id, viewer: StaffDep, form: FormDep
 ) -> RedirectResponse:
     async def work(session: AsyncSession) -> Resident:
         data = ResidentUpdate(
@@ -226,7 +227,7 @@ async def import_form(
     kind: importing.ImportKind,
     viewer: StaffDep,
     session: SessionDep,
-    station: int | None = None,
+    station: Id | None = None,
 ) -> HTMLResponse:
     current = await pick_station(session, viewer, station)
     return render(request, "import.html", viewer, kind=kind, station=current, result=None)
@@ -246,7 +247,7 @@ async def import_file(
             raise Invalid("请选择文件", "Choose a file", code="file_missing", field="file")
         content = await importing.read_upload(upload, settings.import_max_bytes)
         async with transaction(sessionmaker_of(request)) as session:
-            current = await pick_station(session, viewer, int(text(form, "station_id") or 0) or None)
+            current = await pick_station(session, viewer, integer(form, "station_id", default=0) or None)
         result = await importing.import_records(
             kind=kind,
             sessionmaker=sessionmaker_of(request),

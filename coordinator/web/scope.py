@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from coordinator.errors import Invalid
+from coordinator.fields import MAX_ID, year_in_range
 from coordinator.stations.models import Station
 from coordinator.stations.service import get_station, list_stations
 from coordinator.web.context import Viewer
@@ -43,13 +44,17 @@ def optional_text(form: FormData, name: str) -> str | None:
 
 
 def integer(form: FormData, name: str, *, default: int | None = None) -> int:
+    """A whole number that fits the database's integer columns (ids and counts alike)."""
     raw = text(form, name)
     if not raw and default is not None:
         return default
     try:
-        return int(raw)
-    except ValueError as exc:
-        raise Invalid(f"请填写数字：{name}", f"A number is needed: {name}", field=name) from exc
+        number = int(raw)
+    except ValueError:
+        number = None
+    if number is None or not -MAX_ID <= number <= MAX_ID:
+        raise Invalid(f"请填写数字：{name}", f"A number is needed: {name}", field=name)
+    return number
 
 
 def checkbox(form: FormData, name: str) -> bool:
@@ -57,8 +62,12 @@ def checkbox(form: FormData, name: str) -> bool:
 
 
 def local_datetime(day: str, clock_time: str, zone: ZoneInfo, *, field: str = "starts_at") -> datetime:
-    """A date and a wall-clock time of the station, as an aware instant."""
+    """A date (in the years ``coordinator.fields`` allows) and a wall-clock time of the station, as an
+    aware instant."""
     try:
-        return datetime.combine(date.fromisoformat(day), time.fromisoformat(clock_time), tzinfo=zone)
-    except ValueError as exc:
-        raise Invalid("请填写有效的日期和时间", "Enter a valid date and time", field=field) from exc
+        local = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock_time), tzinfo=zone)
+    except ValueError:
+        local = None
+    if local is None or not year_in_range(local.year):
+        raise Invalid("请填写有效的日期和时间", "Enter a valid date and time", field=field)
+    return local

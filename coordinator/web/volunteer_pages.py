@@ -32,6 +32,7 @@ from coordinator.events.models import (
 )
 from coordinator.events.signups import invitations
 from coordinator.events.signups import service as signups
+from coordinator.fields import Id
 from coordinator.people.models import Person
 from coordinator.people.shaping import station_zones
 from coordinator.web.context import (
@@ -90,7 +91,7 @@ async def upcoming(request: Request, viewer: VolunteerDep, session: SessionDep) 
 
 @router.get("/web/m/events/{event_id}", response_class=HTMLResponse)
 async def event_detail(
-    request: Request, event_id: int, viewer: VolunteerDep, session: SessionDep
+    request: Request, event_id: Id, viewer: VolunteerDep, session: SessionDep
 ) -> HTMLResponse:
     event = await service.get_event_for(session, viewer.principal, event_id)
     mine = (await _live_signups(session, viewer.person_id)).get(event.id)
@@ -106,7 +107,7 @@ async def event_detail(
 
 
 @router.post("/web/m/events/{event_id}/signup")
-async def sign_up(request: Request, event_id: int, viewer: VolunteerDep, form: FormDep) -> RedirectResponse:
+async def sign_up(request: Request, event_id: Id, viewer: VolunteerDep, form: FormDep) -> RedirectResponse:
     async def work(session: AsyncSession) -> Signup:
         event, zone = await service.load_event(session, event_id, principal=viewer.principal)
         placed = await signups.sign_up(
@@ -130,7 +131,7 @@ async def sign_up(request: Request, event_id: int, viewer: VolunteerDep, form: F
 
 
 @router.post("/web/m/events/{event_id}/cancel")
-async def cancel(request: Request, event_id: int, viewer: VolunteerDep, form: FormDep) -> RedirectResponse:
+async def cancel(request: Request, event_id: Id, viewer: VolunteerDep, form: FormDep) -> RedirectResponse:
     async def work(session: AsyncSession) -> Signup:
         event = await service.get_event_for(session, viewer.principal, event_id)
         return await signups.cancel_signup(
@@ -142,7 +143,7 @@ async def cancel(request: Request, event_id: int, viewer: VolunteerDep, form: Fo
 
 @router.post("/web/m/signups/{signup_id}/{answer}")
 async def answer_invitation(
-    request: Request, signup_id: int, answer: str, viewer: VolunteerDep, form: FormDep
+    request: Request, signup_id: Id, answer: str, viewer: VolunteerDep, form: FormDep
 ) -> RedirectResponse:
     settings, clock = settings_of(request), clock_of(request)
 
@@ -211,7 +212,7 @@ async def reset_calendar_link(request: Request, viewer: VolunteerDep, form: Form
 
 
 @router.get("/web/m/events/{event_id}/calendar.ics")
-async def event_ics(request: Request, event_id: int, viewer: VolunteerDep, session: SessionDep) -> Response:
+async def event_ics(request: Request, event_id: Id, viewer: VolunteerDep, session: SessionDep) -> Response:
     event = await service.get_event_for(session, viewer.principal, event_id)
     zones = await station_zones(session, [event.station_id])
     mine = (await _live_signups(session, viewer.person_id)).get(event.id)

@@ -196,6 +196,35 @@ async def test_create_an_activity_from_a_theme_in_a_few_fields(
     assert f"/web/events/{event_id}" in page.text
 
 
+@pytest.mark.parametrize(
+    ("calendar", "form"),
+    [
+        *(({"month": f"{year}-12"}, {"date": f"{year}-12-05"}) for year in ("0001", "1900", "9999")),
+        *(({"station": ident}, {"station_id": ident}) for ident in (str(2**31), str(2**63), "一")),
+    ],
+)
+async def test_calendar_and_form_refuse_dates_beyond_2000_to_2100_and_impossible_stations(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    site: dict[str, int],
+    calendar: dict[str, str],
+    form: dict[str, str],
+) -> None:
+    token = await log_in(client, "org")
+    assert (await client.get("/web/calendar", params=calendar)).status_code == 422
+    fields = {
+        "station_id": str(site["station"]),
+        "theme": "home_visit",
+        "date": "2026-12-05",
+        "time": "09:30",
+    }
+    answer = await client.post("/web/events/new", data={"_csrf": token, **fields, **form})
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/web/events/new")
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Event)) == 3
+
+
 async def test_calendar_marks_festivals_holidays_and_make_up_workdays(
     client: httpx.AsyncClient, site: dict[str, int]
 ) -> None:

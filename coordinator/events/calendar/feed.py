@@ -21,6 +21,7 @@ from coordinator.errors import ERROR_RESPONSES, not_found
 from coordinator.events.calendar.ics import MEDIA_TYPE, TENTATIVE_SIGNUPS, render_calendar
 from coordinator.events.models import LIVE_SIGNUP_STATUSES, Event, EventStatus, Signup, SignupStatus
 from coordinator.events.schemas import CalendarTokenOut
+from coordinator.fields import Id
 from coordinator.people.models import Person
 from coordinator.people.records import bump_token_version
 from coordinator.people.service import get_person
@@ -100,7 +101,7 @@ async def feed_events(
     summary="Issue a new calendar-feed address (revokes the old ones)",
 )
 async def issue_calendar_token(
-    person_id: int, session: SessionDep, settings: SettingsDep, clock: ClockDep, principal: PrincipalDep
+    person_id: Id, session: SessionDep, settings: SettingsDep, clock: ClockDep, principal: PrincipalDep
 ) -> CalendarTokenOut:
     return await reissue_token(
         session=session, settings=settings, clock=clock, principal=principal, person_id=person_id
@@ -114,7 +115,7 @@ async def issue_calendar_token(
     responses={200: {"content": {"text/calendar": {}}, "description": "RFC 5545 calendar"}},
 )
 async def calendar_feed(
-    person_id: int,
+    person_id: Id,
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,

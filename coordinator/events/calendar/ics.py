@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from coordinator.events.models import Event, EventStatus, SignupStatus
+from coordinator.text import printable
 
 PRODID = "-//coordinator//Community station activities//ZH"
 MEDIA_TYPE = "text/calendar; charset=utf-8"
@@ -47,7 +48,7 @@ def render_calendar(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", printable(name))
     for event in events:
         calendar.add_component(
             _vevent(event, zones[event.station_id], now=now, tentative=event.id in tentative)
@@ -63,14 +64,14 @@ def _vevent(event: Event, zone: ZoneInfo, *, now: datetime, tentative: bool) -> 
     vevent.add("dtstamp", now)
     vevent.add("dtstart", event.starts_at.astimezone(zone))
     vevent.add("dtend", event.ends_at.astimezone(zone))
-    vevent.add("summary", event.title)
+    vevent.add("summary", printable(event.title))
     if event.location:
-        vevent.add("location", event.location)
+        vevent.add("location", printable(event.location))
     if event.description or event.cancel_reason:
         text = event.description or ""
         if event.status == EventStatus.cancelled and event.cancel_reason:
             text = f"已取消：{event.cancel_reason}\n{text}".strip()
-        vevent.add("description", text)
+        vevent.add("description", printable(text, multiline=True))
     vevent.add("sequence", event.sequence)
     status = _STATUS[EventStatus(event.status)]
     vevent.add("status", "TENTATIVE" if tentative and status == "CONFIRMED" else status)

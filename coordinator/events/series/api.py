@@ -15,6 +15,7 @@ from coordinator.events.models import EventSeries
 from coordinator.events.schemas import RoleIn
 from coordinator.events.series import service
 from coordinator.events.series.schemas import OccurrenceOut, SeriesCreate, SeriesOut, SeriesUpdate
+from coordinator.fields import Id
 from coordinator.pagination import CursorQuery, LimitQuery, Page
 from coordinator.people.shaping import station_zones
 
@@ -83,7 +84,7 @@ async def create_series(
 async def list_series(
     session: SessionDep,
     principal: PrincipalDep,
-    station_id: Annotated[int | None, Query(description="Only this station")] = None,
+    station_id: Annotated[Id | None, Query(description="Only this station")] = None,
     active: Annotated[bool | None, Query(description="Only active (true) or stopped (false) series")] = None,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
@@ -99,7 +100,7 @@ async def list_series(
     "/series/{series_id}", response_model=SeriesOut, summary="One series and its upcoming occurrences"
 )
 async def get_series(
-    series_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    series_id: Id, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> SeriesOut:
     series = await service.get_series(session, principal, series_id)
     return await _answer(session, clock, series)
@@ -109,7 +110,7 @@ async def get_series(
     "/series/{series_id}", response_model=SeriesOut, summary="Change a series and its future occurrences"
 )
 async def update_series(
-    series_id: int,
+    series_id: Id,
     data: SeriesUpdate,
     session: SessionDep,
     clock: ClockDep,
@@ -131,7 +132,7 @@ async def update_series(
     summary="Stop a series; its future occurrences are cancelled",
 )
 async def stop_series(
-    series_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    series_id: Id, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> Response:
     await service.stop_series(session, clock, principal=principal, series_id=series_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

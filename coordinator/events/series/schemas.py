@@ -17,10 +17,11 @@ from coordinator.events.schemas import (
     Title,
     _distinct_role_names,
 )
+from coordinator.fields import Day, Id, Line
 
 LocalTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
-RuleText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-FestivalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
+RuleText = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+FestivalCode = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
 Duration = Annotated[int, Field(ge=5, le=7 * 24 * 60)]
 
 
@@ -54,18 +55,18 @@ class SeriesCreate(BaseModel):
         }
     )
 
-    station_id: int
+    station_id: Id
     theme: Code
     title: Title | None = None
     description: Description | None = None
     rrule: RuleText | None = None
     festival: FestivalCode | None = None
-    starts_on: date
-    until: date | None = None
+    starts_on: Day
+    until: Day | None = None
     start_time: LocalTime
     duration_minutes: Duration | None = None
     location: Location | None = None
-    organization_id: int | None = None
+    organization_id: Id | None = None
     roles: list[RoleIn] | None = Field(default=None, min_length=1, max_length=20)
     reminder_offsets: Offsets | None = None
     target_categories: list[Code] | None = Field(default=None, max_length=20)
@@ -92,12 +93,12 @@ class SeriesUpdate(BaseModel):
     description: Description | None = None
     rrule: RuleText | None = None
     festival: FestivalCode | None = None
-    starts_on: date | None = None
-    until: date | None = None
+    starts_on: Day | None = None
+    until: Day | None = None
     start_time: LocalTime | None = None
     duration_minutes: Duration | None = None
     location: Location | None = None
-    organization_id: int | None = None
+    organization_id: Id | None = None
     roles: list[RoleIn] | None = Field(default=None, min_length=1, max_length=20)
     reminder_offsets: Offsets | None = None
     target_categories: list[Code] | None = Field(default=None, max_length=20)

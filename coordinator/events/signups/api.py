@@ -28,6 +28,7 @@ from coordinator.events.signups.schemas import (
     SignupOut,
 )
 from coordinator.events.signups.waitlist import waitlist_position, waitlist_positions
+from coordinator.fields import MAX_ID, Id, Line
 from coordinator.observability.logging import annotate_request
 from coordinator.pagination import CursorQuery, LimitQuery, Page
 from coordinator.people.models import Person
@@ -76,7 +77,7 @@ def _shape(
     summary="Sign a person up for a role (confirmed, or waitlisted when full)",
 )
 async def create_signup(
-    event_id: int, data: SignupCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    event_id: Id, data: SignupCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> SignupOut:
     event, zone = await load_event(session, event_id, principal=principal)
     annotate_request(station_id=event.station_id)
@@ -100,7 +101,7 @@ async def create_signup(
     summary="Cancel a person's sign-up; the first waiting person takes a freed place",
 )
 async def cancel_signup(
-    event_id: int, person_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    event_id: Id, person_id: Id, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> Response:
     event, _ = await load_event(session, event_id, principal=principal)
     await _authorize_for_person(session, principal, person_id)
@@ -114,17 +115,20 @@ async def cancel_signup(
     summary="List an event's sign-ups with waitlist positions",
 )
 async def list_signups(
-    event_id: int,
+    event_id: Id,
     session: SessionDep,
     principal: PrincipalDep,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
     status_filter: Annotated[SignupStatus | None, Query(alias="status")] = None,
-    role: Annotated[str | None, Query(description="Role id or name")] = None,
+    role: Annotated[Line | None, Query(max_length=60, description="Role id or name")] = None,
 ) -> Page[SignupOut]:
     principal.require_staff()
     event, zone = await load_event(session, event_id, principal=principal)
-    role_ref: int | str | None = int(role) if role is not None and role.isdigit() else role
+    # Digits beyond any id are a name that no role has: refused as an unknown role, never queried.
+    role_ref: int | str | None = role
+    if role is not None and role.isdecimal() and int(role) <= MAX_ID:
+        role_ref = int(role)
     rows, next_cursor = await signups.list_signups(
         session,
         event_id=event.id,
@@ -157,7 +161,7 @@ async def list_signups(
     summary="Invite a person: holds a place until answered or expired; answer through the link",
 )
 async def create_invitation(
-    event_id: int,
+    event_id: Id,
     data: InvitationCreate,
     session: SessionDep,
     clock: ClockDep,

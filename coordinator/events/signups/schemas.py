@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from coordinator.events.models import SignupSource, SignupStatus
+from coordinator.fields import Id, Line
 
-RoleRef = int | str
+# A role by id, or by its name (as long as a role name may be).
+RoleRef = Id | Annotated[Line, StringConstraints(min_length=1, max_length=60)]
 
 
 class SignupCreate(BaseModel):
@@ -16,7 +19,7 @@ class SignupCreate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"person_id": 12, "role": "党员志愿者"}]}
     )
 
-    person_id: int
+    person_id: Id
     role: RoleRef | None = Field(
         default=None, description="Role id or name; may be left out when the event has one role"
     )
@@ -63,7 +66,7 @@ class SignupOut(BaseModel):
 class InvitationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"person_id": 12, "role": 88}]})
 
-    person_id: int
+    person_id: Id
     role: RoleRef | None = Field(default=None, description="Role id or name")
 
 

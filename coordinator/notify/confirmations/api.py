@@ -21,6 +21,7 @@ from coordinator.clock import local_or_none
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES, CoordinatorError, Invalid, not_found
 from coordinator.events.models import Event
+from coordinator.fields import Id
 from coordinator.notify.callbacks import CALLBACK_TOKEN_CHECK, MAX_PUSHED_ITEMS
 from coordinator.notify.confirmations import service, sms_replies
 from coordinator.notify.confirmations.at_risk import at_risk
@@ -166,7 +167,7 @@ async def _read_answer(request: Request, from_form: bool) -> ConfirmationAnswer:
 
 @router.get("/events/{event_id}/at-risk", response_model=AtRiskOut, summary="People at risk of not coming")
 async def event_at_risk(
-    event_id: int,
+    event_id: Id,
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
