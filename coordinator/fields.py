@@ -51,7 +51,7 @@ def year_in_range(year: int) -> bool:
     return FIRST_YEAR <= year <= LAST_YEAR
 
 
-def _within_years(value: date) -> date:
+def within_years(value: date) -> date:
     # ``datetime`` is a ``date``: an instant is judged by its year where it was written.
     if not year_in_range(value.year):
         raise PydanticCustomError(
@@ -63,9 +63,9 @@ def _within_years(value: date) -> date:
 
 
 # An instant with its offset, in the years the service plans for.
-Moment = Annotated[AwareDatetime, AfterValidator(_within_years)]
+Moment = Annotated[AwareDatetime, AfterValidator(within_years)]
 # A calendar date in those years.
-Day = Annotated[date, AfterValidator(_within_years)]
+Day = Annotated[date, AfterValidator(within_years)]
 
 
 def parse_month(text: str, *, field: str = "month") -> date:

@@ -14,6 +14,7 @@ from coordinator.auth.schemas import TokenOut
 from coordinator.auth.service import issue_access_token
 from coordinator.deps import ClockDep, SessionDep, SettingsDep, client_address
 from coordinator.errors import CoordinatorError, error_responses
+from coordinator.fields import Id
 from coordinator.notify.channels import Channel
 
 router = APIRouter(tags=["auth"])
@@ -39,7 +40,7 @@ class OtpVerify(BaseModel):
 
     phone: str = Field(min_length=1, max_length=40)
     code: str = Field(pattern=r"^\s*\d{6}\s*$")
-    station_id: int | None = Field(default=None, description="Which station's record, if on several")
+    station_id: Id | None = Field(default=None, description="Which station's record, if on several")
 
 
 @router.post(

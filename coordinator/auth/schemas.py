@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from coordinator.auth.models import Role
+from coordinator.fields import Id
 
 
 class TokenOut(BaseModel):
@@ -24,7 +25,7 @@ class UserCreate(BaseModel):
     )
     password: str = Field(min_length=8, max_length=128, examples=["a long passphrase"])
     role: Role = Field(examples=["organizer"])
-    station_ids: list[int] = Field(default_factory=list, examples=[[1]])
+    station_ids: list[Id] = Field(default_factory=list, examples=[[1]])
 
 
 class PasswordChange(BaseModel):

@@ -23,7 +23,7 @@ from pydantic import (
 from coordinator.events.durations import check_offsets
 from coordinator.events.models import EventStatus
 from coordinator.events.themes import Theme
-from coordinator.fields import Id, Line, Lines, Moment
+from coordinator.fields import Id, Line, Lines, Moment, within_years
 
 Title = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 RoleName = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
@@ -61,10 +61,12 @@ def _day_or_instant(value: object) -> date:
     return found
 
 
-# A bound of an event list: an instant with its offset, or a local day of the station.
+# A bound of an event list: an instant with its offset, or a local day of the station, in the
+# years the service plans for.
 DayOrInstant = Annotated[
     datetime | date,
     PlainValidator(_day_or_instant),
+    AfterValidator(within_years),
     WithJsonSchema(
         {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}
     ),

@@ -53,6 +53,13 @@ async def test_ids_beyond_the_database_range_are_refused_in_path_query_and_body(
             {"proposals": [{"person_id": person.id, "role_id": big}], "mode": "confirm"},
             "proposals.0.role_id",
         ),
+        (
+            "POST",
+            "/users",
+            None,
+            {"username": "organizer-two", "password": "p" * 12, "role": "organizer", "station_ids": [big]},
+            "station_ids.0",
+        ),
     ]
     for method, path, params, body, field in requests:
         response = await client.request(method, API + path, params=params, json=body, headers=world.organizer)
