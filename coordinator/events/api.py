@@ -11,6 +11,7 @@ from coordinator.errors import ERROR_RESPONSES
 from coordinator.events import lifecycle, roles, service
 from coordinator.events.calendar.ics import MEDIA_TYPE, render_calendar
 from coordinator.events.models import Event, EventStatus
+from coordinator.events.role_schemas import RoleCountOut, RoleCountUpdate
 from coordinator.events.schemas import (
     CancelIn,
     DayOrInstant,
@@ -18,8 +19,6 @@ from coordinator.events.schemas import (
     EventOut,
     EventUpdate,
     RescheduleIn,
-    RoleCountOut,
-    RoleCountUpdate,
 )
 from coordinator.events.shaping import event_out
 from coordinator.fields import Id, Line

@@ -394,39 +394,3 @@ def role_dicts(roles: list[RoleIn]) -> list[dict[str, Any]]:
 def theme_roles(theme: Theme) -> list[RoleIn]:
     """A theme's default roles, as an event or a series takes them when it names none."""
     return [RoleIn.model_validate(template.as_dict()) for template in theme.roles]
-
-
-class RoleCountUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"count": 3, "force": False}]})
-
-    count: int = Field(ge=0, le=10_000)
-    force: bool = Field(
-        default=False,
-        description="Allow a count below the confirmed people: the latest confirmed move to the waitlist",
-    )
-
-
-class RoleCountOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": 88,
-                    "event_id": 41,
-                    "name": "党员志愿者",
-                    "count": 6,
-                    "confirmed_count": 6,
-                    "promoted_signup_ids": [305, 306],
-                    "demoted_signup_ids": [],
-                }
-            ]
-        }
-    )
-
-    id: int
-    event_id: int
-    name: str
-    count: int
-    confirmed_count: int
-    promoted_signup_ids: list[int]
-    demoted_signup_ids: list[int]
