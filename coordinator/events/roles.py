@@ -28,6 +28,7 @@ from coordinator.events.models import (
 )
 from coordinator.events.service import emit_updated, load_event, note_change
 from coordinator.events.signups.places import lock_role
+from coordinator.events.signups.rules import places_held
 from coordinator.events.signups.waitlist import demote_latest_confirmed, fill_free_places
 
 MAX_ROLE_COUNT = 10_000
@@ -63,14 +64,14 @@ async def set_role_count(
         )
     follows = capacity_follows_counts(event.capacity, event.roles)
     role = await lock_role(session, role.id)
-    invited = role.invited_count
-    if count < role.confirmed_count + invited:
+    held, invited = places_held(role), role.invited_count
+    if count < held:
         _check_may_lower(role, count, invited, force)
     changed = {"roles"} if count != role.count else set()
     role.count = count
     capacity = check_capacity(None if follows else event.capacity, event.roles, field="count")
     change = RoleCountChange(role)
-    overflow = role.confirmed_count + invited - count
+    overflow = held - count
     if overflow > 0:
         change.demoted = await demote_latest_confirmed(
             session, clock, event=event, role=role, how_many=overflow

@@ -33,6 +33,7 @@ from coordinator.events.lifecycle import ensure_changeable, event_payload
 from coordinator.events.models import Event, EventRole, EventStatus
 from coordinator.events.schemas import EventCreate, EventUpdate, RoleIn, RolePatch, theme_roles
 from coordinator.events.signups.places import lock_event_roles
+from coordinator.events.signups.rules import places_held
 from coordinator.events.signups.waitlist import fill_free_places
 from coordinator.events.themes import resolve_theme
 from coordinator.events.windows import bound
@@ -330,9 +331,9 @@ async def _change_places(
 def _check_places_held(role: EventRole, count: int, *, field: str) -> None:
     """A count may not drop below the places people hold; ``PATCH /events/{id}/roles/{role_id}``
     with ``force`` is the way to take places away from confirmed people."""
-    invited = role.invited_count
-    if count >= role.confirmed_count + invited:
+    if count >= places_held(role):
         return
+    invited = role.invited_count
     raise Conflict(
         f"岗位「{role.name}」已确认{role.confirmed_count}人、邀请{invited}人，名额不能少于此数",
         f"Role {role.name!r} has {role.confirmed_count} confirmed and {invited} invited; no fewer places",

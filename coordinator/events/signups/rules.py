@@ -66,9 +66,14 @@ def role_id_by_name_or_id(roles: Sequence[EventRole], role: int | str | None) ->
     raise unknown_role(role)
 
 
+def places_held(role: EventRole) -> int:
+    """An unanswered invitation holds a place, as a confirmed sign-up does."""
+    return role.confirmed_count + role.invited_count
+
+
 def free_places(role: EventRole) -> int:
-    """Places nobody holds: an unanswered invitation holds one, as a confirmed sign-up does."""
-    return role.count - role.confirmed_count - role.invited_count
+    """Places nobody holds."""
+    return role.count - places_held(role)
 
 
 def check_requirements(event: Event, role: EventRole, person: Person) -> None:
