@@ -13,7 +13,7 @@ from coordinator.db import Base
 from coordinator.events.models import CustomTheme, Event, EventRole, EventSeries, Signup
 from coordinator.matching.models import StationMatchingWeights
 from coordinator.notify.confirmations.models import PlaceConfirmation, SmsReply
-from coordinator.notify.models import ChannelToken, DeliveryReceipt, Notification
+from coordinator.notify.models import ChannelToken, DeliveryReceipt, Notification, WechatSubscription
 from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow, VocabularyTerm
 from coordinator.stations.models import Organization, Station
 from coordinator.stats.models import (
@@ -60,4 +60,5 @@ __all__ = [
     "User",
     "UserStation",
     "VocabularyTerm",
+    "WechatSubscription",
 ]

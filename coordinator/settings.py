@@ -3,10 +3,63 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The message kinds a WeChat template can be configured for, and the values a template key may
+# show (``time`` is the activity's start; ``status`` a short phrase saying what happened).
+WECHAT_KINDS = ("reminder", "reminder_confirm", "changed", "cancelled", "promoted", "invited", "released")
+WECHAT_SOURCES = ("title", "time", "place", "phone", "status", "name", "volunteer", "token")
+# WeChat names each key by its value type and a number (``thing1``, ``time2``); ``keyword1`` … are
+# the keys of templates from before typed keys.
+WECHAT_KEY_TYPES = (
+    "thing",
+    "time",
+    "date",
+    "phrase",
+    "character_string",
+    "phone_number",
+    "number",
+    "keyword",
+)
+_WECHAT_KEY = re.compile(rf"^({'|'.join(WECHAT_KEY_TYPES)})(\d+)$")
+
+
+def wechat_key_type(key: str) -> str | None:
+    """The value type of a template key (``thing1`` → ``thing``), None when WeChat has no such key."""
+    found = _WECHAT_KEY.match(key)
+    return found.group(1) if found else None
+
+
+class WechatTemplate(BaseModel):
+    """One kind's WeChat template: its id, which of our values each key shows, and (mini program)
+    the page it opens, a path inside the mini program that gets ``?token=…``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, max_length=128)
+    data: dict[str, str] = Field(min_length=1)
+    page: str = ""
+
+    def problems(self, mode: str) -> list[str]:
+        found: list[str] = []
+        for key, source in self.data.items():
+            kind = wechat_key_type(key)
+            if kind is None:
+                types = ", ".join(WECHAT_KEY_TYPES)
+                found.append(f"key {key!r} is not a WeChat template key ({types} + a number)")
+            elif source not in WECHAT_SOURCES:
+                found.append(f"key {key!r} shows {source!r}, not one of {', '.join(WECHAT_SOURCES)}")
+            elif kind in ("time", "date") and source != "time":
+                found.append(f"key {key!r} is a {kind} and can only show 'time'")
+        if self.page and mode != "mini_program":
+            found.append("page is for mini program subscribe messages only")
+        if "://" in self.page or self.page.startswith(("/", "http")):
+            found.append(f"page {self.page!r} must be a path inside the mini program, e.g. pages/event/index")
+        return found
 
 
 class Settings(BaseSettings):
@@ -76,6 +129,21 @@ class Settings(BaseSettings):
             ipaddress.ip_network(entry, strict=False)  # a ValueError names the bad entry
         return value
 
+    @model_validator(mode="after")
+    def _check_wechat(self) -> Self:
+        problems = [
+            f"COORDINATOR_WECHAT_TEMPLATES[{kind!r}]: {problem}"
+            for kind, template in self.wechat_templates.items()
+            for problem in (
+                template.problems(self.wechat_mode)
+                if kind in WECHAT_KINDS
+                else [f"not a message kind ({', '.join(WECHAT_KINDS)})"]
+            )
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     @property
     def uses_default_secret(self) -> bool:
         return self.secret_key.get_secret_value() == "development-secret-change-me"
@@ -108,8 +176,12 @@ class Settings(BaseSettings):
     wechat_app_id: str = ""
     wechat_app_secret: SecretStr = SecretStr("")
     wechat_mode: Literal["official_account", "mini_program"] = "official_account"
-    wechat_template_ids: dict[str, str] = Field(default_factory=dict)
+    # Per message kind: {"id": template id, "data": {template key: our value}, "page": path}.
+    # A kind without one goes by the next channel. Checked at start-up (``_check_wechat``).
+    wechat_templates: dict[str, WechatTemplate] = Field(default_factory=dict)
     wechat_base_url: str = "https://api.weixin.qq.com"
+    # Where web authorization sends the browser (official account mode).
+    wechat_oauth_url: str = "https://open.weixin.qq.com"
     wechat_miniprogram_state: Literal["developer", "trial", "formal"] = "formal"
 
     # The email channel is built only when an SMTP host is set.

@@ -134,7 +134,7 @@ async def send_invitation(ctx: HandlerContext, event: DeliveredEvent) -> None:
     if signup.status != SignupStatus.invited or expires is None or expires <= ctx.clock.now():
         return  # answered or lapsed before we got to it
     # The payload carries no token (ids and ISO strings only); the link is issued again here.
-    link = invitation_url(ctx.settings, invitation_token(ctx.settings, signup, now=ctx.clock.now()))
+    token = invitation_token(ctx.settings, signup, now=ctx.clock.now())
     await planning.notice(
         ctx.session,
         ctx.clock,
@@ -145,7 +145,8 @@ async def send_invitation(ctx: HandlerContext, event: DeliveredEvent) -> None:
         plan_key=f"invited:e{facts.event.id}:p{signup.person_id}:s{signup.id}",
         signup_id=signup.id,
         deadline=expires,
-        link=link,
+        link=invitation_url(ctx.settings, token),
+        token=token,
     )
 
 

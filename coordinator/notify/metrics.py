@@ -24,6 +24,13 @@ PLANNED = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+# Messages WeChat refused for their template, data or page (a configuration error), by kind.
+WECHAT_TEMPLATE_REFUSALS = Counter(
+    "coordinator_wechat_template_refusals_total",
+    "WeChat messages refused for their template, data or page, by kind and errcode",
+    ["kind", "errcode"],
+    registry=REGISTRY,
+)
 RECEIPTS = Counter(
     "coordinator_delivery_receipts_total",
     "Delivery receipts received, by provider and result",

@@ -36,6 +36,20 @@ class ChannelToken(Base):
     updated_at: Mapped[datetime]
 
 
+class WechatSubscription(Base):
+    """How many one-time subscribe-message acceptances a WeChat user has left for a template.
+
+    The mini program reports each ``requestSubscribeMessage`` result; every message sent with the
+    template spends one (WeChat allows one message per acceptance)."""
+
+    __tablename__ = "wechat_subscriptions"
+
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    template_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    remaining: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]
+
+
 class NotificationStatus(StrEnum):
     pending = "pending"  # waiting for ``next_attempt_at``
     sending = "sending"  # claimed by a dispatcher under a lease; the provider call is under way

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.notify import policy
 from coordinator.notify.channels.base import SendOutcome, SendResult
+from coordinator.notify.channels.wechat import REFUSALS
 from coordinator.notify.metrics import NOTIFICATION_OUTCOMES
 from coordinator.notify.models import URGENT_REASONS, Notification, NotificationStatus
 from coordinator.notify.planning import insert_once, station_zone
@@ -115,6 +116,10 @@ async def record_unsent(
         await _retry_later(session, row, result, now=now, settings=settings, rng=rng)
     else:  # a permanent failure
         row.status, row.last_error = Status.failed, _error(result)
+        if row.channel == "wechat" and result.error_code in REFUSALS:
+            person = await session.get(Person, row.person_id)
+            if person is not None:
+                person.wechat_refusal = REFUSALS[result.error_code]
         await fall_back(session, row, now=now)
     NOTIFICATION_OUTCOMES.labels(row.channel, "retry" if row.status == Status.pending else row.status).inc()
 

@@ -56,6 +56,7 @@ class EventFacts:
             "name": person.name,
             "title": self.event.title,
             "time": local_time(self.event.starts_at, self.zone),
+            "start": self.event.starts_at.astimezone(self.zone).isoformat(),
             "place": self.event.location or "",
             "phone": self.contact_phone,
             **extra,
@@ -111,7 +112,7 @@ async def add_notification(
     if planned is not None:
         return False
     now = clock.now()
-    chain = policy.channel_chain(person, policy.configured_channels(settings))
+    chain = policy.channel_chain(person, policy.configured_channels(settings, template or reason.value))
     status, error = NotificationStatus.pending, None
     if reason not in URGENT_REASONS:
         moved = policy.outside_quiet_hours(

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from coordinator.notify.confirmations.links import sendable_template
 from coordinator.people.models import Person
 from coordinator.settings import Settings
 
@@ -22,10 +23,13 @@ BACKOFF_CAP = timedelta(hours=1)
 JITTER_FRACTION = 0.25
 
 
-def configured_channels(settings: Settings) -> frozenset[str]:
-    """The person-facing channels this deployment can deliver (see ``channels.build_channels``)."""
+def configured_channels(settings: Settings, template: str | None = None) -> frozenset[str]:
+    """The person-facing channels this deployment can deliver (see ``channels.build_channels``),
+    for messages of ``template`` when given: WeChat only where a template of its kind is set."""
     names = {"sms"}
-    if settings.wechat_app_id:
+    if settings.wechat_app_id and (
+        template is None or sendable_template(settings, "wechat", template) in settings.wechat_templates
+    ):
         names.add("wechat")
     if settings.smtp_host:
         names.add("email")

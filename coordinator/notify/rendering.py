@@ -4,6 +4,7 @@ Each template has the blocks ``subject`` and ``email`` (email), ``wechat`` (the 
 remark) and ``sms`` (the text the provider's template code stands for; shown by the console).
 SMS providers only take a template code and named parameters, so the same facts also travel as
 ``params``: ``title``, ``time`` (station time), ``place``, ``phone`` (organizer), ``link``, ``code``.
+WeChat templates pick their keys' values from ``wechat_params`` when the message is sent.
 """
 
 from __future__ import annotations
@@ -32,9 +33,15 @@ SMS_PARAMS: dict[str, tuple[str, ...]] = {
     # To the organizer when a volunteer releases a place.
     "released": ("volunteer", "title", "time", "filled"),
 }
-# WeChat template data keys: the facts a template message shows next to the remark.
-WECHAT_PARAMS: dict[str, tuple[str, ...]] = {
-    reason: tuple(name for name in names if name != "link") for reason, names in SMS_PARAMS.items()
+# What each kind's WeChat ``status`` value says: a phrase of at most five Chinese characters.
+WECHAT_STATUS: dict[str, str] = {
+    "reminder": "即将开始",
+    "reminder_confirm": "请确认参加",
+    "changed": "时间变更",
+    "cancelled": "活动取消",
+    "promoted": "报名成功",
+    "invited": "邀请参加",
+    "released": "名额释放",
 }
 
 
@@ -63,6 +70,21 @@ def local_time(instant: datetime, zone: ZoneInfo) -> str:
     return f"{local.month}月{local.day}日（周{WEEKDAYS[local.weekday()]}）{local:%H:%M}"
 
 
+def wechat_params(reason: str, full: dict[str, str]) -> dict[str, str]:
+    """Every value a WeChat template may show (``settings.WECHAT_SOURCES``); ``time`` is the
+    start in ISO form (the key's type decides how it is written), the shown text when absent."""
+    return {
+        "title": full["title"],
+        "time": full.get("start") or full["time"],
+        "place": full["place"],
+        "phone": full["phone"],
+        "status": WECHAT_STATUS.get(reason, ""),
+        "name": full["name"],
+        "volunteer": full["volunteer"],
+        "token": full.get("token", ""),
+    }
+
+
 def render(reason: str, channel: str, recipient: str, context: dict[str, str]) -> dict[str, Any]:
     """The message for one channel, as stored in ``Notification.payload`` and sent as is."""
     template = _template(reason)
@@ -72,12 +94,9 @@ def render(reason: str, channel: str, recipient: str, context: dict[str, str]) -
     full.setdefault("minutes", "5")
     full.setdefault("volunteer", "")
     full.setdefault("filled", "")
-    names = WECHAT_PARAMS[reason] if channel == "wechat" else SMS_PARAMS[reason]
-    params = {name: full[name] for name in names}
+    params = wechat_params(reason, full) if channel == "wechat" else {n: full[n] for n in SMS_PARAMS[reason]}
     body_block = {"sms": "sms", "wechat": "wechat", "email": "email"}.get(channel, "sms")
     text = _block(template, body_block, full)
-    if channel == "wechat":
-        params["remark"] = text
     return {
         "recipient": recipient,
         "template_key": reason,

@@ -30,6 +30,8 @@ class Person(IdMixin, Base):
         UniqueConstraint("station_id", "phone"),
         # Station lists page by id within one station.
         Index("ix_people_station_id_id", "station_id", "id"),
+        # WeChat sign-in finds the person by openid.
+        Index("ix_people_wechat_openid", "wechat_openid"),
     )
 
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
@@ -39,7 +41,11 @@ class Person(IdMixin, Base):
     party_branch: Mapped[str | None] = mapped_column(String(100))
     is_social_worker: Mapped[bool] = mapped_column(Boolean, default=False)
     email: Mapped[str | None] = mapped_column(String(254))
+    # Bound by the volunteer through WeChat sign-in; personal data: staff only see whether it is set.
     wechat_openid: Mapped[str | None] = mapped_column(String(64))
+    # Why WeChat last refused a message to them: "not_following" (43004) or "no_subscription"
+    # (43101); cleared when they bind again or accept a subscription.
+    wechat_refusal: Mapped[str | None] = mapped_column(String(20))
     # Weekly windows: [{"weekday": 0-6 (Monday = 0), "start": "HH:MM", "end": "HH:MM"}].
     availability: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     consent_sms: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -17,7 +17,7 @@ from coordinator.notify.metrics import REGISTRY
 from coordinator.notify.models import Notification
 from coordinator.notify.models import NotificationStatus as Status
 from coordinator.people.models import Person
-from coordinator.settings import Settings
+from coordinator.settings import Settings, WechatTemplate
 from tests.conftest import TEST_SECRET
 from tests.notify.scripted import ScriptedChannel, add_due
 from tests.world import World
@@ -35,6 +35,10 @@ def settings(database_url: str) -> Settings:
         log_json=False,
         debug=True,
         wechat_app_id="wx-test-app",
+        wechat_templates={
+            kind: WechatTemplate(id=f"TPL-{kind}", data={"thing1": "title", "time2": "time"})
+            for kind in ("reminder", "reminder_confirm")
+        },
         notify_send_timeout_seconds=0.2,
     )
 

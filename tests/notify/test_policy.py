@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from coordinator.notify import policy
 from coordinator.people.models import Person
-from coordinator.settings import Settings
+from coordinator.settings import Settings, WechatTemplate
 
 KAILI = ZoneInfo("Asia/Shanghai")
 
@@ -66,6 +66,25 @@ def test_the_chain_keeps_the_persons_order_with_consent_and_an_address() -> None
     # WeChat not configured on this deployment: it is never chosen.
     person.consent_wechat = True
     assert policy.channel_chain(person, policy.configured_channels(Settings())) == ["sms"]
+
+
+def test_a_kind_without_a_wechat_template_skips_wechat() -> None:
+    person = Person(
+        phone="+8613812340000",
+        wechat_openid="o-abc",
+        consent_sms=True,
+        consent_wechat=True,
+        channel_order=["wechat", "sms"],
+    )
+    reminder = WechatTemplate(id="TPL-R", data={"thing1": "title"})
+    settings = Settings(wechat_app_id="wx", wechat_templates={"reminder": reminder})
+    assert policy.channel_chain(person, policy.configured_channels(settings, "reminder")) == ["wechat", "sms"]
+    # The confirm-or-release reminder goes as the plain one where it has no template of its own.
+    assert policy.channel_chain(person, policy.configured_channels(settings, "reminder_confirm")) == [
+        "wechat",
+        "sms",
+    ]
+    assert policy.channel_chain(person, policy.configured_channels(settings, "cancelled")) == ["sms"]
 
 
 def test_backoff_grows_honours_the_provider_window_and_jitters_upwards() -> None:

@@ -22,6 +22,7 @@ from coordinator.notify.channels.sms_aliyun import AliyunSmsChannel
 from coordinator.notify.channels.sms_tencent import TencentSmsChannel
 from coordinator.notify.channels.wechat import WechatChannel
 from coordinator.notify.channels.wechat_token import WechatTokenStore
+from coordinator.notify.subscriptions import SubscriptionLedger
 from coordinator.settings import Settings
 
 __all__ = [
@@ -107,10 +108,11 @@ def _wechat(
     return WechatChannel(
         http=http,
         tokens=tokens,
-        template_ids=settings.wechat_template_ids,
+        templates=settings.wechat_templates,
         mode=settings.wechat_mode,
         base_url=settings.wechat_base_url,
         miniprogram_state=settings.wechat_miniprogram_state,
+        subscriptions=SubscriptionLedger(sessionmaker=sessionmaker, clock=clock),
     )
 
 

@@ -68,7 +68,7 @@ def reminder_extra(settings: Settings, starts_at: datetime, offset: str, signup_
     """Extra template context of a reminder: the link, when it asks for an answer."""
     if not asks_confirmation(settings, starts_at, offset):
         return {}
-    return {"link": confirmation_url(settings, signup_id)}
+    return {"link": confirmation_url(settings, signup_id), "token": confirmation_token(settings, signup_id)}
 
 
 def sendable_payload(settings: Settings, channel: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -76,12 +76,19 @@ def sendable_payload(settings: Settings, channel: str, payload: dict[str, Any]) 
     template of its own for the confirm-or-release reminder; where none is configured (or the
     settings changed since it was planned) the plain reminder goes instead, without the link and
     the reply keywords, rather than a message the provider would refuse."""
-    if payload.get("template_key") != CONFIRM_TEMPLATE or _has_template(settings, CONFIRM_TEMPLATE, channel):
-        return payload
+    if sendable_template(settings, channel, str(payload.get("template_key"))) != "reminder":
+        return payload  # not the confirm-or-release reminder, or one the channel can send
     context = payload.get("context")
     if not isinstance(context, dict):
         return payload
     return render("reminder", channel, str(payload.get("recipient", "")), context)
+
+
+def sendable_template(settings: Settings, channel: str, template: str) -> str:
+    """The template a message planned with ``template`` goes with on ``channel``."""
+    if template == CONFIRM_TEMPLATE and not _has_template(settings, CONFIRM_TEMPLATE, channel):
+        return "reminder"
+    return template
 
 
 def _has_template(settings: Settings, template: str, channel: str) -> bool:
@@ -92,5 +99,5 @@ def _has_template(settings: Settings, template: str, channel: str) -> bool:
             return template in settings.tencent_sms_template_ids
         return True  # the console prints any text
     if channel == "wechat":
-        return template in settings.wechat_template_ids
+        return template in settings.wechat_templates
     return channel == "email"  # free text
