@@ -13,6 +13,7 @@ import coordinator.models  # noqa: F401  (every table mapped before first use)
 from coordinator.attendance.api import router as attendance_router
 from coordinator.auth.api import router as auth_router
 from coordinator.auth.otp_api import router as otp_router
+from coordinator.auth.wechat_api import router as wechat_router
 from coordinator.clock import Clock, SystemClock
 from coordinator.composition import build_runtime
 from coordinator.errors import install_error_handlers
@@ -72,6 +73,7 @@ def create_app(
     app.state.metrics = runtime.metrics
     app.state.relay = runtime.relay
     app.state.channels = runtime.channels
+    app.state.wechat_login = runtime.wechat_login
     app.state.scheduler = None  # the lifespan's, when it runs one
     app.add_middleware(RequestObservabilityMiddleware, metrics=runtime.metrics)
     if settings.trusted_proxies:
@@ -90,6 +92,7 @@ def create_app(
         signups_router,
         auth_router,
         otp_router,
+        wechat_router,
         stations_router,
         people_router,
         themes_router,

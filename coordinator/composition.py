@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from coordinator.attendance import handlers as attendance_handlers
+from coordinator.auth.wechat import WechatLogin
 from coordinator.bus.outbox import RELAY_KICK_KEY
 from coordinator.bus.registry import Registry
 from coordinator.bus.relay import Relay
@@ -65,6 +66,7 @@ class Runtime:
     # The channels' HTTP client when they were built here; None when the caller passed its own
     # channels (and closes them itself).
     http: httpx.AsyncClient | None
+    wechat_login: WechatLogin
 
     def start(self, *, scheduler: bool) -> None:
         """Deliver domain events right after each commit that emitted some, and fire the ticks
@@ -81,6 +83,7 @@ class Runtime:
             for channel in set(self.channels.values()):
                 await channel.aclose()
             await self.http.aclose()
+        await self.wechat_login.aclose()
         await self.engine.dispose()
 
 
@@ -121,4 +124,5 @@ def build_runtime(
         channels=channels,
         scheduler=scheduler,
         http=http,
+        wechat_login=WechatLogin(settings=settings),
     )

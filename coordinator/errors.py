@@ -171,6 +171,14 @@ _ERROR_EXAMPLES: dict[int, tuple[str, dict[str, Any]]] = {
         "Too many requests; try again later",
         {"code": "rate_limited", "message": "请求过于频繁", "message_en": "Too many requests"},
     ),
+    503: (
+        "A service this needs (the database, WeChat) is busy or unreachable; try again shortly",
+        {
+            "code": "wechat_unavailable",
+            "message": "微信暂时无法登录，请稍后再试",
+            "message_en": "WeChat sign-in is unavailable",
+        },
+    ),
 }
 
 

@@ -203,10 +203,11 @@ async def verify_code(
     person = await _person_for(session, phone, station_id=station_id)
     if person is None:
         return _wrong_code()
-    return await _volunteer_user(session, clock, person)
+    return await volunteer_user(session, clock, person)
 
 
-async def _volunteer_user(session: AsyncSession, clock: Clock, person: Person) -> User | CoordinatorError:
+async def volunteer_user(session: AsyncSession, clock: Clock, person: Person) -> User | CoordinatorError:
+    """The volunteer account of ``person`` (made on their first login), or why they cannot log in."""
     user = await session.scalar(select(User).where(User.person_id == person.id))
     if user is not None:
         if not user.is_active:

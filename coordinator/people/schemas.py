@@ -140,7 +140,8 @@ class PersonOut(BaseModel):
                     "skills": ["childcare", "lusheng"],
                     "languages": ["mandarin", "miao"],
                     "email": None,
-                    "wechat_openid": None,
+                    "wechat_bound": True,
+                    "wechat_refusal": None,
                     "max_events_per_month": 4,
                     "availability": [{"weekday": 5, "start": "09:00", "end": "17:00"}],
                     "consent_sms": True,
@@ -167,7 +168,10 @@ class PersonOut(BaseModel):
     skills: list[str]
     languages: list[str]
     email: str | None
-    wechat_openid: str | None
+    # Whether the person bound WeChat; the openid itself is personal data and never shown.
+    wechat_bound: bool
+    # Why WeChat last refused a message: "not_following" or "no_subscription".
+    wechat_refusal: str | None
     max_events_per_month: int | None
     availability: list[AvailabilityWindow]
     consent_sms: bool

@@ -26,6 +26,7 @@ from coordinator.web.context import (
     settings_of,
 )
 from coordinator.web.scope import text
+from coordinator.web.wechat_pages import bind_waiting_openid
 
 router = APIRouter()
 
@@ -141,5 +142,6 @@ async def otp_verify(request: Request, form: FormDep, viewer: ViewerDep) -> Resp
     if isinstance(outcome, CoordinatorError):
         return redirect(request, f"/web/otp?next={next_path}", error_flash(outcome))
     response = redirect(request, next_path)
+    await bind_waiting_openid(request, response, outcome)
     cookies.start_session(response, settings, clock, outcome)
     return response

@@ -8,6 +8,7 @@
   form by the server; a POST whose field differs from the cookie is refused. Another site can
   neither read the cookie nor (``SameSite=Lax``) have it sent with its own POST.
 - Flash: one signed, short-lived message to show on the page after a redirect.
+- Signed short-lived cookies of other flows (WeChat sign-in's state and the openid to bind).
 """
 
 from __future__ import annotations
@@ -88,6 +89,31 @@ def start_session(response: Response, settings: Settings, clock: Clock, user: Us
     _set(response, settings, SESSION_COOKIE, token, int(lifetime.total_seconds()))
     # A new CSRF token with the new session: one fixed before login is not reused after it.
     _set(response, settings, CSRF_COOKIE, secrets.token_urlsafe(32), None)
+
+
+def set_signed(
+    response: Response,
+    settings: Settings,
+    clock: Clock,
+    *,
+    name: str,
+    claims: dict[str, Any],
+    lifetime: timedelta,
+) -> None:
+    """A cookie of ``claims`` signed for the purpose ``name``, gone after ``lifetime``."""
+    token = sign(_secret(settings), name, claims, now=clock.now(), expires_in=lifetime)
+    _set(response, settings, name, token, int(lifetime.total_seconds()))
+
+
+def signed(request: Request, settings: Settings, clock: Clock, name: str) -> dict[str, Any] | None:
+    """The claims of a cookie ``set_signed`` wrote, None when absent, forged or expired."""
+    token = request.cookies.get(name)
+    if not token:
+        return None
+    try:
+        return verify(_secret(settings), name, token, now=clock.now())
+    except CoordinatorError:
+        return None
 
 
 def end_session(response: Response) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
@@ -19,11 +20,13 @@ from coordinator.web import (
     people_pages,
     volunteer_hours,
     volunteer_pages,
+    wechat_pages,
 )
 from coordinator.web.catalog import translate
 from coordinator.web.context import STATIC_DIR, CsrfRejected, LoginRequired, current_viewer, login_url, render
 from coordinator.web.headers import SecurityHeadersMiddleware, is_page_path
 from coordinator.web.session import lang_of
+from coordinator.web.wechat_pages import in_wechat, web_login
 
 
 def install_web(app: FastAPI) -> None:
@@ -39,6 +42,7 @@ def install_web(app: FastAPI) -> None:
         volunteer_hours,
         dashboard_pages,
         downloads,
+        wechat_pages,
     ):
         app.include_router(module.router)
     api_error_handler = app.exception_handlers[CoordinatorError]
@@ -56,6 +60,9 @@ def install_web(app: FastAPI) -> None:
     async def login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if exc.volunteer and in_wechat(request) and web_login(request).web_enabled:
+            # Inside WeChat the volunteer need not type anything: WeChat says who they are.
+            return RedirectResponse(f"/web/wechat/start?next={quote(target, safe='')}", status_code=303)
         return RedirectResponse(login_url(target, volunteer=exc.volunteer), status_code=303)
 
     async def csrf_rejected(request: Request, exc: Exception) -> Response:

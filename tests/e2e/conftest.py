@@ -7,6 +7,7 @@ They skip, saying why, where ``/usr/bin/chromium`` is missing (a new machine); C
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -138,6 +139,25 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         debug=True,
     )
     app = create_app(settings, channels={"sms": CONSOLE, "console": CONSOLE})
+    with serve_in_thread(app, port):
+        yield World(
+            base_url=base_url,
+            station_id=seeded["station_id"],
+            organizer=seeded["organizer"],
+            head=seeded["head"],
+            volunteer_phone=seeded["phone"],
+            volunteer_name=seeded["name"],
+            second_phone=seeded["second_phone"],
+            second_name=seeded["second_name"],
+            chart_head=seeded["chart_head"],
+            chart_day=seeded["chart_day"],
+        )
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: Any, port: int) -> Iterator[None]:
+    """Run ``app`` under uvicorn on ``port`` in a thread of its own (Playwright's sync API holds
+    the test's thread) until the block ends."""
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on")
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(uv.serve()), daemon=True)
@@ -147,20 +167,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
-    yield World(
-        base_url=base_url,
-        station_id=seeded["station_id"],
-        organizer=seeded["organizer"],
-        head=seeded["head"],
-        volunteer_phone=seeded["phone"],
-        volunteer_name=seeded["name"],
-        second_phone=seeded["second_phone"],
-        second_name=seeded["second_name"],
-        chart_head=seeded["chart_head"],
-        chart_day=seeded["chart_day"],
-    )
-    uv.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
 
 
 def last_code_sent_to(phone: str) -> str:
@@ -195,8 +206,12 @@ class Tab:
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def open_tab(browser: Any, base_url: str, *, phone: bool = False, scripts: bool = True) -> Tab:
+def open_tab(
+    browser: Any, base_url: str, *, phone: bool = False, scripts: bool = True, user_agent: str | None = None
+) -> Tab:
     options: dict[str, Any] = {"base_url": base_url, "locale": "zh-CN", "java_script_enabled": scripts}
+    if user_agent is not None:
+        options["user_agent"] = user_agent
     if phone:
         options.update(viewport=PHONE_VIEWPORT, is_mobile=True, has_touch=True, device_scale_factor=3)
     context = browser.new_context(**options)

@@ -129,6 +129,10 @@ async def test_a_refused_wechat_user_falls_back_to_sms(
         f"{row.plan_key}:sms",
     )
     assert fallback.payload["recipient"] == person.phone
+    async with world.sessionmaker() as session:
+        refused_person = await session.get(Person, person.id)
+        assert refused_person is not None
+        assert refused_person.wechat_refusal == "no_subscription"  # staff see why WeChat failed
 
     await dispatch()
     assert sms.notification_ids == [fallback.id]

@@ -344,3 +344,22 @@ async def test_a_user_who_does_not_follow_the_account_is_refused(
     fake_rules(fake, following=False)
     result = await channel(http, sessionmaker, clock, url, fake).send(reminder())
     assert (result.outcome, result.error_code) == (SendOutcome.permanent_failure, "wechat_43004")
+
+
+async def test_the_last_acceptance_is_spent_once_by_concurrent_workers(
+    database_url: str, clock: FixedClock
+) -> None:
+    engines = [create_engine(database_url), create_engine(database_url)]
+    try:
+        makers = [create_sessionmaker(e) for e in engines]
+        await accept(makers[0], clock, REMINDER.id)
+        ledgers = [SubscriptionLedger(sessionmaker=m, clock=clock) for m in makers]
+        spent = await asyncio.gather(*(ledger.spend(OPENID, REMINDER.id) for ledger in ledgers))
+        async with makers[0]() as session:
+            left = await remaining(session, OPENID)
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+    assert sorted(spent) == [False, True]
+    assert left == {REMINDER.id: 0}
