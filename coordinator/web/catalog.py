@@ -200,6 +200,13 @@ CATALOG: dict[str, tuple[str, str]] = {
     "scan.submit": ("登记签到", "Record the scan"),
     "scan.no_events": ("现在没有开放签到的活动", "No activity is open for check-in now"),
     "m.link_reset": ("订阅地址已重置，旧地址已失效", "A new address; the old one no longer works"),
+    "m.wechat": ("微信", "WeChat"),
+    "m.wechat_bound": (
+        "已绑定微信：在微信中打开即可登录，活动通知优先通过微信发送。",
+        "WeChat is bound: it signs you in, and notices come by WeChat first.",
+    ),
+    "m.wechat_unbind": ("解除微信绑定", "Unbind WeChat"),
+    "m.wechat_unbound": ("已解除微信绑定，通知将以短信发送", "WeChat unbound: notices come by SMS"),
     "notify.reminder": ("活动提醒", "Reminder"),
     "notify.reminder_confirm": ("提醒并确认", "Reminder, please confirm"),
     "notify.changed": ("活动变更", "Changed"),

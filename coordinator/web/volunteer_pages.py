@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.attendance import checkin
 from coordinator.attendance.schemas import CheckinIn
 from coordinator.attendance.tokens import event_id_of
+from coordinator.auth.wechat import unbind
 from coordinator.db import transaction
 from coordinator.deps import SessionDep
 from coordinator.errors import CoordinatorError, not_found
@@ -186,6 +187,7 @@ async def my_activities(request: Request, viewer: VolunteerDep, session: Session
         zone=await _zone(session, person.station_id),
         feed_url=url,
         webcal_url=webcal,
+        wechat_bound=person.wechat_openid is not None,
         now=clock.now(),
     )
 
@@ -209,6 +211,14 @@ async def reset_calendar_link(request: Request, viewer: VolunteerDep, form: Form
         )
 
     return await act(request, work, back="/web/m/mine", flash="m.link_reset")
+
+
+@router.post("/web/m/wechat/unbind")
+async def unbind_wechat(request: Request, viewer: VolunteerDep, form: FormDep) -> RedirectResponse:
+    async def work(session: AsyncSession) -> None:
+        await unbind(session, person_id=viewer.person_id)
+
+    return await act(request, work, back="/web/m/mine", flash="m.wechat_unbound")
 
 
 @router.get("/web/m/events/{event_id}/calendar.ics")

@@ -1,6 +1,7 @@
 """Inside WeChat (a ``MicroMessenger`` browser), a volunteer page goes through official-account
 web authorization against a fake WeChat: the first time the volunteer proves their phone and the
-openid is bound, the next time WeChat alone signs them in; a forged callback is refused."""
+openid is bound, the next time WeChat alone signs them in, and they can unbind; a forged callback
+is refused."""
 
 from __future__ import annotations
 
@@ -129,6 +130,12 @@ def test_wechat_binds_after_the_sms_code_then_signs_in_alone(site: Site, browser
     again.page.wait_for_url(re.compile(r"/web/m(#wechat_redirect)?$"))
     assert again.page.get_by_role("button", name=re.compile("退出")).count() == 1
     again.shot("wechat-02-signed-in")
+
+    # The volunteer unbinds on their page: WeChat no longer signs them in, messages go by SMS.
+    again.page.goto("/web/m/mine")
+    again.page.get_by_role("button", name="解除微信绑定").click()
+    again.page.get_by_text("已解除微信绑定").wait_for()
+    assert openid_of(site) is None
     assert first.errors == again.errors == []
 
 
