@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.clock import Clock
-from coordinator.db import transaction
+from coordinator.db import is_postgres, transaction
 from coordinator.notify.models import WechatSubscription
 
 # What ``requestSubscribeMessage`` answers per template: "accept" adds one; "reject" (this time)
@@ -26,11 +27,21 @@ async def record_results(
 ) -> dict[str, int]:
     """Apply one ``requestSubscribeMessage`` answer; the acceptances left per template."""
     left: dict[str, int] = {}
+    insert = postgresql.insert if is_postgres(session) else sqlite.insert
     for template_id, answer in results.items():
-        row = await session.get(WechatSubscription, (openid, template_id), with_for_update=True)
-        if row is None:
-            row = WechatSubscription(openid=openid, template_id=template_id, remaining=0, updated_at=now)
-            session.add(row)
+        # The row must exist before it can be locked; two first reports at once insert it once.
+        await session.execute(
+            insert(WechatSubscription)
+            .values(openid=openid, template_id=template_id, remaining=0, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["openid", "template_id"])
+        )
+        row = await session.scalar(
+            select(WechatSubscription)
+            .where(WechatSubscription.openid == openid, WechatSubscription.template_id == template_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        assert row is not None
         if answer == ACCEPT:
             row.remaining = min(row.remaining + 1, MAX_REMAINING)
         elif answer in NONE_LEFT:
