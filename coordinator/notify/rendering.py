@@ -1,7 +1,8 @@
 """The words of each message: Chinese templates (``templates/<reason>.j2``) rendered per channel.
 
-Each template has the blocks ``subject`` and ``email`` (email), ``wechat`` (the template message's
-remark) and ``sms`` (the text the provider's template code stands for; shown by the console).
+Each template has the blocks ``subject`` and ``email`` (email), ``wechat`` (the message as text,
+shown by the console: WeChat templates show only their keys) and ``sms`` (the text the provider's
+template code stands for; shown by the console).
 SMS providers only take a template code and named parameters, so the same facts also travel as
 ``params``: ``title``, ``time`` (station time), ``place``, ``phone`` (organizer), ``link``, ``code``.
 WeChat templates pick their keys' values from ``wechat_params`` when the message is sent.
