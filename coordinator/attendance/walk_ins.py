@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.clock import Clock
+from coordinator.errors import Conflict
 from coordinator.people.field_rules import normalize_phone
 from coordinator.people.models import Person
 from coordinator.people.service import insert_person
@@ -16,14 +17,24 @@ async def walk_in_person(
 ) -> Person:
     """A phone that is not a valid number answers 422 naming ``field``."""
     normalized = normalize_phone(phone, field=field)
-    person = await session.scalar(
-        select(Person).where(Person.station_id == station_id, Person.phone == normalized)
-    )
+    found = select(Person).where(Person.station_id == station_id, Person.phone == normalized)
+    person = await session.scalar(found)
     if person is not None:
         return person
-    return await insert_person(
-        session=session,
-        clock=clock,
-        station_id=station_id,
-        values={"name": name, "phone": normalized, "skills": [], "languages": []},
-    )
+    try:
+        # Added inside this savepoint so that, if a concurrent upload made the same walk-in
+        # first, rolling back removes it from the session and the other one's person is used.
+        async with session.begin_nested():
+            return await insert_person(
+                session=session,
+                clock=clock,
+                station_id=station_id,
+                values={"name": name, "phone": normalized, "skills": [], "languages": []},
+            )
+    except Conflict as error:
+        if error.code != "phone_taken":
+            raise
+        person = await session.scalar(found)
+        if person is None:
+            raise
+        return person

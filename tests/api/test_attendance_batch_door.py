@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -62,6 +63,25 @@ async def test_a_walk_in_by_name_and_phone_is_recorded_once_as_a_new_person(
     again = await _upload(client, world, walk_in)
     assert (again[0]["outcome"], again[0]["person_id"]) == ("replayed", people[0].id)
     assert len(await _people_with_phone(sessionmaker, "+86" + WALK_IN_PHONE)) == 1
+
+
+async def test_one_walk_in_uploaded_from_two_phones_at_once_is_one_person(
+    client: httpx.AsyncClient, world: World, running: Running, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    uploads = await asyncio.gather(
+        *(
+            _upload(
+                client,
+                world,
+                _record(running, f"w-{i}", "checkin", T1040, name="潘阿妹", phone=WALK_IN_PHONE),
+            )
+            for i in range(4)
+        )
+    )
+    outcomes = sorted(results[0]["outcome"] for results in uploads)
+    assert outcomes == ["applied"] + ["unchanged"] * 3
+    assert len(await _people_with_phone(sessionmaker, "+86" + WALK_IN_PHONE)) == 1
+    assert await count_rows(sessionmaker, Attendance) == 1
 
 
 async def test_a_walk_in_with_a_known_phone_is_that_person(
