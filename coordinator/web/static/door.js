@@ -309,7 +309,17 @@
         return fetch(url, { credentials: "same-origin", redirect: "manual" }).then(function (response) {
           return response.ok ? cache.put(url, response) : null;
         }).catch(function () { return null; });
-      }));
+      })).then(function () { return forgetOldFiles(cache, urls); });
+    });
+  }
+
+  // Static files of earlier versions are no longer linked from any page.
+  function forgetOldFiles(cache, urls) {
+    return cache.keys().then(function (requests) {
+      return Promise.all(requests.filter(function (request) {
+        var url = new URL(request.url);
+        return url.pathname.indexOf("/web/static/") === 0 && urls.indexOf(url.pathname + url.search) < 0;
+      }).map(function (request) { return cache.delete(request); }));
     });
   }
 
