@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Tab, World, log_in_staff, needs_chromium, open_tab
+from tests.e2e.conftest import CHROMIUM, Tab, World, log_in_staff, needs_chromium, open_tab
 from tests.e2e.door_world import DoorActivity, door_activity
 from tests.factories import unique_mobile
 
@@ -148,3 +149,42 @@ def test_door_page_records_offline_and_sends_everything_once(
     assert all(rows[pid]["method"] == "offline_batch" for pid in ticked)
     assert revoked["id"] not in rows
     assert tab.errors == []
+
+
+def test_records_survive_a_restart_of_the_browser(
+    server: World, browser: Any, activity: DoorActivity, tmp_path: Path
+) -> None:
+    """The browser closes with records waiting (a phone restarting): they are there after it
+    starts again, offline too, and go once the network returns (with a new form token: the old
+    one's cookie ended with the browser)."""
+    door = f"/web/events/{activity.event_id}/door"
+    options: dict[str, Any] = {
+        "executable_path": str(CHROMIUM),
+        "args": ["--no-sandbox"],
+        "base_url": server.base_url,
+        "locale": "zh-CN",
+    }
+    first = browser.browser_type.launch_persistent_context(str(tmp_path), **options)
+    tab = Tab(first.pages[0] if first.pages else first.new_page(), [])
+    log_in_staff(tab, server.organizer)
+    tab.page.goto(door)
+    _wait_until_kept(tab.page, f"{door}/roster")
+    first.set_offline(True)
+    tab.page.reload()
+    tab.page.wait_for_function(ROSTER_DRAWN)
+    rows = tab.page.locator("#door-roster li")
+    for i in range(3):
+        rows.nth(i).get_by_role("button", name="到场").click()
+    _wait_for_waiting(tab.page, "3 条待发送")
+    first.close()
+
+    again = browser.browser_type.launch_persistent_context(str(tmp_path), **options)
+    again.set_offline(True)
+    page = again.pages[0] if again.pages else again.new_page()
+    page.goto(door)
+    _wait_for_waiting(page, "3 条待发送")
+    again.set_offline(False)
+    _wait_for_waiting(page, "全部已发送")
+    rows_after = activity.attendance()
+    assert sorted(row["person_id"] for row in rows_after) == sorted(p["id"] for p in activity.confirmed[:3])
+    again.close()
