@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from coordinator.attendance import batch, checkin, review, roster, served, tokens
+from coordinator.attendance.batch_schemas import BatchIn, BatchOut
 from coordinator.attendance.person_codes import revoke_code
 from coordinator.attendance.qr import QrFormat, qr_answer, scan_url
 from coordinator.attendance.recording import load_event, require_open
@@ -15,8 +16,6 @@ from coordinator.attendance.schemas import (
     AttendanceOut,
     AttendancePatch,
     AuditOut,
-    BatchIn,
-    BatchOut,
     CheckinIn,
     CheckinOut,
     QrCodeOut,

@@ -6,8 +6,12 @@
 - Times come from the record, not from the server. When a different time is already stored the
   earliest check-in and the latest check-out win, whatever order records arrive in; the record
   answers ``conflict`` with the resolution and the time that was stored.
-- A record that cannot apply (unknown event, bad code, not signed up …) answers ``rejected`` with
-  the error code; the others still apply (a rural upload should not fail for one bad scan).
+- A record names its person by id, by a scanned personal code (verified here, when it arrives) or,
+  for a walk-in, by name and phone (the station's person with that phone, or a new one). A late
+  check-in sets the status ``late`` when it is the check-in that counts.
+- A record that cannot apply (unknown event, bad or revoked code, not signed up …) answers
+  ``rejected`` with the error code; the others still apply (a rural upload should not fail for one
+  bad scan).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.attendance import tokens
+from coordinator.attendance.batch_schemas import BatchIn, BatchRecord, BatchRecordResult
 from coordinator.attendance.models import (
     ATTENDED_STATUSES,
     Attendance,
@@ -38,7 +43,7 @@ from coordinator.attendance.recording import (
     require_open,
     snapshot,
 )
-from coordinator.attendance.schemas import BatchIn, BatchRecord, BatchRecordResult
+from coordinator.attendance.walk_ins import walk_in_person
 from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.errors import CoordinatorError, Invalid, not_found
@@ -80,6 +85,10 @@ async def apply_batch(
     return [results[i] for i in range(len(data.records))]
 
 
+def _checkin_status(record: BatchRecord) -> AttendanceStatus:
+    return AttendanceStatus.late if record.late else AttendanceStatus.present
+
+
 def _rejected(record: BatchRecord, error: CoordinatorError) -> BatchRecordResult:
     return BatchRecordResult(
         client_id=record.client_id,
@@ -112,14 +121,26 @@ async def _prepare(
             session, secret, record.person_token, now=clock.now(), principal=principal
         )
         person_id = person.id
+    elif record.phone is not None:
+        assert record.name is not None  # the schema requires a walk-in's name with the phone
+        person = await walk_in_person(
+            session,
+            clock,
+            station_id=event.station_id,
+            name=record.name,
+            phone=record.phone,
+            field=f"records.{index}.phone",
+        )
+        person_id = person.id
     else:
-        assert record.person_id is not None  # the schema requires one of the two
+        assert record.person_id is not None  # the schema requires one of the three
         person_id = record.person_id
         person = await session.get(Person, person_id)
     if person is None or not principal.can_access(person.station_id):
         raise not_found("人员", "person", person_id)
     confirmed = await is_confirmed(session, event.id, person_id)
-    if not confirmed and not record.walk_in:
+    # Someone added by name and phone is a walk-in by definition.
+    if not confirmed and not record.walk_in and record.phone is None:
         raise not_signed_up(person_id)
     return _Ready(index, record, event, person_id, walk_in=not confirmed)
 
@@ -161,7 +182,7 @@ async def _apply(
     record = item.record
     claim_id = await _claim_client_id(session, clock, principal, item)
     if claim_id is None:
-        return BatchRecordResult(client_id=record.client_id, outcome="replayed")
+        return BatchRecordResult(client_id=record.client_id, outcome="replayed", person_id=item.person_id)
     checkin = record.kind == "checkin"
     row, created = await claim(
         session,
@@ -169,7 +190,7 @@ async def _apply(
             item.event,
             clock,
             person_id=item.person_id,
-            status=AttendanceStatus.present,
+            status=_checkin_status(record),
             method=AttendanceMethod.offline_batch,
             recorded_by=principal.user_id,
             checked_in_at=record.at if checkin else None,
@@ -180,7 +201,9 @@ async def _apply(
     )
     if created:
         await announce(session, clock, row, before=None, changed_by=principal.user_id)
-        result = BatchRecordResult(client_id=record.client_id, outcome="applied", attendance_id=row.id)
+        result = BatchRecordResult(
+            client_id=record.client_id, outcome="applied", attendance_id=row.id, person_id=item.person_id
+        )
     else:
         try:
             result = await _merge(session, clock, principal, item, row)
@@ -201,10 +224,12 @@ async def _merge(
     before = snapshot(row)
     field = "checked_in_at" if record.kind == "checkin" else "checked_out_at"
     stored: datetime | None = getattr(row, field)
-    base = BatchRecordResult(client_id=record.client_id, outcome="applied", attendance_id=row.id)
+    base = BatchRecordResult(
+        client_id=record.client_id, outcome="applied", attendance_id=row.id, person_id=item.person_id
+    )
     if not (row.status in ATTENDED_STATUSES and row.approved):
         # No-show, absent or a waiting self-report: the offline scan is the evidence that counts.
-        row.status, row.approved = AttendanceStatus.present, True
+        row.status, row.approved = _checkin_status(record), True
         row.checked_in_at = row.checked_out_at = None
         if row.method in (AttendanceMethod.self_report, None):
             row.method = AttendanceMethod.offline_batch
@@ -228,6 +253,8 @@ async def _merge(
         if not wins:
             return base
         setattr(row, field, at)
+        if record.kind == "checkin":  # the status follows the check-in that counts
+            row.status = _checkin_status(record)
     refresh_minutes(item.event, row)
     await announce(session, clock, row, before=before, changed_by=principal.user_id)
     return base

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.attendance.models import ATTENDED_STATUSES, Attendance, AttendanceMethod, AttendanceStatus
@@ -25,13 +24,12 @@ from coordinator.attendance.recording import (
     snapshot,
 )
 from coordinator.attendance.schemas import RosterIn, RosterRecord
+from coordinator.attendance.walk_ins import walk_in_person
 from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.errors import Invalid, not_found
 from coordinator.events.models import Event
-from coordinator.people.field_rules import normalize_phone
 from coordinator.people.models import Person
-from coordinator.people.service import insert_person
 
 
 @dataclass
@@ -76,7 +74,17 @@ async def _resolve_lines(
             if person is None or not principal.can_access(person.station_id):
                 raise not_found("人员", "person", record.person_id)
         else:
-            person = await _walk_in_person(session, clock, event, record, index)
+            # The schema requires both name and phone when there is no person_id.
+            assert record.name is not None
+            assert record.phone is not None
+            person = await walk_in_person(
+                session,
+                clock,
+                station_id=event.station_id,
+                name=record.name,
+                phone=record.phone,
+                field=f"records.{index}.phone",
+            )
         if person.id in seen:
             raise Invalid(
                 "同一人在名单中出现了两次",
@@ -91,27 +99,6 @@ async def _resolve_lines(
             raise not_signed_up(person.id)
         lines.append(_Line(person.id, record, walk_in=not is_confirmed))
     return lines
-
-
-async def _walk_in_person(
-    session: AsyncSession, clock: Clock, event: Event, record: RosterRecord, index: int
-) -> Person:
-    """The station's person with this phone, or a new one made on the spot."""
-    # The schema requires both for a walk-in.
-    assert record.phone is not None
-    assert record.name is not None
-    phone = normalize_phone(record.phone, field=f"records.{index}.phone")
-    person = await session.scalar(
-        select(Person).where(Person.station_id == event.station_id, Person.phone == phone)
-    )
-    if person is not None:
-        return person
-    return await insert_person(
-        session=session,
-        clock=clock,
-        station_id=event.station_id,
-        values={"name": record.name, "phone": phone, "skills": [], "languages": []},
-    )
 
 
 def _status(record: RosterRecord) -> AttendanceStatus:

@@ -1,4 +1,5 @@
-"""Request and response shapes of check-ins, rosters, offline batches, reviews and residents served."""
+"""Request and response shapes of check-ins, rosters, reviews and residents served (offline batches:
+``batch_schemas``)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,12 @@ from coordinator.attendance.models import AttendanceMethod, AttendanceStatus
 from coordinator.fields import Id, Line, Moment
 
 Token = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-ClientId = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Note = Annotated[Line, StringConstraints(strip_whitespace=True, max_length=200)]
 Name = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 PhoneText = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 # Staff may approve more than the event's length, but not more than a day for one event.
 Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
-_TOKEN_EXAMPLE = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJlaWQiOjQyfQ.c2lnbmF0dXJl"  # noqa: S105
+TOKEN_EXAMPLE = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJlaWQiOjQyfQ.c2lnbmF0dXJl"  # noqa: S105
 
 
 def _out_not_before_in(checked_in_at: datetime | None, checked_out_at: datetime | None) -> None:
@@ -33,8 +33,8 @@ class QrCodeOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "token": _TOKEN_EXAMPLE,
-                    "url": f"https://kaili.example.cn/web/checkin?token={_TOKEN_EXAMPLE}",
+                    "token": TOKEN_EXAMPLE,
+                    "url": f"https://kaili.example.cn/web/checkin?token={TOKEN_EXAMPLE}",
                     "svg": '<svg xmlns="http://www.w3.org/2000/svg" …</svg>',
                     "png_base64": "iVBORw0KGgo…",
                     "event_id": 42,
@@ -56,7 +56,7 @@ class QrCodeOut(BaseModel):
 
 
 class CheckinIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"token": _TOKEN_EXAMPLE, "event_id": 42}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"token": TOKEN_EXAMPLE, "event_id": 42}]})
 
     token: Token
     # The event the volunteer's page shows; a code of another event is refused.
@@ -66,7 +66,7 @@ class CheckinIn(BaseModel):
 class ScanIn(BaseModel):
     """A person's own code, scanned by an organizer at the door."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"token": _TOKEN_EXAMPLE, "walk_in": False}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"token": TOKEN_EXAMPLE, "walk_in": False}]})
 
     token: Token
     walk_in: bool = Field(default=False, description="Let in someone without a confirmed sign-up")
@@ -184,108 +184,6 @@ class RosterOut(BaseModel):
     created: int
     updated: int
     unchanged: int
-
-
-class BatchRecord(BaseModel):
-    """One scan made offline: its client-made id, the event, the person (id or scanned code), the time."""
-
-    client_id: ClientId
-    event_id: Id
-    person_id: Id | None = None
-    person_token: Token | None = None
-    kind: Literal["checkin", "checkout"]
-    at: Moment
-    walk_in: bool = False
-
-    @model_validator(mode="after")
-    def _one_person(self) -> BatchRecord:
-        if (self.person_id is None) == (self.person_token is None):
-            raise ValueError("give either person_id or person_token")
-        return self
-
-
-class BatchIn(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "records": [
-                        {
-                            "client_id": "a1f7c6e2-0c1b-4c4e-9a55-3f1f9d3b2c10",
-                            "event_id": 42,
-                            "person_id": 3,
-                            "kind": "checkin",
-                            "at": "2026-12-06T09:52:10+08:00",
-                        },
-                        {
-                            "client_id": "b2e8d7f3-1d2c-4d5f-8b66-4a2a0e4c3d21",
-                            "event_id": 42,
-                            "person_token": _TOKEN_EXAMPLE,
-                            "kind": "checkout",
-                            "at": "2026-12-06T11:58:40+08:00",
-                        },
-                    ]
-                }
-            ]
-        }
-    )
-
-    records: list[BatchRecord] = Field(min_length=1, max_length=1000)
-
-    @model_validator(mode="after")
-    def _distinct_client_ids(self) -> BatchIn:
-        ids = [r.client_id for r in self.records]
-        if len(set(ids)) != len(ids):
-            raise ValueError("client_id must be unique within a batch")
-        return self
-
-
-BatchOutcome = Literal["applied", "unchanged", "conflict", "replayed", "rejected"]
-
-
-class BatchRecordResult(BaseModel):
-    """``conflict``: another time was already stored; the earliest check-in and the latest check-out
-    win, ``resolution`` says which one is kept."""
-
-    client_id: str
-    outcome: BatchOutcome
-    attendance_id: int | None = None
-    resolution: Literal["kept_stored", "replaced_stored"] | None = None
-    stored_at: datetime | None = None
-    code: str | None = None
-    message: str | None = None
-    message_en: str | None = None
-
-
-class BatchOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "results": [
-                        {"client_id": "a1f7c6e2", "outcome": "applied", "attendance_id": 7},
-                        {
-                            "client_id": "b2e8d7f3",
-                            "outcome": "conflict",
-                            "attendance_id": 7,
-                            "resolution": "replaced_stored",
-                            "stored_at": "2026-12-06T02:05:00Z",
-                        },
-                        {"client_id": "c3f9e8a4", "outcome": "replayed"},
-                        {
-                            "client_id": "d4a0f9b5",
-                            "outcome": "rejected",
-                            "code": "not_signed_up",
-                            "message": "此人未确认报名该活动；如为现场参加，请标记为临时参加",
-                            "message_en": "Person 3 has no confirmed sign-up for this event",
-                        },
-                    ]
-                }
-            ]
-        }
-    )
-
-    results: list[BatchRecordResult]
 
 
 class SelfReportIn(BaseModel):

@@ -32,10 +32,10 @@ from coordinator.people.models import Person
 from coordinator.settings import Settings
 from coordinator.web import session as cookies
 from coordinator.web.catalog import pick, translate
+from coordinator.web.static_files import static_url
 
 T = TypeVar("T")
 HERE = Path(__file__).parent
-STATIC_DIR = HERE / "static"
 _env = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=select_autoescape(["html"]),
@@ -43,6 +43,7 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.globals["offset_words"] = describe_offset
+_env.globals["static_url"] = static_url
 
 
 class LoginRequired(Exception):

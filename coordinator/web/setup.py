@@ -7,13 +7,14 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from coordinator.errors import CoordinatorError
 from coordinator.web import (
     auth_pages,
     calendar_pages,
     dashboard_pages,
+    door_pages,
     downloads,
     event_pages,
     link_pages,
@@ -23,18 +24,22 @@ from coordinator.web import (
     wechat_pages,
 )
 from coordinator.web.catalog import translate
-from coordinator.web.context import STATIC_DIR, CsrfRejected, LoginRequired, current_viewer, login_url, render
+from coordinator.web.context import CsrfRejected, LoginRequired, current_viewer, login_url, render
 from coordinator.web.headers import SecurityHeadersMiddleware, is_page_path
 from coordinator.web.session import lang_of
+from coordinator.web.static_files import STATIC_DIR, VersionedStaticFiles
 from coordinator.web.wechat_pages import in_wechat, web_login
 
 
 def install_web(app: FastAPI) -> None:
     app.add_middleware(SecurityHeadersMiddleware)
-    app.mount("/web/static", StaticFiles(directory=STATIC_DIR), name="web-static")
+    # Village phones pay for every byte: pages, scripts and JSON go compressed where accepted.
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.mount("/web/static", VersionedStaticFiles(directory=STATIC_DIR), name="web-static")
     for module in (
         auth_pages,
         calendar_pages,
+        door_pages,
         event_pages,
         link_pages,
         people_pages,

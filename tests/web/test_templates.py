@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from coordinator.web.catalog import CATALOG
-from coordinator.web.context import HERE, STATIC_DIR
+from coordinator.web.context import HERE
+from coordinator.web.static_files import STATIC_DIR
 
 TEMPLATES = sorted((HERE / "templates").glob("*.html"))
 # A literal key: t('event.title') or t("event.title", n=…); keys built with ~ are dynamic.
@@ -45,3 +46,9 @@ def test_the_vendored_chart_library_keeps_its_licence() -> None:
     vendor = STATIC_DIR / "vendor" / "uplot"
     assert "Permission is hereby granted, free of charge" in (vendor / "LICENSE").read_text(encoding="utf-8")
     assert (vendor / "uPlot.iife.min.js").stat().st_size > 0
+
+
+def test_the_vendored_qr_decoder_keeps_its_licence() -> None:
+    vendor = STATIC_DIR / "vendor" / "jsqr"
+    assert "Apache License" in (vendor / "LICENSE").read_text(encoding="utf-8")
+    assert (vendor / "jsQR.js").stat().st_size > 0
