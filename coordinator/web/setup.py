@@ -17,6 +17,7 @@ from coordinator.web import (
     event_pages,
     link_pages,
     people_pages,
+    verify_pages,
     volunteer_hours,
     volunteer_pages,
 )
@@ -39,6 +40,7 @@ def install_web(app: FastAPI) -> None:
         volunteer_hours,
         dashboard_pages,
         downloads,
+        verify_pages,
     ):
         app.include_router(module.router)
     api_error_handler = app.exception_handlers[CoordinatorError]
