@@ -107,9 +107,15 @@ async def issue(
     return certificate
 
 
-async def get_certificate(session: AsyncSession, principal: Principal, certificate_id: int) -> Certificate:
-    """Staff read the certificates of their stations, a volunteer their own; others get 404."""
-    certificate = await session.get(Certificate, certificate_id)
+async def get_certificate(
+    session: AsyncSession, principal: Principal, certificate_id: int, *, lock: bool = False
+) -> Certificate:
+    """Staff read the certificates of their stations, a volunteer their own; others get 404.
+    ``lock`` takes the row's lock first (docs/concurrency.md, *Certificates*)."""
+    query = select(Certificate).where(Certificate.id == certificate_id)
+    if lock:
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+    certificate = await session.scalar(query)
     allowed = certificate is not None and (
         (principal.role is Role.volunteer and principal.person_id == certificate.person_id)
         or (principal.role is not Role.volunteer and principal.can_access(certificate.station_id))
@@ -123,7 +129,7 @@ async def revoke(
     session: AsyncSession, clock: Clock, principal: Principal, certificate_id: int, *, reason: str
 ) -> Certificate:
     principal.require_staff()
-    certificate = await get_certificate(session, principal, certificate_id)
+    certificate = await get_certificate(session, principal, certificate_id, lock=True)
     if certificate.revoked_at is not None:
         raise Conflict("该证明已撤销", "This certificate is already revoked", code="certificate_revoked")
     certificate.revoked_at = clock.now()

@@ -201,3 +201,17 @@ async def test_printing_without_a_cjk_font_says_what_to_install(
     response = await client.get(f"/api/v1/certificates/{issued['id']}.pdf", headers=world.organizer)
     assert (response.status_code, error_code(response)) == (503, "cjk_font_missing")
     assert "fonts-wqy-microhei" in response.json()["error"]["message_en"]
+
+
+async def test_two_concurrent_reissues_of_one_certificate_make_one_new_certificate(
+    client: httpx.AsyncClient, world: World, scenario: Scenario
+) -> None:
+    issued = await _issue(client, world, scenario)
+    url = f"/api/v1/certificates/{issued['id']}/reissue"
+    answers = await asyncio.gather(
+        *(client.post(url, json={"reason": f"补录{i}"}, headers=world.organizer) for i in range(4))
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
+    listed = await client.get("/api/v1/certificates", headers=world.organizer)
+    valid = [c for c in listed.json()["items"] if c["revoked_at"] is None]
+    assert [c["replaces_id"] for c in valid] == [issued["id"]]
