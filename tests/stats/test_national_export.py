@@ -4,10 +4,15 @@ download audited, and full ID numbers nowhere else (logs, pages, other answers).
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import shutil
+import subprocess
+from pathlib import Path
 
 import httpx
+import pytest
 from openpyxl import load_workbook
 
 from tests.records_helpers import resident_id, set_identity
@@ -125,3 +130,38 @@ async def test_full_id_numbers_show_in_no_log_page_or_other_answer(
     assert "/api/v1/records/national.csv" in logged  # the requests were logged
     assert ID_P0 not in logged
     assert ID_P0[:-1] not in logged
+
+
+async def test_libreoffice_opens_the_export_with_the_same_hours(
+    client: httpx.AsyncClient, world: World, scenario: Scenario, tmp_path: Path
+) -> None:
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-calc-nogui)")
+    await _register_two(client, world, scenario)
+    params: dict[str, str | int] = {"station_id": world.station.id, **PERIOD}
+    response = await client.get("/api/v1/records/national.xlsx", params=params, headers=world.head)
+    workbook = tmp_path / "national.xlsx"
+    workbook.write_bytes(response.content)
+    profile = f"-env:UserInstallation=file://{tmp_path}/profile"  # no shared profile between runs
+    as_csv = "csv:Text - txt - csv (StarCalc):44,34,76"  # comma, double quote, UTF-8
+    command = [
+        soffice,
+        profile,
+        "--headless",
+        "--convert-to",
+        as_csv,
+        "--outdir",
+        str(tmp_path),
+        str(workbook),
+    ]
+    converted = await asyncio.to_thread(
+        subprocess.run, command, capture_output=True, timeout=120, check=False
+    )
+    assert converted.returncode == 0, converted.stderr
+    rows = list(csv.reader(io.StringIO((tmp_path / "national.csv").read_text(encoding="utf-8"))))
+    assert rows[1][:3] == ["志愿者姓名", "证件类型", "证件号码"]
+    opened = sorted((row[2], float(row[8])) for row in rows[2:])
+    book = load_workbook(io.BytesIO(response.content))
+    written = sorted((row[2], row[8]) for row in book["服务时长记录"].iter_rows(min_row=3, values_only=True))
+    assert opened == written
