@@ -106,6 +106,11 @@ HOURS_RULE = (
 )
 
 
+def event_minutes(event: Event) -> int:
+    """The activity's length in whole minutes: the cap on anyone's hours at it."""
+    return int((event.ends_at - event.starts_at).total_seconds() // 60)
+
+
 def compute_minutes(
     event: Event, status: str, checked_in_at: datetime | None, checked_out_at: datetime | None
 ) -> int:
