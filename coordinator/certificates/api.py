@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.attachments import attachment
 from coordinator.auth.models import User
+from coordinator.auth.principal import Principal
 from coordinator.certificates import register
 from coordinator.certificates.register import Issuer
 from coordinator.certificates.schemas import CertificateIn, CertificateOut, ReissueIn, RevokeIn
@@ -81,9 +82,7 @@ async def list_certificates(
     return Page(items=[_out(c, settings, zones[c.station_id]) for c in found], next_cursor=next_cursor)
 
 
-async def _register_rows(
-    session: AsyncSession, principal: PrincipalDep, station_id: int
-) -> list[list[object]]:
+async def _register_rows(session: AsyncSession, principal: Principal, station_id: int) -> list[list[object]]:
     station = await get_station(session=session, principal=principal, station_id=station_id)
     tz = zone(station.timezone)
     rows = await session.execute(

@@ -4,17 +4,16 @@ and the audit of its downloads."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
 
 from coordinator.attachments import attachment
 from coordinator.attendance.recording import HOURS_RULE
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, client_address
 from coordinator.errors import ERROR_RESPONSES, Forbidden
-from coordinator.fields import Day, Id
-from coordinator.people.shaping import station_zones
+from coordinator.fields import Id
 from coordinator.records import national, service
 from coordinator.records.identity import ID_TYPE_LABELS, IdCipher
 from coordinator.records.models import PersonalDataDownload, PersonIdentity, RecordEntry
@@ -29,6 +28,8 @@ from coordinator.records.schemas import (
     ServiceRecordOut,
 )
 from coordinator.stations.models import Station
+from coordinator.stats.api import FromQuery, ToQuery
+from coordinator.stats.periods import zone
 from coordinator.stats.service import select_scope
 
 router = APIRouter(tags=["service records"], responses=ERROR_RESPONSES)
@@ -83,8 +84,8 @@ async def post_entry(
             summary="A volunteer's service record (志愿服务记录); volunteers read their own")  # fmt: skip
 async def get_service_record(person_id: Id, session: SessionDep, principal: PrincipalDep) -> ServiceRecordOut:
     found = await service.service_record(session, principal, person_id)
-    record, tz = found.record, (await station_zones(session, [found.record.station.id]))
-    zone = tz[record.station.id]
+    record = found.record
+    tz = zone(record.station.timezone)
     entries = {kind: [_entry_out(e) for e in found.entries if e.kind == kind]
                for kind in ("training", "commendation", "evaluation")}  # fmt: skip
     return ServiceRecordOut(
@@ -96,15 +97,10 @@ async def get_service_record(person_id: Id, session: SessionDep, principal: Prin
         trainings=entries["training"], commendations=entries["commendation"],
         evaluations=entries["evaluation"],
         certificates=[CertificateBriefOut(id=c.id, number=c.number, hours=round(c.minutes / 60, 2),
-                                          issued_at=c.issued_at.astimezone(zone),
+                                          issued_at=c.issued_at.astimezone(tz),
                                           revoked=c.revoked_at is not None)
                       for c in found.certificates],
     )  # fmt: skip
-
-
-Part = Literal["services", "volunteers", "missing"]
-FromQuery = Annotated[Day | None, Query(alias="from", description="First local date (default: 1 January)")]
-ToQuery = Annotated[Day | None, Query(alias="to", description="Last local date (default: 31 December)")]
 
 
 async def _export(
@@ -144,7 +140,7 @@ async def national_xlsx(
             summary="One table of the national export as CSV (station heads, admins; audited)")  # fmt: skip
 async def national_csv(
     request: Request, session: SessionDep, principal: PrincipalDep, clock: ClockDep, cipher: IdCipherDep,
-    station_id: Id, first: FromQuery = None, last: ToQuery = None, part: Part = "services",
+    station_id: Id, first: FromQuery = None, last: ToQuery = None, part: national.Part = "services",
 ) -> Response:  # fmt: skip
     export = await _export(request, session, principal, clock, cipher, station_id, first, last,
                            f"national.csv:{part}")  # fmt: skip

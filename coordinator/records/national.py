@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +32,8 @@ SERVICE_HEADERS = ("志愿者姓名", "证件类型", "证件号码", "志愿者
 VOLUNTEER_HEADERS = ("志愿者姓名", "证件类型", "证件号码", "志愿者编号", "联系电话", "服务次数",
                      "服务时长（小时）")  # fmt: skip
 MISSING_HEADERS = ("志愿者姓名", "联系电话", "服务次数", "服务时长（小时）", "缺少的信息")
-PARTS = ("services", "volunteers", "missing")
+Part = Literal["services", "volunteers", "missing"]
+PARTS: tuple[Part, ...] = get_args(Part)
 NOTES = (
     HOURS_RULE[0],
     "数据元依据 MZ/T 061-2016《志愿服务信息系统基本规范》。",
@@ -64,7 +66,7 @@ class NationalExport:
     def missing(self) -> list[Volunteer]:
         return [v for v in self.volunteers if v.id_number is None]
 
-    def table(self, part: str) -> tuple[tuple[str, ...], list[list[object]]]:
+    def table(self, part: Part) -> tuple[tuple[str, ...], list[list[object]]]:
         if part == "services":
             return SERVICE_HEADERS, [row for v in self.registered for row in v.services]
         if part == "volunteers":
@@ -150,7 +152,7 @@ def export_xlsx(export: NationalExport) -> bytes:
     return sheets.to_bytes(workbook)
 
 
-def export_csv(export: NationalExport, part: str) -> bytes:
+def export_csv(export: NationalExport, part: Part) -> bytes:
     headers, rows = export.table(part)
     return sheets.table_csv(headers, rows, [f"共 {len(rows)} 行"])
 
