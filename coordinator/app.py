@@ -14,6 +14,7 @@ from coordinator.attendance.api import router as attendance_router
 from coordinator.auth.api import router as auth_router
 from coordinator.auth.otp_api import router as otp_router
 from coordinator.auth.wechat_api import router as wechat_router
+from coordinator.certificates.api import router as certificates_router
 from coordinator.clock import Clock, SystemClock
 from coordinator.composition import build_runtime
 from coordinator.errors import install_error_handlers
@@ -30,6 +31,8 @@ from coordinator.notify.confirmations.api import router as confirmation_router
 from coordinator.observability.health import router as operations_router
 from coordinator.observability.middleware import RequestObservabilityMiddleware
 from coordinator.people.api import router as people_router
+from coordinator.records.api import router as records_router
+from coordinator.records.identity import IdCipher
 from coordinator.settings import Settings
 from coordinator.stations.api import router as stations_router
 from coordinator.stats.api import router as stats_router
@@ -74,6 +77,7 @@ def create_app(
     app.state.relay = runtime.relay
     app.state.channels = runtime.channels
     app.state.wechat_login = runtime.wechat_login
+    app.state.id_cipher = IdCipher(settings.id_number_keys)
     app.state.scheduler = None  # the lifespan's, when it runs one
     app.add_middleware(RequestObservabilityMiddleware, metrics=runtime.metrics)
     if settings.trusted_proxies:
@@ -104,6 +108,8 @@ def create_app(
         confirmation_router,
         matching_router,
         stats_router,
+        records_router,
+        certificates_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     install_web(app)

@@ -28,6 +28,7 @@ from coordinator.migrate import upgrade
 from coordinator.observability.logging import configure_logging
 from coordinator.people.import_cli import print_result, run_import
 from coordinator.people.importing import ImportKind
+from coordinator.records.identity import IdCipher, reencrypt_all
 from coordinator.settings import Settings
 from coordinator.stats.commands import export_app, stats_app
 
@@ -184,6 +185,18 @@ def admin_password(
     """Set a new password for a staff account; its sessions and tokens end."""
     run(_in_transaction(lambda session: reset_account(session=session, username=username, password=password)))
     typer.echo(f"new password set for {username}; every earlier login of it has ended")
+
+
+@admin_app.command("reencrypt-ids")
+def reencrypt_ids() -> None:
+    """Re-encrypt every stored ID number with the first of COORDINATOR_ID_NUMBER_KEYS (after a rotation)."""
+    cipher = IdCipher(Settings().id_number_keys)
+
+    async def work(session: AsyncSession) -> int:
+        return await reencrypt_all(session, cipher)
+
+    count = run(_in_transaction(work))
+    Console().print(f"已重新加密 {count} 个证件号码 / re-encrypted {count} ID numbers")
 
 
 @admin_app.command("disable")

@@ -33,6 +33,15 @@ def mask_id_number(id_number: str | None) -> str | None:
     return "*" * (len(id_number) - 4) + id_number[-4:]
 
 
+def mask_name(name: str) -> str:
+    """``杨秀英`` → ``杨*英``, ``张三`` → ``张*``: enough to recognise, not to identify."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
 def mask_text(text: str) -> str:
     """Mask every phone number and ID number found inside free text (log lines, errors)."""
     text = _ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)) or "", text)

@@ -15,6 +15,7 @@ from coordinator.matching.models import StationMatchingWeights
 from coordinator.notify.confirmations.models import PlaceConfirmation, SmsReply
 from coordinator.notify.models import ChannelToken, DeliveryReceipt, Notification, WechatSubscription
 from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow, VocabularyTerm
+from coordinator.records.models import Certificate, PersonalDataDownload, PersonIdentity, RecordEntry
 from coordinator.stations.models import Organization, Station
 from coordinator.stats.models import (
     EventPersonRollup,
@@ -28,6 +29,7 @@ __all__ = [
     "Attendance",
     "AttendanceAudit",
     "Base",
+    "Certificate",
     "ChannelToken",
     "CustomTheme",
     "DeliveryReceipt",
@@ -45,8 +47,11 @@ __all__ = [
     "OutboxDelivery",
     "OutboxEvent",
     "Person",
+    "PersonIdentity",
     "PersonTerm",
+    "PersonalDataDownload",
     "PlaceConfirmation",
+    "RecordEntry",
     "Resident",
     "ResidentCategoryRow",
     "ServiceHeadcount",

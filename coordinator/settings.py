@@ -112,12 +112,24 @@ class Settings(BaseSettings):
     # 503 ``database_busy``.
     sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
 
+    # Fernet keys (comma-separated) that encrypt volunteers' ID numbers at rest: the first
+    # encrypts, every one decrypts, so a new key goes first and the old one stays until
+    # `coordinator admin reencrypt-ids` has run. Empty: ID numbers cannot be stored.
+    id_number_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+
     log_json: bool = True
     log_level: str = "INFO"
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:
+        return (
+            [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+        )
+
+    @field_validator("id_number_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
         return (
             [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
         )

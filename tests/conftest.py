@@ -55,6 +55,8 @@ PG_SKIP_REASON = "PostgreSQL tests skipped: set COORDINATOR_TEST_DATABASE_URL (s
 TEST_SECRET = "test-secret-key-not-for-production-0123456789"
 # The providers' callbacks exist only with a token; tests post with ``?token=`` this value.
 RECEIPT_TOKEN = "receipt-token-of-the-tests"
+# A Fernet key (32 bytes, URL-safe base64) that encrypts ID numbers in the tests.
+ID_NUMBER_KEY = "dGVzdHMtaWQtbnVtYmVyLWtleS0wMTIzNDU2Nzg5YWI="
 # A Sunday morning in Kaili (10:00 Asia/Shanghai); tests move the clock when they need to.
 START = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
 
@@ -129,6 +131,7 @@ def settings(database_url: str) -> Settings:
         log_json=False,
         debug=True,
         notify_receipt_token=RECEIPT_TOKEN,
+        id_number_keys=[ID_NUMBER_KEY],
     )
 
 

@@ -97,6 +97,20 @@ def not_signed_up(person_id: int) -> Conflict:
     )
 
 
+# The hours rule in words, as certificates and exports state it (``compute_minutes`` is the rule).
+HOURS_RULE = (
+    "志愿服务时长为实际提供志愿服务的时间（签到至签退），每次以活动时长为上限；"
+    "超出部分须由工作人员核定并记录理由。",
+    "Hours are actual service time (check-in to check-out), capped at the activity's length; "
+    "staff may approve more only with a recorded reason.",
+)
+
+
+def event_minutes(event: Event) -> int:
+    """The activity's length in whole minutes: the cap on anyone's hours at it."""
+    return int((event.ends_at - event.starts_at).total_seconds() // 60)
+
+
 def compute_minutes(
     event: Event, status: str, checked_in_at: datetime | None, checked_out_at: datetime | None
 ) -> int:

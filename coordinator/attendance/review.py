@@ -19,6 +19,7 @@ from coordinator.attendance.models import (
 from coordinator.attendance.recording import (
     announce,
     claim,
+    event_minutes,
     is_confirmed,
     load_event,
     lock_row,
@@ -118,7 +119,7 @@ async def approve(
     assert event is not None  # rows are deleted with their event
     before = snapshot(row)
     row.approved, row.approved_by, row.approved_at = True, principal.user_id, clock.now()
-    _set_minutes(event, row, data.minutes, "minutes" in data.model_fields_set)
+    _set_minutes(event, row, data.minutes, "minutes" in data.model_fields_set, data.reason)
     await announce(session, clock, row, before=before, changed_by=principal.user_id, reason=data.reason)
     return row
 
@@ -146,14 +147,22 @@ async def correct(
         raise Invalid(
             "签退时间早于签到时间", "Check-out would be before check-in", code="checkout_before_checkin"
         )
-    _set_minutes(event, row, data.minutes, "minutes" in sent)
+    _set_minutes(event, row, data.minutes, "minutes" in sent, data.reason)
     await announce(session, clock, row, before=before, changed_by=principal.user_id, reason=data.reason)
     return row
 
 
-def _set_minutes(event: Event, row: Attendance, minutes: int | None, sent: bool) -> None:
-    """Minutes sent: staff approve exactly that, past the cap if need be. Sent as null: computed
-    again from the times. Not sent: an earlier staff figure stands, else computed."""
+def _set_minutes(event: Event, row: Attendance, minutes: int | None, sent: bool, reason: str | None) -> None:
+    """Minutes sent: staff approve exactly that, past the cap only with a reason (``HOURS_RULE``).
+    Sent as null: computed again from the times. Not sent: an earlier staff figure stands, else
+    computed."""
+    if sent and minutes is not None and minutes > event_minutes(event) and not reason:
+        raise Invalid(
+            "超过活动时长的志愿服务时长须注明理由",
+            "Minutes beyond the activity's length need a reason",
+            code="reason_required",
+            field="reason",
+        )
     if sent:
         row.minutes_overridden = minutes is not None
         if minutes is not None:

@@ -1,4 +1,4 @@
-"""Routes of statistics, exports, the monthly report and the hours certificate."""
+"""Routes of statistics, exports, the monthly report and a person's hours."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from coordinator.errors import ERROR_RESPONSES
 from coordinator.fields import Day, Id, Line
 from coordinator.stats import coverage as coverage_service
 from coordinator.stats import exports, monthly_report
-from coordinator.stats.certificate import certificate_pdf
 from coordinator.stats.figures import Participation
-from coordinator.stats.periods import local_date, zone
+from coordinator.stats.periods import zone
 from coordinator.stats.person_stats import person_record
 from coordinator.stats.schemas import (
     ActivityOut,
@@ -28,7 +27,7 @@ from coordinator.stats.schemas import (
     PersonStatsOut,
     UnvisitedResidentOut,
 )
-from coordinator.stats.service import DEFAULT_ZONE, Selection, participation, select_scope
+from coordinator.stats.service import Selection, participation, select_scope
 
 router = APIRouter(tags=["stats"], responses=ERROR_RESPONSES)
 
@@ -166,23 +165,6 @@ async def person_stats(
                            status=a.status, minutes=a.minutes, hours=round(a.minutes / 60, 2))
                for a in record.activities],
     )  # fmt: skip
-
-
-@router.get("/people/{person_id}/certificate.pdf", summary="服务时长证明: a printable certificate of hours",
-            response_class=Response, responses=_file("application/pdf", "The certificate (A4)"))  # fmt: skip
-async def certificate(
-    person_id: Id, session: SessionDep, principal: PrincipalDep, clock: ClockDep,
-    first: FromQuery = None, last: ToQuery = None,
-) -> Response:  # fmt: skip
-    record = await person_record(session, principal, person_id, first=first, last=last)
-    issued_on = local_date(clock.now(), record.station.timezone or DEFAULT_ZONE)
-    content = certificate_pdf(record, issued_on=issued_on)
-    return attachment(
-        content,
-        "application/pdf",
-        filename=f"服务时长证明_{record.person.name}.pdf",
-        fallback=f"certificate-person-{record.person.id}.pdf",
-    )
 
 
 @router.get("/stats/coverage", response_model=CoverageOut,

@@ -29,6 +29,7 @@ class Activity:
     starts_at: datetime  # in the station's zone
     status: str
     minutes: int
+    location: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ async def person_record(
     station = await session.get_one(Station, person.station_id)
     query = (
         select(Event.id, Event.title, Event.theme, Event.starts_at, Attendance.status, Attendance.minutes,
-               Station.timezone)
+               Station.timezone, Event.location)
         .join(Attendance, Attendance.event_id == Event.id)
         .join(Station, Station.id == Event.station_id)
         .where(Attendance.person_id == person.id, Attendance.approved.is_(True),
@@ -90,9 +91,11 @@ async def person_record(
     if last is not None:
         query = query.where(Event.starts_at < datetime.combine(last + timedelta(days=2), time(), tzinfo=UTC))
     activities = []
-    for event_id, title, theme, starts_at, status, minutes, timezone in await session.execute(query):
+    for event_id, title, theme, starts_at, status, minutes, timezone, location in await session.execute(
+        query
+    ):
         day = local_date(starts_at, timezone)
         if (first is None or day >= first) and (last is None or day <= last):
             local = starts_at.astimezone(zone(timezone))
-            activities.append(Activity(event_id, title, theme, local, str(status), minutes))
+            activities.append(Activity(event_id, title, theme, local, str(status), minutes, location))
     return PersonRecord(person, station, activities)

@@ -1,5 +1,5 @@
 """Files the pages link to, behind the page session: the monthly report, the statistics export and
-the volunteer's hours certificate. The same builders as the API's bearer-token routes."""
+the volunteer's issued certificates. The same builders as the API's bearer-token routes."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from coordinator.attachments import attachment
+from coordinator.certificates import register
+from coordinator.certificates.api import pdf_response
 from coordinator.deps import SessionDep
 from coordinator.fields import Id, parse_day
 from coordinator.stats import exports, monthly_report
-from coordinator.stats.certificate import certificate_pdf
-from coordinator.stats.periods import local_date
-from coordinator.stats.person_stats import person_record
 from coordinator.stats.service import participation, select_scope
-from coordinator.web.context import StaffDep, VolunteerDep, clock_of
+from coordinator.web.context import StaffDep, VolunteerDep, clock_of, settings_of
 from coordinator.web.scope import pick_station
 
 router = APIRouter(include_in_schema=False)
@@ -70,14 +69,9 @@ async def export_xlsx(
     )
 
 
-@router.get("/web/m/certificate.pdf")
-async def certificate(request: Request, viewer: VolunteerDep, session: SessionDep) -> Response:
-    record = await person_record(session, viewer.principal, viewer.person_id)
-    issued_on = local_date(clock_of(request).now(), record.station.timezone)
-    content = certificate_pdf(record, issued_on=issued_on)
-    return attachment(
-        content,
-        "application/pdf",
-        filename=f"服务时长证明_{record.person.name}.pdf",
-        fallback=f"certificate-person-{record.person.id}.pdf",
-    )
+@router.get("/web/m/certificates/{certificate_id}.pdf")
+async def certificate(
+    request: Request, certificate_id: Id, viewer: VolunteerDep, session: SessionDep
+) -> Response:
+    found = await register.get_certificate(session, viewer.principal, certificate_id)
+    return await pdf_response(session, settings_of(request), found)

@@ -19,6 +19,7 @@ from coordinator.web import (
     event_pages,
     link_pages,
     people_pages,
+    verify_pages,
     volunteer_hours,
     volunteer_pages,
     wechat_pages,
@@ -48,6 +49,7 @@ def install_web(app: FastAPI) -> None:
         dashboard_pages,
         downloads,
         wechat_pages,
+        verify_pages,
     ):
         app.include_router(module.router)
     api_error_handler = app.exception_handlers[CoordinatorError]

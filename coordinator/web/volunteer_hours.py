@@ -1,4 +1,4 @@
-"""The volunteer's own hours and a printable certificate of them (服务时长证明)."""
+"""The volunteer's own hours, service record and issued certificates (志愿服务记录与证明)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.attendance.models import ATTENDED_STATUSES, Attendance
+from coordinator.attendance.recording import HOURS_RULE
 from coordinator.deps import SessionDep
-from coordinator.events.models import Event, EventStatus
+from coordinator.events.models import Event
 from coordinator.people.models import Person
+from coordinator.records.models import Certificate, PersonIdentity
 from coordinator.stations.models import Station
-from coordinator.web.context import VolunteerDep, clock_of, render
+from coordinator.stats.queries import COUNTED_EVENT_STATUSES
+from coordinator.web.context import VolunteerDep, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,7 +39,7 @@ async def attended(session: AsyncSession, person_id: int) -> list[HoursLine]:
             Attendance.person_id == person_id,
             Attendance.approved.is_(True),
             Attendance.status.in_(ATTENDED_STATUSES),
-            Event.status != EventStatus.cancelled,
+            Event.status.in_(COUNTED_EVENT_STATUSES),
         )
         .order_by(Event.starts_at.desc())
     )
@@ -49,7 +52,13 @@ async def _context(session: AsyncSession, person_id: int) -> dict[str, Any]:
     station = await session.get(Station, person.station_id)
     assert station is not None
     lines = await attended(session, person.id)
+    certificates = await session.scalars(
+        select(Certificate).where(Certificate.person_id == person.id).order_by(Certificate.issued_at.desc())
+    )
     return {
+        "identity": await session.get(PersonIdentity, person.id),
+        "certificates": list(certificates),
+        "hours_rule": HOURS_RULE,
         "person": person,
         "station": station,
         "zone": ZoneInfo(station.timezone),
@@ -66,4 +75,4 @@ async def my_hours(request: Request, viewer: VolunteerDep, session: SessionDep) 
 @router.get("/web/m/certificate", response_class=HTMLResponse)
 async def certificate(request: Request, viewer: VolunteerDep, session: SessionDep) -> HTMLResponse:
     context = await _context(session, viewer.person_id)
-    return render(request, "m_certificate.html", viewer, issued=clock_of(request).now(), **context)
+    return render(request, "m_certificate.html", viewer, **context)

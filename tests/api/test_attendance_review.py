@@ -143,6 +143,11 @@ async def test_hours_are_capped_at_the_event_length_unless_staff_set_more(
     assert moved.json()["minutes"] == 210
     again = await client.patch(url, json={"minutes": None}, headers=world.organizer)
     assert (again.json()["minutes"], again.json()["minutes_overridden"]) == (90, False)
+    # More than the activity lasts only with a reason; refused, nothing changes.
+    silent = await client.patch(url, json={"minutes": 150}, headers=world.organizer)
+    assert (silent.status_code, silent.json()["error"]["code"]) == (422, "reason_required")
+    within = await client.patch(url, json={"minutes": 120}, headers=world.organizer)
+    assert (within.status_code, within.json()["minutes"]) == (200, 120)
 
 
 async def test_staff_edit_writes_who_when_before_after_to_the_audit_trail(

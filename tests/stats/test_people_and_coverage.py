@@ -1,16 +1,13 @@
-"""A person's own record and certificate, and the coverage of the support ledger."""
+"""A person's own record of hours, and the coverage of the support ledger."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import quote
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from coordinator.people.models import Resident
-from coordinator.stats import certificate
 from tests.stats.scenario import Scenario
 from tests.world import World
 
@@ -41,38 +38,6 @@ async def test_a_volunteer_reads_their_own_hours_by_month(
     assert (
         await client.get(f"/api/v1/stats/people/{other.id}", headers=world.other_organizer)
     ).status_code == 404
-
-
-async def test_certificate_is_a_pdf_of_the_persons_hours(
-    client: httpx.AsyncClient, scenario: Scenario
-) -> None:
-    if certificate.find_cjk_font() is None:
-        pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
-    p0 = scenario.history.people[0]
-    response = await client.get(f"/api/v1/people/{p0.id}/certificate.pdf", headers=scenario.volunteer)
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/pdf"
-    assert response.content.startswith(b"%PDF-")
-    assert b"/FontFile" in response.content  # the CJK font is embedded, so it prints anywhere
-    # Clients without RFC 5987 get a readable name, the others the Chinese one.
-    assert response.headers["content-disposition"] == (
-        f'attachment; filename="certificate-person-{p0.id}.pdf"; '
-        f"filename*=UTF-8''{quote(f'服务时长证明_{p0.name}.pdf', safe='')}"
-    )
-    other = scenario.history.people[1]
-    denied = await client.get(f"/api/v1/people/{other.id}/certificate.pdf", headers=scenario.volunteer)
-    assert denied.status_code == 404
-
-
-async def test_certificate_without_a_cjk_font_says_what_to_install(
-    client: httpx.AsyncClient, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(certificate, "find_cjk_font", lambda: None)
-    p0 = scenario.history.people[0]
-    response = await client.get(f"/api/v1/people/{p0.id}/certificate.pdf", headers=scenario.volunteer)
-    assert response.status_code == 503
-    assert response.json()["error"]["code"] == "cjk_font_missing"
-    assert "fonts-noto-cjk" in response.json()["error"]["message_en"]
 
 
 async def test_coverage_lists_residents_not_visited_with_masked_phones(
