@@ -29,6 +29,7 @@ from coordinator.notify.confirmations.api import router as confirmation_router
 from coordinator.observability.health import router as operations_router
 from coordinator.observability.middleware import RequestObservabilityMiddleware
 from coordinator.people.api import router as people_router
+from coordinator.regions.api import router as regions_router
 from coordinator.settings import Settings
 from coordinator.stations.api import router as stations_router
 from coordinator.stats.api import router as stats_router
@@ -91,6 +92,7 @@ def create_app(
         auth_router,
         otp_router,
         stations_router,
+        regions_router,
         people_router,
         themes_router,
         events_router,

@@ -15,6 +15,7 @@ from coordinator.matching.models import StationMatchingWeights
 from coordinator.notify.confirmations.models import PlaceConfirmation, SmsReply
 from coordinator.notify.models import ChannelToken, DeliveryReceipt, Notification
 from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow, VocabularyTerm
+from coordinator.regions.models import Region, RegionAncestor
 from coordinator.stations.models import Organization, Station
 from coordinator.stats.models import (
     EventPersonRollup,
@@ -47,6 +48,8 @@ __all__ = [
     "Person",
     "PersonTerm",
     "PlaceConfirmation",
+    "Region",
+    "RegionAncestor",
     "Resident",
     "ResidentCategoryRow",
     "ServiceHeadcount",

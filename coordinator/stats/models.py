@@ -34,6 +34,8 @@ class EventRollup(Base):
 
     event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     station_id: Mapped[int] = mapped_column(Integer)
+    # The station's township when counted: the event also counts in every region above it.
+    region_id: Mapped[int | None] = mapped_column(Integer)
     theme: Mapped[str] = mapped_column(String(40))
     organization_id: Mapped[int | None] = mapped_column(Integer)
     local_date: Mapped[date]
