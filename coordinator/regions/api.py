@@ -10,9 +10,18 @@ from coordinator.deps import ClockDep, PrincipalDep, SessionDep
 from coordinator.errors import ERROR_RESPONSES
 from coordinator.fields import Id
 from coordinator.pagination import CursorQuery, LimitQuery, Page
+from coordinator.people.models import QUALIFICATION_LABELS
 from coordinator.regions import service
+from coordinator.regions.coverage import coverage
 from coordinator.regions.models import RegionLevel
-from coordinator.regions.schemas import RegionCreate, RegionOut, StationRegionIn
+from coordinator.regions.schemas import (
+    CoverageOut,
+    QualificationCount,
+    RegionCreate,
+    RegionOut,
+    StationRegionIn,
+    TownshipCoverage,
+)
 from coordinator.stations.schemas import StationOut
 
 router = APIRouter(tags=["regions"], responses=ERROR_RESPONSES)
@@ -57,3 +66,23 @@ async def place_station(
         session=session, principal=principal, station_id=station_id, region_id=data.region_id
     )
     return StationOut.model_validate(station)
+
+
+@router.get("/regions/{region_id}/coverage", response_model=CoverageOut,
+            summary="Which townships below a region have a station, and their social workers")  # fmt: skip
+async def get_coverage(region_id: Id, session: SessionDep, principal: PrincipalDep) -> CoverageOut:
+    found = await coverage(session, principal, region_id)
+    return CoverageOut(
+        region_id=found.region.id,
+        townships=len(found.townships),
+        townships_with_station=found.townships_with_station,
+        stations=found.stations,
+        social_workers=found.social_workers,
+        by_qualification=[
+            QualificationCount(qualification=q, label=QUALIFICATION_LABELS[q], social_workers=n)
+            for q, n in found.by_qualification.items()
+        ],
+        items=[
+            TownshipCoverage(id=t.id, name=t.name, code=t.code, stations=t.stations) for t in found.townships
+        ],
+    )

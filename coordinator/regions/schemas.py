@@ -40,3 +40,41 @@ class StationRegionIn(BaseModel):
     region_id: Id | None = Field(
         description="A township; null takes the station out of every region", examples=[12]
     )
+
+
+class QualificationCount(BaseModel):
+    qualification: str
+    label: str
+    social_workers: int
+
+
+class TownshipCoverage(BaseModel):
+    id: int
+    name: str
+    code: str
+    stations: int
+
+
+class CoverageOut(BaseModel):
+    """Which townships below a region have a station, and its qualified social workers."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"region_id": 3, "townships": 2, "townships_with_station": 1, "stations": 1,
+                 "social_workers": 4,
+                 "by_qualification": [{"qualification": "social_worker", "label": "社会工作师",
+                                       "social_workers": 2}],
+                 "items": [{"id": 5, "name": "大十字街道", "code": "kl-dsz", "stations": 1},
+                           {"id": 6, "name": "西门街道", "code": "kl-xm", "stations": 0}]}
+            ]
+        }
+    )  # fmt: skip
+
+    region_id: int
+    townships: int
+    townships_with_station: int
+    stations: int
+    social_workers: int
+    by_qualification: list[QualificationCount]
+    items: list[TownshipCoverage]

@@ -109,3 +109,31 @@ async def test_admin_creates_region_staff(client: httpx.AsyncClient, world: Worl
     assert created.status_code == 201, created.text
     assert created.json()["region_id"] == province.county.id
     assert by_head.status_code == 403
+
+
+async def test_coverage_counts_townships_with_a_station_and_social_workers_by_qualification(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    province = await make_province(world)
+    await _add(client, world, "empty-township", "township", province.county.id)
+    await world.people(2, is_social_worker=True, qualification="social_worker")
+    await world.person(is_social_worker=True, qualification="assistant_social_worker")
+    await world.person(is_social_worker=True, qualification="senior_social_worker", station=world.other)
+    await world.person()
+
+    county = await client.get(f"{API}/regions/{province.county.id}/coverage", headers=world.admin)
+    whole = await client.get(f"{API}/regions/{province.province.id}/coverage", headers=world.admin)
+    hidden = await client.get(f"{API}/regions/{province.other_county.id}/coverage",
+                              headers=await region_staff(world, province.county))  # fmt: skip
+
+    assert county.status_code == 200, county.text
+    body = county.json()
+    assert (body["townships"], body["townships_with_station"], body["stations"]) == (2, 1, 1)
+    assert body["social_workers"] == 3
+    assert {q["qualification"]: q["social_workers"] for q in body["by_qualification"]} == {
+        "assistant_social_worker": 1, "social_worker": 2, "senior_social_worker": 0,
+    }  # fmt: skip
+    assert {q["qualification"]: q["social_workers"] for q in whole.json()["by_qualification"]} == {
+        "assistant_social_worker": 1, "social_worker": 2, "senior_social_worker": 1,
+    }  # fmt: skip
+    assert hidden.status_code == 404
