@@ -18,6 +18,7 @@ class RegionLevel(StrEnum):
     township = "township"  # 乡镇/街道: stations sit under one
 
 
+LEVELS: tuple[RegionLevel, ...] = tuple(RegionLevel)  # from the top down
 LEVEL_LABELS = {
     RegionLevel.province: "省",
     RegionLevel.city: "市（州）",

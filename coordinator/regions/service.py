@@ -16,6 +16,7 @@ from coordinator.pagination import paginate
 from coordinator.regions.models import LEVEL_LABELS, PARENT_LEVEL, Region, RegionAncestor, RegionLevel
 from coordinator.regions.schemas import RegionCreate
 from coordinator.stations.models import Station
+from coordinator.stats.rollups import refresh_station
 
 
 def below(region_id: int) -> ColumnElement[bool]:
@@ -119,7 +120,8 @@ async def list_regions(
 async def place_station(
     *, session: AsyncSession, principal: Principal, station_id: int, region_id: int | None
 ) -> Station:
-    """Put a station under a township (or under none)."""
+    """Put a station under a township (or under none); its activities are recounted into the
+    regions above it in the same transaction."""
     principal.require(Role.admin)
     station = await session.get(Station, station_id)
     if station is None:
@@ -137,4 +139,5 @@ async def place_station(
             )
     station.region_id = region_id
     await session.flush()
+    await refresh_station(session, station_id)
     return station

@@ -11,6 +11,7 @@ from coordinator.attachments import attachment
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep
 from coordinator.errors import ERROR_RESPONSES
 from coordinator.fields import Day, Id, Line
+from coordinator.regions.models import RegionLevel
 from coordinator.stats import coverage as coverage_service
 from coordinator.stats import exports, monthly_report
 from coordinator.stats.certificate import certificate_pdf
@@ -33,7 +34,16 @@ from coordinator.stats.service import DEFAULT_ZONE, Selection, participation, se
 router = APIRouter(tags=["stats"], responses=ERROR_RESPONSES)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-StationQuery = Annotated[Id | None, Query(description="Only this station (admins: leave out for the county)")]
+StationQuery = Annotated[
+    Id | None, Query(description="Only this station (admins: leave out for all stations)")
+]
+RegionQuery = Annotated[
+    Id | None,
+    Query(description="Only the stations below this region (region staff: their region by default)"),
+]
+LevelQuery = Annotated[
+    RegionLevel | None, Query(description="group_by=region: rows by this level (default: the level below)")
+]
 FromQuery = Annotated[Day | None, Query(alias="from", description="First local date (default: 1 January)")]
 ToQuery = Annotated[
     Day | None, Query(alias="to", description="Last local date, inclusive (default: 31 December)")
@@ -41,7 +51,8 @@ ToQuery = Annotated[
 GroupByQuery = Annotated[
     list[Line],
     Query(
-        description="station, theme, organization, month, week, role, party_branch (repeat or comma-separate)"
+        description="station, region, theme, organization, month, week, role, party_branch "
+        "(repeat or comma-separate)"
     ),
 ]
 
@@ -51,11 +62,11 @@ def _file(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
 
 
 async def _participation(
-    session: SessionDep, principal: PrincipalDep, clock: ClockDep,
-    station_id: int | None, first: date | None, last: date | None, group_by: list[str],
+    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: int | None, first: date | None,
+    last: date | None, group_by: list[str], region_id: int | None, level: RegionLevel | None,
 ) -> tuple[Selection, Participation]:  # fmt: skip
     selection = await select_scope(session, principal, clock, station_id=station_id, first=first, last=last,
-                                   group_by=group_by)  # fmt: skip
+                                   group_by=group_by, region_id=region_id, level=level)  # fmt: skip
     return selection, await participation(session, selection)
 
 
@@ -64,10 +75,13 @@ async def _participation(
 async def get_participation(
     session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: StationQuery = None,
     first: FromQuery = None, last: ToQuery = None, group_by: GroupByQuery = [],  # noqa: B006
+    region_id: RegionQuery = None, level: LevelQuery = None,
 ) -> ParticipationOut:  # fmt: skip
     """Person-times and distinct people, Party-member participation, hours, residents served and the
     no-show rate; totals are recounted (distinct counts are not sums)."""
-    selection, answer = await _participation(session, principal, clock, station_id, first, last, group_by)
+    selection, answer = await _participation(
+        session, principal, clock, station_id, first, last, group_by, region_id, level
+    )
     return ParticipationOut(
         group_by=list(answer.group_by),
         from_=selection.first,
@@ -83,8 +97,11 @@ async def get_participation(
 async def export_xlsx(
     session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: StationQuery = None,
     first: FromQuery = None, last: ToQuery = None, group_by: GroupByQuery = [],  # noqa: B006
+    region_id: RegionQuery = None, level: LevelQuery = None,
 ) -> Response:  # fmt: skip
-    selection, answer = await _participation(session, principal, clock, station_id, first, last, group_by)
+    selection, answer = await _participation(
+        session, principal, clock, station_id, first, last, group_by, region_id, level
+    )
     content = exports.participation_xlsx(
         answer, await exports.Names.load(session), first=selection.first, last=selection.last
     )
@@ -101,8 +118,11 @@ async def export_xlsx(
 async def export_csv(
     session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: StationQuery = None,
     first: FromQuery = None, last: ToQuery = None, group_by: GroupByQuery = [],  # noqa: B006
+    region_id: RegionQuery = None, level: LevelQuery = None,
 ) -> Response:  # fmt: skip
-    selection, answer = await _participation(session, principal, clock, station_id, first, last, group_by)
+    selection, answer = await _participation(
+        session, principal, clock, station_id, first, last, group_by, region_id, level
+    )
     content = exports.participation_csv(answer, await exports.Names.load(session))
     return attachment(
         content,

@@ -3,7 +3,8 @@
 - **Per event** (``stats_events``, ``stats_event_people``, ``stats_event_residents``): what the
   roll-ups last counted for one event, the "before" a recomputation is compared with.
 - **Cells** (``stats_cells``, ``stats_cell_members``): additive counters and exact distinct counts
-  per (scope, period, theme): ``scope`` a station id, or 0 for the county; ``period`` a month
+  per (scope, period, theme): ``scope`` a station id, minus a region id (``region_scope``: the
+  township, county, city or province), or 0 for every station; ``period`` a month
   ``YYYY-MM`` or a year ``YYYY`` in the station's zone; ``theme`` a code, or ``""`` for all. A
   member row counts how many of the cell's events include that person (or resident).
 No foreign keys: derived data never blocks, nor is cascaded by, a write to the tables it
@@ -18,8 +19,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from coordinator.db import Base
 
-ALL_STATIONS = 0  # the scope of county-wide cells
+ALL_STATIONS = 0  # the scope of cells over every station
 ALL_THEMES = ""  # the theme of cells summing every theme
+
+
+def region_scope(region_id: int) -> int:
+    """The scope of a region's cells: negative, so never a station's."""
+    return -region_id
+
 
 # Member kinds of a cell.
 MEMBER_PERSON = "p"
