@@ -70,6 +70,7 @@ def create_app(
     app.state.clock = runtime.clock
     app.state.engine = runtime.engine
     app.state.sessionmaker = runtime.sessionmaker
+    app.state.reads = runtime.reads
     app.state.metrics = runtime.metrics
     app.state.relay = runtime.relay
     app.state.channels = runtime.channels

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from coordinator.attachments import attachment
-from coordinator.deps import SessionDep
+from coordinator.deps import ReadsDep, SessionDep
 from coordinator.fields import Id, parse_day
 from coordinator.stats import exports, monthly_report
 from coordinator.stats.certificate import certificate_pdf
@@ -24,12 +24,17 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @router.get("/web/reports/monthly.xlsx")
 async def monthly_xlsx(
-    request: Request, viewer: StaffDep, session: SessionDep, month: str, station: Id | None = None
+    request: Request,
+    viewer: StaffDep,
+    session: SessionDep,
+    reads: ReadsDep,
+    month: str,
+    station: Id | None = None,
 ) -> Response:
     current = await pick_station(session, viewer, station)
-    report = await monthly_report.build_report(
-        session, viewer.principal, clock_of(request), station_id=current.id, month=month
-    )
+    report = await reads.run(session, lambda on: monthly_report.build_report(
+        on, viewer.principal, clock_of(request), station_id=current.id, month=month
+    ))  # fmt: skip
     content = monthly_report.render(report, await exports.Names.load(session))
     return attachment(
         content,
@@ -44,6 +49,7 @@ async def export_xlsx(
     request: Request,
     viewer: StaffDep,
     session: SessionDep,
+    reads: ReadsDep,
     station: Id | None = None,
     from_: Annotated[str, Query(alias="from")] = "",
     to: str = "",
@@ -58,7 +64,7 @@ async def export_xlsx(
         last=parse_day(to, field="to"),
         group_by=["month", "theme"],
     )
-    answer = await participation(session, selection)
+    answer = await reads.run(session, lambda on: participation(on, selection))
     content = exports.participation_xlsx(
         answer, await exports.Names.load(session), first=selection.first, last=selection.last
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import httpx
+from openpyxl import load_workbook
 
 from coordinator.auth.models import Role
 from tests.regions import make_province, region_staff
@@ -71,3 +73,29 @@ async def test_nobody_sees_a_region_outside_their_own(
     assert (other.status_code, above.status_code, head.status_code) == (404, 404, 404)
     assert (both.status_code, error_code(both)) == (422, "station_and_region")
     assert (too_high.status_code, error_code(too_high)) == (422, "invalid_region_level")
+
+
+async def test_the_county_monthly_report_covers_every_station_below(
+    client: httpx.AsyncClient, world: World, scenario: Scenario
+) -> None:
+    province = await make_province(world)
+    await world.deliver_events()
+    url = "/api/v1/reports/monthly.xlsx"
+
+    county = await client.get(
+        url, params={"month": "2026-11"}, headers=await region_staff(world, province.city)
+    )
+    station = await client.get(
+        url, params={"month": "2026-11", "station_id": world.station.id}, headers=world.head
+    )
+    hidden = await client.get(
+        url, params={"month": "2026-11", "region_id": province.city.id}, headers=world.head
+    )
+
+    assert county.status_code == 200, county.text
+    assert f"monthly-report-region-{province.city.id}-2026-11.xlsx" in county.headers["content-disposition"]
+    city_sheet = list(load_workbook(io.BytesIO(county.content))["活动统计"].iter_rows(values_only=True))
+    station_sheet = list(load_workbook(io.BytesIO(station.content))["活动统计"].iter_rows(values_only=True))
+    # The city's two stations both held a home visit in November: two activities, one station's one.
+    assert (city_sheet[-1][:2], station_sheet[-1][:2]) == (("合计", 2), ("合计", 1))
+    assert hidden.status_code == 404
