@@ -30,17 +30,19 @@ async def monthly_xlsx(
     reads: ReadsDep,
     month: str,
     station: Id | None = None,
+    region: Id | None = None,
 ) -> Response:
-    current = await pick_station(session, viewer, station)
+    """One station's report, or (``region``) of every station below a region together."""
+    station_id = None if region is not None else (await pick_station(session, viewer, station)).id
     report = await reads.run(session, lambda on: monthly_report.build_report(
-        on, viewer.principal, clock_of(request), station_id=current.id, month=month
+        on, viewer.principal, clock_of(request), station_id=station_id, region_id=region, month=month
     ))  # fmt: skip
     content = monthly_report.render(report, await exports.Names.load(session))
     return attachment(
         content,
         XLSX,
-        filename=f"月度报表_{current.code}_{month}.xlsx",
-        fallback=f"monthly-report-station-{current.id}-{month}.xlsx",
+        filename=f"月度报表_{report.code}_{month}.xlsx",
+        fallback=f"monthly-report-{report.key}-{month}.xlsx",
     )
 
 
