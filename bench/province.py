@@ -1,7 +1,8 @@
 """Statistics of a province at every region level: the roll-ups against the plain GROUP BY.
 
 Run: ``python bench/province.py [rows] [database_url]`` (default 10,000,000 rows into
-``postgresql+asyncpg://postgres@127.0.0.1:5432/coordinator_bench``; schema rebuilt). It loads the
+``postgresql+asyncpg://postgres@127.0.0.1:5432/coordinator_bench``; schema rebuilt), or
+``python bench/province.py measure [database_url]`` to time again a province loaded before. It loads the
 history of ``bench/stats.py`` over a province of 5 cities, 22 counties, 240 townships and 300
 stations of 100 volunteers each (30,000), rebuilds the roll-ups (timed), then times the province's
 year 2026 by region and month at the city, county and township level two ways, each warm,
@@ -64,7 +65,10 @@ async def load_regions(conn: asyncpg.Connection) -> None:
     await conn.execute("UPDATE stations SET region_id = $1 + (id - 1) % $2", township_ids[0], TOWNSHIPS)
 
 
-async def main(rows: int, url: str) -> None:
+async def main(rows: int | None, url: str) -> None:
+    if rows is None:
+        await measure(url, "measured again")
+        return
     print(f"province bench: {rows:,} attendance rows, {STATIONS} stations into {make_url(url).database}")
     await fresh_database(url)
     started = time.perf_counter()
@@ -82,6 +86,13 @@ async def main(rows: int, url: str) -> None:
         counted = await rebuild(session, progress=lambda step: print(f"  rebuild: {step}", flush=True))
     rebuild_s = time.perf_counter() - started
     print(f"rebuild: {counted:,} events counted in {rebuild_s:.0f} s (station, region and province cells)")
+    await engine.dispose()
+    await measure(url, f"{rows:,} rows; rebuild {rebuild_s:.0f} s")
+
+
+async def measure(url: str, note: str) -> None:
+    engine = create_engine(url)
+    maker = create_sessionmaker(engine)
     async with engine.begin() as connection:
         await connection.execute(text("ANALYZE"))
     first, last = date(2026, 1, 1), date(2026, 12, 31)
@@ -119,10 +130,14 @@ async def main(rows: int, url: str) -> None:
     finally:
         await conn.close()
         await engine.dispose()
-    print(f"{'PASS' if all(verdicts) else 'FAIL'}: province at every region level over {rows:,} rows; "
-          f"rebuild {rebuild_s:.0f} s")  # fmt: skip
+    print(f"{'PASS' if all(verdicts) else 'FAIL'}: province at every region level ({note})")
 
 
 if __name__ == "__main__":
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
-    asyncio.run(main(count, sys.argv[2] if len(sys.argv) > 2 else DEFAULT_URL))
+    argument = sys.argv[1] if len(sys.argv) > 1 else "10000000"
+    asyncio.run(
+        main(
+            None if argument == "measure" else int(argument),
+            sys.argv[2] if len(sys.argv) > 2 else DEFAULT_URL,
+        )
+    )

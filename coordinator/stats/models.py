@@ -85,6 +85,8 @@ class StatsCell(Base):
     """Counters of one (scope, period, theme): sums over its events and exact distinct counts."""
 
     __tablename__ = "stats_cells"
+    # A dashboard reads one period's cells of many scopes (every township of a province by month).
+    __table_args__ = (Index("ix_stats_cells_period_theme", "period", "theme"),)
 
     scope: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     period: Mapped[str] = mapped_column(String(7), primary_key=True)

@@ -1,4 +1,5 @@
-"""regions (province → city → county → township), stations and staff under them, qualifications
+"""regions (province → city → county → township), stations and staff under them, qualifications;
+statistics cells by region
 
 Revision ID: 0009
 Revises: 0004
@@ -56,9 +57,11 @@ def upgrade() -> None:
     op.create_index(op.f("ix_stations_region_id"), "stations", ["region_id"])
     op.add_column("people", sa.Column("qualification", sa.String(length=30), nullable=True))
     op.add_column("stats_events", sa.Column("region_id", sa.Integer(), nullable=True))
+    op.create_index("ix_stats_cells_period_theme", "stats_cells", ["period", "theme"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_stats_cells_period_theme", table_name="stats_cells")
     op.execute("ALTER TABLE stats_events DROP COLUMN region_id")
     op.execute("ALTER TABLE people DROP COLUMN qualification")
     op.drop_index(op.f("ix_stations_region_id"), table_name="stations")
