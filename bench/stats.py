@@ -64,7 +64,8 @@ T0 = datetime(2021, 1, 1, tzinfo=UTC)
 STATUSES = ["present"] * 85 + ["late"] * 5 + ["absent"] * 5 + ["no_show"] * 5
 
 
-async def load(url: str, rows: int) -> None:
+async def load(url: str, rows: int, *, stations: int = STATIONS, people: int = PEOPLE_PER_STATION) -> None:
+    """``stations`` of ``people`` volunteers each, and ``rows`` attendance rows over them."""
     rng = random.Random(SEED)
     dsn = asyncpg_dsn(url)
     conn = await asyncpg.connect(dsn)
@@ -83,8 +84,8 @@ async def load(url: str, rows: int) -> None:
                 await conn.execute(f'ALTER TABLE attendance DROP CONSTRAINT "{index["conname"]}"')
             else:
                 await conn.execute(f'DROP INDEX "{index["indexname"]}"')
-        await _load_world(conn, rng)
-        await _load_events_and_attendance(conn, rng, rows)
+        await _load_world(conn, rng, stations, people)
+        await _load_events_and_attendance(conn, rng, rows, stations, people)
         started = time.perf_counter()
         for index in indexes:
             await conn.execute(index["indexdef"])
@@ -94,21 +95,23 @@ async def load(url: str, rows: int) -> None:
         await conn.close()
 
 
-async def _load_world(conn: asyncpg.Connection, rng: random.Random) -> None:
-    stations = [(s, f"凯里市第{s}社工站", f"bench-{s}", "Asia/Shanghai", T0) for s in range(1, STATIONS + 1)]
+async def _load_world(
+    conn: asyncpg.Connection, rng: random.Random, n_stations: int, per_station: int
+) -> None:
+    stations = [(s, f"第{s}社工站", f"bench-{s}", "Asia/Shanghai", T0) for s in range(1, n_stations + 1)]
     await conn.copy_records_to_table("stations", records=stations, columns=["id", "name", "code", "timezone",
                                                                              "created_at"])  # fmt: skip
     organizations = [
         ((s - 1) * ORGANIZATIONS_PER_STATION + o, s, f"社会组织{s}-{o}", T0)
-        for s in range(1, STATIONS + 1)
+        for s in range(1, n_stations + 1)
         for o in range(1, ORGANIZATIONS_PER_STATION + 1)
     ]
     await conn.copy_records_to_table("organizations", records=organizations,
                                      columns=["id", "station_id", "name", "created_at"])  # fmt: skip
     people = []
-    for s in range(1, STATIONS + 1):
-        for i in range(PEOPLE_PER_STATION):
-            pid = (s - 1) * PEOPLE_PER_STATION + i + 1
+    for s in range(1, n_stations + 1):
+        for i in range(per_station):
+            pid = (s - 1) * per_station + i + 1
             party = rng.random() < 0.2
             branch = f"第{s}党支部" if party else None
             people.append((pid, s, f"志愿者{pid}", f"+86138{pid:08d}", party, branch, rng.random() < 0.05,
@@ -120,15 +123,17 @@ async def _load_world(conn: asyncpg.Connection, rng: random.Random) -> None:
         "quiet_hours_start", "quiet_hours_end", "calendar_token_version", "qr_token_version", "is_active",
         "created_at", "updated_at"])  # fmt: skip
     residents = [((s - 1) * RESIDENTS_PER_STATION + r, s, f"居民{s}-{r}", False, False, True, T0, T0)
-                 for s in range(1, STATIONS + 1) for r in range(1, RESIDENTS_PER_STATION + 1)]  # fmt: skip
+                 for s in range(1, n_stations + 1) for r in range(1, RESIDENTS_PER_STATION + 1)]  # fmt: skip
     await conn.copy_records_to_table("residents", records=residents, columns=[
         "id", "station_id", "name", "birthday_is_lunar", "birthday_leap_month", "is_active", "created_at",
         "updated_at"])  # fmt: skip
 
 
-async def _load_events_and_attendance(conn: asyncpg.Connection, rng: random.Random, rows: int) -> None:
+async def _load_events_and_attendance(
+    conn: asyncpg.Connection, rng: random.Random, rows: int, n_stations: int, per_station: int
+) -> None:
     events_total = rows // PER_EVENT
-    per_station_year = max(1, events_total // (STATIONS * len(YEARS)))
+    per_station_year = max(1, events_total // (n_stations * len(YEARS)))
     event_id = 0
     attendance: list[tuple[Any, ...]] = []
     events: list[tuple[Any, ...]] = []
@@ -138,8 +143,8 @@ async def _load_events_and_attendance(conn: asyncpg.Connection, rng: random.Rand
     started = time.perf_counter()
     for year in YEARS:
         year_start = datetime(year, 1, 1, tzinfo=UTC) - timedelta(hours=8)
-        for s in range(1, STATIONS + 1):
-            people = range((s - 1) * PEOPLE_PER_STATION + 1, s * PEOPLE_PER_STATION + 1)
+        for s in range(1, n_stations + 1):
+            people = range((s - 1) * per_station + 1, s * per_station + 1)
             for _ in range(per_station_year):
                 event_id += 1
                 theme = THEMES[rng.randrange(len(THEMES))]
@@ -196,11 +201,11 @@ async def _flush(conn: asyncpg.Connection, events: list[Any], attendance: list[A
 
 BASELINE_ATTENDANCE = """
 WITH ev AS (
-  SELECT e.id, e.theme, to_char(e.starts_at AT TIME ZONE s.timezone, 'YYYY-MM') AS month
-  FROM events e JOIN stations s ON s.id = e.station_id
+  SELECT e.id, {first} AS k1, {second} AS k2
+  FROM events e JOIN stations s ON s.id = e.station_id {regions}
   WHERE e.status IN ('published', 'completed') AND e.starts_at >= $1 AND e.starts_at < $2
     AND (e.starts_at AT TIME ZONE s.timezone)::date BETWEEN $3 AND $4)
-SELECT ev.month, ev.theme, GROUPING(ev.month) AS is_total,
+SELECT ev.k1, ev.k2, GROUPING(ev.k1) AS is_total,
   count(*) FILTER (WHERE a.status IN ('present', 'late')) AS person_times,
   count(DISTINCT a.person_id) FILTER (WHERE a.status IN ('present', 'late')) AS distinct_people,
   count(*) FILTER (WHERE a.status IN ('present', 'late') AND p.is_party_member) AS party_times,
@@ -209,12 +214,12 @@ SELECT ev.month, ev.theme, GROUPING(ev.month) AS is_total,
   coalesce(sum(a.minutes) FILTER (WHERE a.status IN ('present', 'late')), 0) AS minutes,
   count(*) FILTER (WHERE a.status IN ('absent', 'no_show')) AS no_shows
 FROM ev JOIN attendance a ON a.event_id = ev.id AND a.approved JOIN people p ON p.id = a.person_id
-GROUP BY GROUPING SETS ((ev.month, ev.theme), ())
+GROUP BY GROUPING SETS ((ev.k1, ev.k2), ())
 """
 BASELINE_EVENTS = """
 WITH ev AS (
-  SELECT e.id, e.theme, to_char(e.starts_at AT TIME ZONE s.timezone, 'YYYY-MM') AS month
-  FROM events e JOIN stations s ON s.id = e.station_id
+  SELECT e.id, {first} AS k1, {second} AS k2
+  FROM events e JOIN stations s ON s.id = e.station_id {regions}
   WHERE e.status IN ('published', 'completed') AND e.starts_at >= $1 AND e.starts_at < $2
     AND (e.starts_at AT TIME ZONE s.timezone)::date BETWEEN $3 AND $4),
 served AS (
@@ -222,40 +227,53 @@ served AS (
   FROM ev LEFT JOIN service_records sr ON sr.event_id = ev.id
     LEFT JOIN service_headcounts h ON h.event_id = ev.id
   GROUP BY ev.id)
-SELECT ev.month, ev.theme, GROUPING(ev.month) AS is_total, count(*) AS events,
+SELECT ev.k1, ev.k2, GROUPING(ev.k1) AS is_total, count(*) AS events,
   sum(served.person_times) AS residents_times
 FROM ev JOIN served ON served.id = ev.id
-GROUP BY GROUPING SETS ((ev.month, ev.theme), ())
+GROUP BY GROUPING SETS ((ev.k1, ev.k2), ())
 """
 BASELINE_RESIDENTS = """
 WITH ev AS (
-  SELECT e.id, e.theme, to_char(e.starts_at AT TIME ZONE s.timezone, 'YYYY-MM') AS month
-  FROM events e JOIN stations s ON s.id = e.station_id
+  SELECT e.id, {first} AS k1, {second} AS k2
+  FROM events e JOIN stations s ON s.id = e.station_id {regions}
   WHERE e.status IN ('published', 'completed') AND e.starts_at >= $1 AND e.starts_at < $2
     AND (e.starts_at AT TIME ZONE s.timezone)::date BETWEEN $3 AND $4)
-SELECT ev.month, ev.theme, GROUPING(ev.month) AS is_total, count(DISTINCT sr.resident_id) AS residents
+SELECT ev.k1, ev.k2, GROUPING(ev.k1) AS is_total, count(DISTINCT sr.resident_id) AS residents
 FROM ev JOIN service_records sr ON sr.event_id = ev.id
-GROUP BY GROUPING SETS ((ev.month, ev.theme), ())
+GROUP BY GROUPING SETS ((ev.k1, ev.k2), ())
 """
 
 
-async def baseline(conn: asyncpg.Connection, first: date, last: date) -> dict[Any, Figures]:
-    """The plain GROUP BY: (month, theme) → figures, and () → the totals."""
+MONTH = "to_char(e.starts_at AT TIME ZONE s.timezone, 'YYYY-MM')"
+BY_MONTH_AND_THEME = {"first": MONTH, "second": "e.theme", "regions": ""}
+
+
+def by_region_and_month(level: str) -> dict[str, str]:
+    """Rows by the region of ``level`` above each station (from the closure), then by month."""
+    regions = ("JOIN region_ancestors ra ON ra.region_id = s.region_id"
+               f" JOIN regions r ON r.id = ra.ancestor_id AND r.level = '{level}'")  # fmt: skip
+    return {"first": "ra.ancestor_id", "second": MONTH, "regions": regions}
+
+
+async def baseline(
+    conn: asyncpg.Connection, first: date, last: date, keys: dict[str, str] = BY_MONTH_AND_THEME
+) -> dict[Any, Figures]:
+    """The plain GROUP BY: (k1, k2) → figures (``keys`` says what they are), and () → the totals."""
     args = (datetime.combine(first, datetime.min.time(), UTC) - timedelta(days=1),
             datetime.combine(last, datetime.min.time(), UTC) + timedelta(days=2), first, last)  # fmt: skip
     found: dict[Any, dict[str, int]] = {}
 
     def slot(r: asyncpg.Record) -> dict[str, int]:
-        return found.setdefault(() if r["is_total"] else (r["month"], r["theme"]), {})
+        return found.setdefault(() if r["is_total"] else (r["k1"], r["k2"]), {})
 
-    for r in await conn.fetch(BASELINE_EVENTS, *args):
+    for r in await conn.fetch(BASELINE_EVENTS.format(**keys), *args):
         slot(r).update(events=r["events"], residents_served_person_times=int(r["residents_times"]))
-    for r in await conn.fetch(BASELINE_ATTENDANCE, *args):
+    for r in await conn.fetch(BASELINE_ATTENDANCE.format(**keys), *args):
         slot(r).update(person_times=r["person_times"], distinct_people=r["distinct_people"],
                        party_member_person_times=r["party_times"], distinct_party_members=r["party"],
                        social_worker_person_times=r["social_times"], volunteer_minutes=int(r["minutes"]),
                        no_shows=r["no_shows"])  # fmt: skip
-    for r in await conn.fetch(BASELINE_RESIDENTS, *args):
+    for r in await conn.fetch(BASELINE_RESIDENTS.format(**keys), *args):
         slot(r).update(distinct_residents_served=r["residents"])
     return {key: Figures(**values) for key, values in found.items()}
 

@@ -33,6 +33,7 @@ from coordinator.observability.middleware import RequestObservabilityMiddleware
 from coordinator.people.api import router as people_router
 from coordinator.records.api import router as records_router
 from coordinator.records.identity import IdCipher
+from coordinator.regions.api import router as regions_router
 from coordinator.settings import Settings
 from coordinator.stations.api import router as stations_router
 from coordinator.stats.api import router as stats_router
@@ -73,6 +74,7 @@ def create_app(
     app.state.clock = runtime.clock
     app.state.engine = runtime.engine
     app.state.sessionmaker = runtime.sessionmaker
+    app.state.reads = runtime.reads
     app.state.metrics = runtime.metrics
     app.state.relay = runtime.relay
     app.state.channels = runtime.channels
@@ -98,6 +100,7 @@ def create_app(
         otp_router,
         wechat_router,
         stations_router,
+        regions_router,
         people_router,
         themes_router,
         events_router,

@@ -1,6 +1,7 @@
-"""What a process builds at start-up, in one place: the database, the bus with its handlers, the
-notification channels and the scheduler. ``create_app`` (``serve``), ``coordinator worker`` and
-the tests all get theirs from ``build_runtime``; nothing below is found through a module global."""
+"""What a process builds at start-up, in one place: the database (and its read replica), the bus
+with its handlers, the notification channels and the scheduler. ``create_app`` (``serve``),
+``coordinator worker`` and the tests all get theirs from ``build_runtime``; nothing below is found
+through a module global."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from coordinator.domain_events import DomainEventType as E
 from coordinator.notify import handlers as notify_handlers
 from coordinator.notify.channels import Channel, build_channels, provider_client
 from coordinator.observability.metrics import Metrics
+from coordinator.replica import Reads, replica_sessionmaker
 from coordinator.scheduler.jobs import Tick, ticks
 from coordinator.scheduler.runner import Scheduler
 from coordinator.settings import Settings
@@ -67,6 +69,8 @@ class Runtime:
     # channels (and closes them itself).
     http: httpx.AsyncClient | None
     wechat_login: WechatLogin
+    reads: Reads  # statistics, exports and dashboards: the read replica when one is configured
+    replica_engine: AsyncEngine | None
 
     def start(self, *, scheduler: bool) -> None:
         """Deliver domain events right after each commit that emitted some, and fire the ticks
@@ -84,6 +88,8 @@ class Runtime:
                 await channel.aclose()
             await self.http.aclose()
         await self.wechat_login.aclose()
+        if self.replica_engine is not None:
+            await self.replica_engine.dispose()
         await self.engine.dispose()
 
 
@@ -114,6 +120,17 @@ def build_runtime(
         settings=settings,
         metrics=metrics,
     )
+    replica_engine = None
+    if settings.database_replica_url:
+        replica_engine = create_engine(
+            settings.database_replica_url, connect_timeout=settings.replica_connect_timeout_seconds
+        )
+    reads = Reads(
+        replica_sessionmaker(replica_engine),
+        max_lag_seconds=settings.replica_max_lag_seconds,
+        retry_after_seconds=settings.replica_retry_seconds,
+        metrics=metrics,
+    )
     return Runtime(
         settings=settings,
         clock=clock,
@@ -125,4 +142,6 @@ def build_runtime(
         scheduler=scheduler,
         http=http,
         wechat_login=WechatLogin(settings=settings),
+        reads=reads,
+        replica_engine=replica_engine,
     )

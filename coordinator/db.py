@@ -66,8 +66,11 @@ class IdMixin:
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
-def create_engine(database_url: str, *, echo: bool = False, busy_timeout: float = 30.0) -> AsyncEngine:
-    """``busy_timeout``: how long a SQLite transaction waits for the writer's lock (seconds)."""
+def create_engine(
+    database_url: str, *, echo: bool = False, busy_timeout: float = 30.0, connect_timeout: float | None = None
+) -> AsyncEngine:
+    """``busy_timeout``: how long a SQLite transaction waits for the writer's lock (seconds);
+    ``connect_timeout``: how long a PostgreSQL connect may take (seconds; asyncpg's default if None)."""
     if database_url.startswith("sqlite"):
         engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": busy_timeout})
         _configure_sqlite(engine, busy_timeout)
@@ -75,7 +78,10 @@ def create_engine(database_url: str, *, echo: bool = False, busy_timeout: float 
     # Up to 30 connections per process, all kept once opened: with "10 kept + 20 overflow" a busy
     # minute (an event's opening scans) closed and reopened overflow connections all the time,
     # each reopening a TCP connect, authentication and a cold prepared-statement cache.
-    engine = create_async_engine(database_url, echo=echo, pool_size=30, max_overflow=0)
+    connect_args = {"timeout": connect_timeout} if connect_timeout is not None else {}
+    engine = create_async_engine(
+        database_url, echo=echo, pool_size=30, max_overflow=0, connect_args=connect_args
+    )
     _ping_after_idle(engine)
     return engine
 

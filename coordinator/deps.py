@@ -1,4 +1,5 @@
-"""FastAPI dependencies: the request's transaction, the caller, the clock and the settings."""
+"""FastAPI dependencies: the request's transaction, the caller, the clock, the settings and the
+routing of reads to a replica."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from coordinator.clock import Clock
 from coordinator.db import transaction
 from coordinator.errors import Unauthorized
 from coordinator.observability.logging import annotate_request
+from coordinator.replica import Reads
 from coordinator.settings import Settings
 
 
@@ -44,11 +46,17 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_reads(request: Request) -> Reads:
+    reads: Reads = request.app.state.reads
+    return reads
+
+
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadsDep = Annotated[Reads, Depends(get_reads)]
 
 
 async def get_principal(

@@ -16,6 +16,7 @@ from coordinator.notify.confirmations.models import PlaceConfirmation, SmsReply
 from coordinator.notify.models import ChannelToken, DeliveryReceipt, Notification, WechatSubscription
 from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow, VocabularyTerm
 from coordinator.records.models import Certificate, PersonalDataDownload, PersonIdentity, RecordEntry
+from coordinator.regions.models import Region, RegionAncestor
 from coordinator.stations.models import Organization, Station
 from coordinator.stats.models import (
     EventPersonRollup,
@@ -52,6 +53,8 @@ __all__ = [
     "PersonalDataDownload",
     "PlaceConfirmation",
     "RecordEntry",
+    "Region",
+    "RegionAncestor",
     "Resident",
     "ResidentCategoryRow",
     "ServiceHeadcount",

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COORDINATOR_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./coordinator.db"
+    # A streaming read replica of the PostgreSQL primary: statistics, exports and dashboards read
+    # from it while it is at most ``replica_max_lag_seconds`` behind; a replica that fails to
+    # answer is left alone for ``replica_retry_seconds`` (the primary answers meanwhile).
+    database_replica_url: str = ""
+    replica_max_lag_seconds: float = Field(default=30.0, gt=0)
+    replica_retry_seconds: float = Field(default=30.0, gt=0)
+    replica_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     # Signs bearer tokens, calendar-feed tokens, links and check-in codes. `serve` warns while it
     # is the development default, so that `make run` works at once but nobody misses it.
     secret_key: SecretStr = SecretStr("development-secret-change-me")

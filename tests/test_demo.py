@@ -79,7 +79,7 @@ async def test_demo_loads_the_documented_stations_people_and_ledger(
         assert set(categories) == {c.value for c in ResidentCategory}
         assert await _count(session, Resident, Resident.birthday_is_lunar) >= 100
         users = (await session.execute(select(User.username, User.role))).all()
-        assert len(users) == 9
+        assert len(users) == 11  # the admin, two per station, the county's and the province's bureau
         assert ("admin", Role.admin) in users
         assert await _count(session, UserStation) == 8
     admin = await log_in(

@@ -71,6 +71,7 @@ async def create_user(
         password=data.password,
         role=data.role,
         station_ids=data.station_ids,
+        region_id=data.region_id,
     )
     return _user_out(user, sorted(set(data.station_ids)))
 

@@ -27,6 +27,9 @@ class User(IdMixin, Base):
     role: Mapped[Role] = mapped_column(String(20))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), unique=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Staff of a region (a county's civil-affairs bureau …) see every station below it, besides
+    # the stations of ``user_stations``.
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
     created_at: Mapped[datetime]
     # Carried in every bearer token and session cookie (claim ``ver``) and compared on every
     # request: logging out or changing the password bumps it, which ends every session at once.

@@ -17,8 +17,9 @@ STAFF_ROLES = frozenset({Role.admin, Role.station_head, Role.organizer})
 class Principal:
     user_id: int
     role: Role
-    station_ids: frozenset[int]
+    station_ids: frozenset[int]  # with every station below ``region_id``
     person_id: int | None = None
+    region_id: int | None = None  # staff of a region (a county's civil-affairs bureau …)
 
     @property
     def is_admin(self) -> bool:

@@ -26,6 +26,9 @@ class UserCreate(BaseModel):
     password: str = Field(min_length=8, max_length=128, examples=["a long passphrase"])
     role: Role = Field(examples=["organizer"])
     station_ids: list[Id] = Field(default_factory=list, examples=[[1]])
+    region_id: Id | None = Field(
+        default=None, description="Staff of a region see every station below it (admins set it)"
+    )
 
 
 class PasswordChange(BaseModel):
@@ -63,4 +66,5 @@ class UserOut(BaseModel):
     person_id: int | None
     is_active: bool
     created_at: datetime
+    region_id: int | None = None
     station_ids: list[int] = []

@@ -13,6 +13,8 @@ from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.db import flush_or_raise
 from coordinator.errors import Conflict, Forbidden, Invalid, Unauthorized, not_found
+from coordinator.regions.models import Region
+from coordinator.regions.service import stations_below
 from coordinator.security import hash_password_off_loop, sign, verify, verify_password_off_loop
 from coordinator.settings import Settings
 from coordinator.stations.models import Station
@@ -82,25 +84,60 @@ async def end_sessions(session: AsyncSession, user_id: int) -> int:
 # The caller's account with its stations, one row per station (none when there is no such user):
 # one round trip on every authenticated request, built once.
 _ACCOUNT = (
-    select(User.role, User.person_id, User.is_active, User.session_version, UserStation.station_id)
+    select(
+        User.role,
+        User.person_id,
+        User.is_active,
+        User.session_version,
+        User.region_id,
+        UserStation.station_id,
+    )
     .select_from(User)
     .outerjoin(UserStation, UserStation.user_id == User.id)
     .where(User.id == bindparam("user_id"))
 )
 
 
-def _principal_of(account: TokenAccount, rows: Sequence[Row[Role, int | None, bool, int, int]]) -> Principal:
+async def _principal_of(
+    session: AsyncSession,
+    account: TokenAccount,
+    rows: Sequence[Row[Role, int | None, bool, int, int | None, int]],
+) -> Principal:
     """The caller, from the rows of ``_ACCOUNT``; refuses a missing or disabled account and a
     token of an ended session."""
     if not rows or not rows[0].is_active:
         raise account_disabled()
     if rows[0].session_version != account.session_version:
         raise session_ended()
-    return Principal(
-        user_id=account.user_id,
+    return await with_stations(
+        session,
         role=Role(rows[0].role),
-        station_ids=frozenset(row.station_id for row in rows if row.station_id is not None),
+        user_id=account.user_id,
+        station_ids={row.station_id for row in rows if row.station_id is not None},
         person_id=rows[0].person_id,
+        region_id=rows[0].region_id,
+    )
+
+
+async def with_stations(
+    session: AsyncSession,
+    *,
+    role: Role,
+    user_id: int,
+    station_ids: set[int],
+    person_id: int | None,
+    region_id: int | None,
+) -> Principal:
+    """The principal, with the stations below its region added to its own: every station check
+    (``Principal.can_access``, ``station_filter``) then covers region staff too."""
+    if region_id is not None:
+        station_ids |= await stations_below(session, region_id)
+    return Principal(
+        user_id=user_id,
+        role=role,
+        station_ids=frozenset(station_ids),
+        person_id=person_id,
+        region_id=region_id,
     )
 
 
@@ -110,7 +147,7 @@ async def principal_from_token(
     claims = verify(settings.secret_key.get_secret_value(), ACCESS_PURPOSE, token, now=clock.now())
     account = account_of_claims(claims)
     rows = (await session.execute(_ACCOUNT, {"user_id": account.user_id})).all()
-    return _principal_of(account, rows)
+    return await _principal_of(session, account, rows)
 
 
 async def change_password(
@@ -154,9 +191,10 @@ async def _set_password(session: AsyncSession, user: User, password: str) -> Non
 
 async def load_principal(*, session: AsyncSession, user: User) -> Principal:
     station_ids = await session.scalars(select(UserStation.station_id).where(UserStation.user_id == user.id))
-    return Principal(
-        user_id=user.id, role=Role(user.role), station_ids=frozenset(station_ids), person_id=user.person_id
-    )
+    return await with_stations(
+        session, role=Role(user.role), user_id=user.id, station_ids=set(station_ids),
+        person_id=user.person_id, region_id=user.region_id,
+    )  # fmt: skip
 
 
 async def create_user(
@@ -168,12 +206,19 @@ async def create_user(
     password: str,
     role: Role,
     station_ids: Sequence[int],
+    region_id: int | None = None,
 ) -> User:
     """Create a staff user. ``actor`` is None only for the CLI's ``admin create``."""
     if actor is not None:
-        _check_may_create(actor, role, station_ids)
-    if role is not Role.admin and not station_ids:
-        raise Invalid("请至少指定一个服务站", "At least one station is required", field="station_ids")
+        _check_may_create(actor, role, station_ids, region_id)
+    if role is not Role.admin and not station_ids and region_id is None:
+        raise Invalid(
+            "请至少指定一个服务站或一个行政区域",
+            "At least one station or a region is required",
+            field="station_ids",
+        )
+    if region_id is not None and await session.get(Region, region_id) is None:
+        raise Invalid(f"行政区域不存在：{region_id}", f"Unknown region: {region_id}", field="region_id")
     known = set(await session.scalars(select(Station.id).where(Station.id.in_(station_ids))))
     if missing := sorted(set(station_ids) - known):
         raise Invalid(f"服务站不存在：{missing}", f"Unknown stations: {missing}", field="station_ids")
@@ -181,6 +226,7 @@ async def create_user(
         username=username,
         password_hash=await hash_password_off_loop(password),
         role=role,
+        region_id=region_id,
         is_active=True,
         created_at=clock.now(),
     )
@@ -196,11 +242,14 @@ async def create_user(
     return user
 
 
-def _check_may_create(actor: Principal, role: Role, station_ids: Sequence[int]) -> None:
+def _check_may_create(
+    actor: Principal, role: Role, station_ids: Sequence[int], region_id: int | None
+) -> None:
     if actor.is_admin:
         return
     if (
-        actor.role is Role.station_head
+        region_id is None
+        and actor.role is Role.station_head
         and role is Role.organizer
         and all(actor.can_access(sid) for sid in station_ids)
     ):

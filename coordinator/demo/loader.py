@@ -27,6 +27,7 @@ from coordinator.clock import Clock
 from coordinator.db import Base
 from coordinator.demo.activities import DemoWindow
 from coordinator.demo.catalog import STATIONS, DemoStation
+from coordinator.demo.province import load_province
 from coordinator.demo.rows import Row, StationRows, build_station_rows
 from coordinator.events.models import Event, EventRole, EventSeries, Signup
 from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow
@@ -47,7 +48,7 @@ Progress = Callable[[str, int, int], None]
 class DemoLogin:
     username: str
     role: Role
-    station: str | None  # the station's name; None for the admin
+    station: str | None  # the station's or the region's name; None for the admin
 
 
 @dataclass
@@ -92,8 +93,6 @@ async def load_demo(
             progress(label, done, total)
 
     has_admin = await session.scalar(select(User.id).where(User.username == ADMIN_USERNAME)) is not None
-    if has_admin and not missing:
-        return result
     password_hash = hash_password(DEMO_PASSWORD)  # one slow hash for every demo login
     if not has_admin:
         await _bulk(
@@ -105,7 +104,9 @@ async def load_demo(
         rows = build_station_rows(station, seed=seed, window=window)
         await _load_station(session, clock, station, rows, password_hash, result, step)
         result.created.append(station.code)
-    if missing:
+    for username, region in (await load_province(session, clock.now(), password_hash, result.counts)).items():
+        result.logins.append(DemoLogin(username, Role.organizer, region))
+    if missing or result.counts["stations placed"]:
         # The history is stored without domain events (they would plan reminders for the past), so
         # the statistics roll-ups are rebuilt from the rows instead of fed by the bus.
         await rebuild_rollups(session)

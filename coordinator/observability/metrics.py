@@ -38,6 +38,13 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.reads = Counter(
+            "reads_total",
+            "Statistics, export and dashboard reads by the database that answered (replica, primary).",
+            ["database"],
+            registry=self.registry,
+        )
+
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

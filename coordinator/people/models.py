@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -10,6 +11,21 @@ from coordinator.db import Base, IdMixin
 
 Channel = Literal["wechat", "sms", "email"]
 DEFAULT_CHANNEL_ORDER: tuple[Channel, ...] = ("wechat", "sms", "email")
+
+
+class Qualification(StrEnum):
+    """The national social-work qualifications (社会工作者职业资格)."""
+
+    assistant_social_worker = "assistant_social_worker"  # 助理社会工作师
+    social_worker = "social_worker"  # 社会工作师
+    senior_social_worker = "senior_social_worker"  # 高级社会工作师
+
+
+QUALIFICATION_LABELS = {
+    Qualification.assistant_social_worker: "助理社会工作师",
+    Qualification.social_worker: "社会工作师",
+    Qualification.senior_social_worker: "高级社会工作师",
+}
 
 
 def _default_channel_order() -> list[str]:
@@ -40,6 +56,8 @@ class Person(IdMixin, Base):
     is_party_member: Mapped[bool] = mapped_column(Boolean, default=False)
     party_branch: Mapped[str | None] = mapped_column(String(100))
     is_social_worker: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The national social-work qualification held (``Qualification``), if any.
+    qualification: Mapped[str | None] = mapped_column(String(30))
     email: Mapped[str | None] = mapped_column(String(254))
     # Bound by the volunteer through WeChat sign-in; personal data: staff only see whether it is set.
     wechat_openid: Mapped[str | None] = mapped_column(String(64))

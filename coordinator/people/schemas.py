@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from coordinator.fields import Id, Line, Lines
-from coordinator.people.models import DEFAULT_CHANNEL_ORDER, Channel
+from coordinator.people.models import DEFAULT_CHANNEL_ORDER, Channel, Qualification
 from coordinator.people.vocabulary import TermKind
 
 Name = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
@@ -68,6 +68,7 @@ class PersonCreate(BaseModel):
     is_party_member: bool = False
     party_branch: ShortText | None = Field(default=None, examples=["营盘坡社区党支部"])
     is_social_worker: bool = False
+    qualification: Qualification | None = Field(default=None, examples=["assistant_social_worker"])
     skills: list[Code] = Field(default_factory=list, examples=[["first_aid", "lusheng"]])
     languages: list[Code] = Field(default_factory=list, examples=[["mandarin", "miao"]])
     email: EmailStr | None = None
@@ -92,6 +93,7 @@ class PersonUpdate(BaseModel):
     is_party_member: bool | None = None
     party_branch: ShortText | None = None
     is_social_worker: bool | None = None
+    qualification: Qualification | None = None
     skills: list[Code] | None = None
     languages: list[Code] | None = None
     email: EmailStr | None = None
@@ -137,6 +139,7 @@ class PersonOut(BaseModel):
                     "is_party_member": True,
                     "party_branch": "营盘坡社区党支部",
                     "is_social_worker": False,
+                    "qualification": None,
                     "skills": ["childcare", "lusheng"],
                     "languages": ["mandarin", "miao"],
                     "email": None,
@@ -165,6 +168,7 @@ class PersonOut(BaseModel):
     is_party_member: bool
     party_branch: str | None
     is_social_worker: bool
+    qualification: Qualification | None
     skills: list[str]
     languages: list[str]
     email: str | None

@@ -13,7 +13,7 @@ from coordinator.auth.principal import Principal
 from coordinator.masking import mask_id_number, mask_phone
 from coordinator.people.birthdays import age_on
 from coordinator.people.field_rules import format_birthday
-from coordinator.people.models import Person, Resident
+from coordinator.people.models import Person, Qualification, Resident
 from coordinator.people.schemas import AvailabilityWindow, PersonOut, ResidentOut
 from coordinator.people.vocabulary import TermKind
 from coordinator.stations.models import Station
@@ -36,6 +36,7 @@ def person_out(person: Person, zone: ZoneInfo) -> PersonOut:
         is_party_member=person.is_party_member,
         party_branch=person.party_branch,
         is_social_worker=person.is_social_worker,
+        qualification=Qualification(person.qualification) if person.qualification else None,
         skills=person.codes(TermKind.skill.value),
         languages=person.codes(TermKind.language.value),
         email=person.email,

@@ -17,6 +17,8 @@ class Station(IdMixin, Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     address: Mapped[str | None] = mapped_column(String(200))
+    # The township (乡镇/街道) the station serves; staff of any region above it see it.
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     created_at: Mapped[datetime]
 
 

@@ -33,6 +33,7 @@ class StationOut(BaseModel):
                     "code": "kl-yingpanpo",
                     "timezone": "Asia/Shanghai",
                     "address": "贵州省凯里市大十字街道营盘坡社区",
+                    "region_id": 12,
                     "created_at": "2026-11-29T10:00:00+08:00",
                 }
             ]
@@ -44,6 +45,7 @@ class StationOut(BaseModel):
     code: str
     timezone: str
     address: str | None
+    region_id: int | None = None
     created_at: datetime
 
 

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from coordinator.attachments import attachment
-from coordinator.deps import ClockDep, PrincipalDep, SessionDep
+from coordinator.deps import ClockDep, PrincipalDep, ReadsDep, SessionDep
 from coordinator.errors import ERROR_RESPONSES
 from coordinator.fields import Day, Id, Line
+from coordinator.regions.models import RegionLevel
 from coordinator.stats import coverage as coverage_service
 from coordinator.stats import exports, monthly_report
 from coordinator.stats.figures import Participation
@@ -32,7 +33,16 @@ from coordinator.stats.service import Selection, participation, select_scope
 router = APIRouter(tags=["stats"], responses=ERROR_RESPONSES)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-StationQuery = Annotated[Id | None, Query(description="Only this station (admins: leave out for the county)")]
+StationQuery = Annotated[
+    Id | None, Query(description="Only this station (admins: leave out for all stations)")
+]
+RegionQuery = Annotated[
+    Id | None,
+    Query(description="Only the stations below this region (region staff: their region by default)"),
+]
+LevelQuery = Annotated[
+    RegionLevel | None, Query(description="group_by=region: rows by this level (default: the level below)")
+]
 FromQuery = Annotated[Day | None, Query(alias="from", description="First local date (default: 1 January)")]
 ToQuery = Annotated[
     Day | None, Query(alias="to", description="Last local date, inclusive (default: 31 December)")
@@ -40,7 +50,8 @@ ToQuery = Annotated[
 GroupByQuery = Annotated[
     list[Line],
     Query(
-        description="station, theme, organization, month, week, role, party_branch (repeat or comma-separate)"
+        description="station, region, theme, organization, month, week, role, party_branch "
+        "(repeat or comma-separate)"
     ),
 ]
 
@@ -50,23 +61,28 @@ def _file(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
 
 
 async def _participation(
-    session: SessionDep, principal: PrincipalDep, clock: ClockDep,
-    station_id: int | None, first: date | None, last: date | None, group_by: list[str],
+    session: SessionDep, reads: ReadsDep, principal: PrincipalDep, clock: ClockDep, station_id: int | None,
+    first: date | None, last: date | None, group_by: list[str], region_id: int | None,
+    level: RegionLevel | None,
 ) -> tuple[Selection, Participation]:  # fmt: skip
     selection = await select_scope(session, principal, clock, station_id=station_id, first=first, last=last,
-                                   group_by=group_by)  # fmt: skip
-    return selection, await participation(session, selection)
+                                   group_by=group_by, region_id=region_id, level=level)  # fmt: skip
+    return selection, await reads.run(session, lambda on: participation(on, selection))
 
 
 @router.get("/stats/participation", response_model=ParticipationOut,
             summary="Participation by station, theme, organization, month, week, role or branch")  # fmt: skip
 async def get_participation(
-    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: StationQuery = None,
-    first: FromQuery = None, last: ToQuery = None, group_by: GroupByQuery = [],  # noqa: B006
+    session: SessionDep, reads: ReadsDep, principal: PrincipalDep, clock: ClockDep,
+    station_id: StationQuery = None, first: FromQuery = None, last: ToQuery = None,
+    group_by: GroupByQuery = [],  # noqa: B006
+    region_id: RegionQuery = None, level: LevelQuery = None,
 ) -> ParticipationOut:  # fmt: skip
     """Person-times and distinct people, Party-member participation, hours, residents served and the
     no-show rate; totals are recounted (distinct counts are not sums)."""
-    selection, answer = await _participation(session, principal, clock, station_id, first, last, group_by)
+    selection, answer = await _participation(
+        session, reads, principal, clock, station_id, first, last, group_by, region_id, level
+    )
     return ParticipationOut(
         group_by=list(answer.group_by),
         from_=selection.first,
@@ -80,10 +96,14 @@ async def get_participation(
 @router.get("/stats/export.xlsx", summary="Participation statistics as a formatted XLSX workbook",
             response_class=Response, responses=_file(XLSX, "The workbook"))  # fmt: skip
 async def export_xlsx(
-    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: StationQuery = None,
-    first: FromQuery = None, last: ToQuery = None, group_by: GroupByQuery = [],  # noqa: B006
+    session: SessionDep, reads: ReadsDep, principal: PrincipalDep, clock: ClockDep,
+    station_id: StationQuery = None, first: FromQuery = None, last: ToQuery = None,
+    group_by: GroupByQuery = [],  # noqa: B006
+    region_id: RegionQuery = None, level: LevelQuery = None,
 ) -> Response:  # fmt: skip
-    selection, answer = await _participation(session, principal, clock, station_id, first, last, group_by)
+    selection, answer = await _participation(
+        session, reads, principal, clock, station_id, first, last, group_by, region_id, level
+    )
     content = exports.participation_xlsx(
         answer, await exports.Names.load(session), first=selection.first, last=selection.last
     )
@@ -98,10 +118,14 @@ async def export_xlsx(
 @router.get("/stats/export.csv", summary="Participation statistics as CSV (UTF-8 with BOM)",
             response_class=Response, responses=_file("text/csv", "The rows and a totals row"))  # fmt: skip
 async def export_csv(
-    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: StationQuery = None,
-    first: FromQuery = None, last: ToQuery = None, group_by: GroupByQuery = [],  # noqa: B006
+    session: SessionDep, reads: ReadsDep, principal: PrincipalDep, clock: ClockDep,
+    station_id: StationQuery = None, first: FromQuery = None, last: ToQuery = None,
+    group_by: GroupByQuery = [],  # noqa: B006
+    region_id: RegionQuery = None, level: LevelQuery = None,
 ) -> Response:  # fmt: skip
-    selection, answer = await _participation(session, principal, clock, station_id, first, last, group_by)
+    selection, answer = await _participation(
+        session, reads, principal, clock, station_id, first, last, group_by, region_id, level
+    )
     content = exports.participation_csv(answer, await exports.Names.load(session))
     return attachment(
         content,
@@ -114,14 +138,14 @@ async def export_csv(
 @router.get("/stats/attendance.xlsx", summary="The attendance ledger of a station for a period (XLSX)",
             response_class=Response, responses=_file(XLSX, "The ledger"))  # fmt: skip
 async def attendance_ledger(
-    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: Id,
+    session: SessionDep, reads: ReadsDep, principal: PrincipalDep, clock: ClockDep, station_id: Id,
     first: FromQuery = None, last: ToQuery = None,
 ) -> Response:  # fmt: skip
     selection = await select_scope(session, principal, clock, station_id=station_id, first=first, last=last,
                                    group_by=[])  # fmt: skip
-    content = await exports.attendance_ledger_xlsx(
-        session, principal, station_id=station_id, first=selection.first, last=selection.last
-    )
+    content = await reads.run(session, lambda on: exports.attendance_ledger_xlsx(
+        on, principal, station_id=station_id, first=selection.first, last=selection.last
+    ))  # fmt: skip
     return attachment(
         content,
         XLSX,
@@ -130,19 +154,23 @@ async def attendance_ledger(
     )
 
 
-@router.get("/reports/monthly.xlsx", summary="The monthly report of a station for the civil affairs bureau",
+@router.get("/reports/monthly.xlsx",
+            summary="The monthly report of a station or of a region's stations for the civil affairs bureau",
             response_class=Response, responses=_file(XLSX, "Four sheets with Chinese headers"))  # fmt: skip
 async def monthly_xlsx(
-    session: SessionDep, principal: PrincipalDep, clock: ClockDep, station_id: Id,
+    session: SessionDep, reads: ReadsDep, principal: PrincipalDep, clock: ClockDep,
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"])],
+    station_id: StationQuery = None, region_id: RegionQuery = None,
 ) -> Response:  # fmt: skip
-    report = await monthly_report.build_report(session, principal, clock, station_id=station_id, month=month)
+    report = await reads.run(session, lambda on: monthly_report.build_report(
+        on, principal, clock, station_id=station_id, region_id=region_id, month=month
+    ))  # fmt: skip
     content = monthly_report.render(report, await exports.Names.load(session))
     return attachment(
         content,
         XLSX,
-        filename=f"月度报表_{report.station.code}_{month}.xlsx",
-        fallback=f"monthly-report-station-{station_id}-{month}.xlsx",
+        filename=f"月度报表_{report.code}_{month}.xlsx",
+        fallback=f"monthly-report-{report.key}-{month}.xlsx",
     )
 
 

@@ -17,6 +17,7 @@ from coordinator.errors import not_found
 from coordinator.events.models import CustomTheme, Event
 from coordinator.events.themes import BUILTIN_THEMES
 from coordinator.people.models import Person
+from coordinator.regions.models import Region
 from coordinator.stations.models import Organization, Station
 from coordinator.stats.figures import DIMENSION_FIELDS, Participation
 from coordinator.stats.periods import local_date, utc_window, zone
@@ -24,6 +25,7 @@ from coordinator.stats.sheets import new_workbook, table_csv, to_bytes, write_ta
 
 DIMENSION_HEADERS = {
     "station": "服务站",
+    "region": "行政区域",
     "theme": "活动主题",
     "organization": "社会组织",
     "month": "月份",
@@ -56,9 +58,14 @@ class Names:
     """Display names of stations, organizations and themes (custom themes by station)."""
 
     def __init__(
-        self, stations: dict[int, str], organizations: dict[int, str], themes: dict[str, str]
+        self,
+        stations: dict[int, str],
+        organizations: dict[int, str],
+        themes: dict[str, str],
+        regions: dict[int, str] | None = None,
     ) -> None:
         self.stations, self.organizations, self.themes = stations, organizations, themes
+        self.regions = regions or {}
 
     @classmethod
     async def load(cls, session: AsyncSession) -> Names:
@@ -69,7 +76,8 @@ class Names:
         themes = {code: theme.name_zh for code, theme in BUILTIN_THEMES.items()}
         for code, name in await session.execute(select(CustomTheme.code, CustomTheme.name_zh)):
             themes.setdefault(code, name)
-        return cls(stations, organizations, themes)
+        regions = {rid: name for rid, name in await session.execute(select(Region.id, Region.name))}
+        return cls(stations, organizations, themes, regions)
 
     def show(self, dimension: str, value: Any) -> Any:
         if value is None:
@@ -78,6 +86,8 @@ class Names:
             return self.stations.get(value, value)
         if dimension == "organization":
             return self.organizations.get(value, value)
+        if dimension == "region":
+            return self.regions.get(value, value)
         if dimension == "theme":
             return self.themes.get(value, value)
         return value

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Dimension = Literal["station", "theme", "organization", "month", "week", "role", "party_branch"]
+Dimension = Literal["station", "region", "theme", "organization", "month", "week", "role", "party_branch"]
 DIMENSIONS: tuple[Dimension, ...] = (
     "station",
+    "region",
     "theme",
     "organization",
     "month",
@@ -21,6 +22,7 @@ PERSON_DIMENSIONS = frozenset({"role", "party_branch"})
 # The key each dimension has in a row.
 DIMENSION_FIELDS: dict[str, str] = {
     "station": "station_id",
+    "region": "region_id",
     "theme": "theme",
     "organization": "organization_id",
     "month": "month",

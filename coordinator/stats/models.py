@@ -3,7 +3,8 @@
 - **Per event** (``stats_events``, ``stats_event_people``, ``stats_event_residents``): what the
   roll-ups last counted for one event, the "before" a recomputation is compared with.
 - **Cells** (``stats_cells``, ``stats_cell_members``): additive counters and exact distinct counts
-  per (scope, period, theme): ``scope`` a station id, or 0 for the county; ``period`` a month
+  per (scope, period, theme): ``scope`` a station id, minus a region id (``region_scope``: the
+  township, county, city or province), or 0 for every station; ``period`` a month
   ``YYYY-MM`` or a year ``YYYY`` in the station's zone; ``theme`` a code, or ``""`` for all. A
   member row counts how many of the cell's events include that person (or resident).
 No foreign keys: derived data never blocks, nor is cascaded by, a write to the tables it
@@ -18,8 +19,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from coordinator.db import Base
 
-ALL_STATIONS = 0  # the scope of county-wide cells
+ALL_STATIONS = 0  # the scope of cells over every station
 ALL_THEMES = ""  # the theme of cells summing every theme
+
+
+def region_scope(region_id: int) -> int:
+    """The scope of a region's cells: negative, so never a station's."""
+    return -region_id
+
 
 # Member kinds of a cell.
 MEMBER_PERSON = "p"
@@ -34,6 +41,8 @@ class EventRollup(Base):
 
     event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     station_id: Mapped[int] = mapped_column(Integer)
+    # The station's township when counted: the event also counts in every region above it.
+    region_id: Mapped[int | None] = mapped_column(Integer)
     theme: Mapped[str] = mapped_column(String(40))
     organization_id: Mapped[int | None] = mapped_column(Integer)
     local_date: Mapped[date]
@@ -76,6 +85,8 @@ class StatsCell(Base):
     """Counters of one (scope, period, theme): sums over its events and exact distinct counts."""
 
     __tablename__ = "stats_cells"
+    # A dashboard reads one period's cells of many scopes (every township of a province by month).
+    __table_args__ = (Index("ix_stats_cells_period_theme", "period", "theme"),)
 
     scope: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     period: Mapped[str] = mapped_column(String(7), primary_key=True)

@@ -1,4 +1,5 @@
-"""The monthly report a 民政局 expects from a station (月度工作报表), as one formatted workbook:
+"""The monthly report a 民政局 expects from a station, or of a region's stations together (月度工作报表),
+as one formatted workbook:
 
 1. 活动统计 — activities by theme: activities, person-times and people, Party-member participation,
    hours, residents served; a totals row whose distinct counts are recounted, not summed.
@@ -20,8 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
+from coordinator.errors import Invalid
 from coordinator.fields import parse_month
 from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow
+from coordinator.regions.models import Region
 from coordinator.stations.models import Station
 from coordinator.stats.coverage import CATEGORY_LABELS
 from coordinator.stats.exports import FIGURE_HEADERS, Names
@@ -37,7 +40,9 @@ THEME_COLUMNS = [f for f in FIGURE_HEADERS if f != "no_show_rate"]
 
 @dataclass(frozen=True)
 class MonthlyReport:
-    station: Station
+    name: str  # of the station or the region
+    code: str
+    key: str  # "station-<id>" or "region-<id>", for file names in ASCII
     first: date
     last: date
     by_theme: Participation
@@ -54,26 +59,44 @@ class MonthlyReport:
 
 
 async def build_report(
-    session: AsyncSession, principal: Principal, clock: Clock, *, station_id: int, month: str
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    *,
+    month: str,
+    station_id: int | None = None,
+    region_id: int | None = None,
 ) -> MonthlyReport:
+    """The report of one station, or of every station below a region (distinct counts over them all)."""
     first = parse_month(month)
     last = last_day_of_month(first)
     selection = await select_scope(session, principal, clock, station_id=station_id, first=first, last=last,
-                                   group_by=["theme"])  # fmt: skip
-    station = await session.get_one(Station, station_id)
+                                   group_by=["theme"], region_id=region_id)  # fmt: skip
+    if station_id is not None:
+        place: Station | Region = await session.get_one(Station, station_id)
+        key = f"station-{station_id}"
+    elif selection.region_id is not None:
+        place = await session.get_one(Region, selection.region_id)
+        key = f"region-{selection.region_id}"
+    else:
+        raise Invalid("请选择服务站或行政区域", "Choose a station or a region",
+                      code="station_or_region_required", field="station_id")  # fmt: skip
+    stations = selection.station_ids or frozenset()
     by_theme = await participation(session, selection)
-    events = await counted_events(session, station_ids=[station_id], first=first, last=last)
+    events = await counted_events(session, station_ids=stations, first=first, last=last)
     served = {resident for event in events.values() for resident in event.named_residents}
-    ledger = await _ledger(session, station_id, served)
-    volunteers = await _volunteers(session, station_id, active=by_theme.totals.distinct_people)
-    return MonthlyReport(station, first, last, by_theme, ledger, volunteers)
+    ledger = await _ledger(session, stations, served)
+    volunteers = await _volunteers(session, stations, active=by_theme.totals.distinct_people)
+    return MonthlyReport(place.name, place.code, key, first, last, by_theme, ledger, volunteers)
 
 
-async def _ledger(session: AsyncSession, station_id: int, served: set[int]) -> list[tuple[str, int, int]]:
+async def _ledger(
+    session: AsyncSession, station_ids: frozenset[int], served: set[int]
+) -> list[tuple[str, int, int]]:
     rows = await session.execute(
         select(ResidentCategoryRow.category, Resident.id)
         .join(Resident, Resident.id == ResidentCategoryRow.resident_id)
-        .where(Resident.station_id == station_id, Resident.is_active.is_(True))
+        .where(Resident.station_id.in_(sorted(station_ids)), Resident.is_active.is_(True))
     )
     ledger: dict[str, set[int]] = defaultdict(set)
     for category, resident_id in rows:
@@ -82,8 +105,8 @@ async def _ledger(session: AsyncSession, station_id: int, served: set[int]) -> l
     return [(c, len(ledger[c]), len(ledger[c] & served)) for c in order if ledger[c]]
 
 
-async def _volunteers(session: AsyncSession, station_id: int, *, active: int) -> dict[str, int]:
-    current: tuple[Any, ...] = (Person.station_id == station_id, Person.is_active.is_(True))
+async def _volunteers(session: AsyncSession, station_ids: frozenset[int], *, active: int) -> dict[str, int]:
+    current: tuple[Any, ...] = (Person.station_id.in_(sorted(station_ids)), Person.is_active.is_(True))
     registered = await session.scalar(select(func.count()).select_from(Person).where(*current))
     party = await session.scalar(
         select(func.count()).select_from(Person).where(*current, Person.is_party_member)
@@ -124,14 +147,14 @@ def render(report: MonthlyReport, names: Names) -> bytes:
     ]
     totals = ["合计", *(report.by_theme.totals.as_dict()[f] for f in THEME_COLUMNS)]
     write_table(sheet, ["活动主题", *(FIGURE_HEADERS[f] for f in THEME_COLUMNS)], rows, totals=totals,
-                title=f"{report.station.name} {month} 志愿服务活动统计")  # fmt: skip
+                title=f"{report.name} {month} 志愿服务活动统计")  # fmt: skip
     visits = report.home_visits
     write_table(
         workbook.create_sheet("入户走访"),
         ["走访次数", "走访居民（人）", "走访居民（人次）", "参与人次", "党员参与人次"],
         [[visits.events, visits.distinct_residents_served, visits.residents_served_person_times,
           visits.person_times, visits.party_member_person_times]],
-        title=f"{report.station.name} {month} 入户走访",
+        title=f"{report.name} {month} 入户走访",
     )  # fmt: skip
     ledger_rows = [[CATEGORY_LABELS.get(c, c), n, served] for c, n, served in report.ledger]
     write_table(
@@ -143,12 +166,12 @@ def render(report: MonthlyReport, names: Names) -> bytes:
             sum(r[1] for r in ledger_rows),
             sum(r[2] for r in ledger_rows),
         ],
-        title=f"{report.station.name} 服务对象台账",
+        title=f"{report.name} 服务对象台账",
     )
     write_table(
         workbook.create_sheet("志愿者"),
         ["项目", "人数"],
         [[label, report.volunteers[key]] for key, label in VOLUNTEER_LABELS.items()],
-        title=f"{report.station.name} {month} 志愿者队伍",
+        title=f"{report.name} {month} 志愿者队伍",
     )
     return to_bytes(workbook)

@@ -10,7 +10,7 @@ event falls on the local date of its start in its station's zone.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -122,27 +122,39 @@ async def recount(
     first: date,
     last: date,
     group_by: tuple[Dimension, ...],
+    regions: Mapping[int, int] | None = None,
 ) -> Participation:
     """Statistics of the events of ``station_ids`` (None: every station) whose local start date is
-    in [first, last], grouped by ``group_by``."""
+    in [first, last], grouped by ``group_by``. Grouped by region, ``regions`` maps each station to
+    its row's region; events of stations outside those regions count in the totals only."""
     events = await counted_events(session, station_ids=station_ids, first=first, last=last)
     facts = await attendance_facts(session, events, with_roles="role" in group_by)
     by_person = any(d in PERSON_DIMENSIONS for d in group_by)
     tallies: dict[Key, Tally] = defaultdict(Tally)
     total = Tally()
+    rows_of: Mapping[int, int] = regions or {}
+
+    def in_rows(event: EventFacts) -> bool:
+        return "region" not in group_by or event.station_id in rows_of
+
     for event in events.values():
         total.event_ids.add(event.id)
-        if not by_person:
-            tallies[tuple(event.dimension(d) for d in group_by)].event_ids.add(event.id)
+        if not by_person and in_rows(event):
+            tallies[tuple(_value(d, event, None, rows_of) for d in group_by)].event_ids.add(event.id)
     for row in facts:
         event = events[row.event_id]
         total.add(row)
-        tallies[tuple(_value(d, event, row) for d in group_by)].add(row)
+        if in_rows(event):
+            tallies[tuple(_value(d, event, row, rows_of) for d in group_by)].add(row)
     rows = [(key, tallies[key].figures(events)) for key in sorted(tallies, key=sort_key)]
     return Participation(group_by=group_by, rows=rows, totals=total.figures(events), source="recount")
 
 
-def _value(name: str, event: EventFacts, row: AttendanceFacts) -> Any:
+def _value(name: str, event: EventFacts, row: AttendanceFacts | None, regions: Mapping[int, int]) -> Any:
+    if name == "region":
+        return regions[event.station_id]
+    if row is None:
+        return event.dimension(name)
     if name == "role":
         return row.role
     if name == "party_branch":

@@ -23,6 +23,7 @@ from coordinator.attendance.models import ATTENDED_STATUSES, Attendance, Service
 from coordinator.db import Base, is_postgres
 from coordinator.events.models import Event
 from coordinator.people.models import Person
+from coordinator.regions.models import RegionAncestor
 from coordinator.stations.models import Station
 from coordinator.stats.models import (
     ALL_STATIONS,
@@ -79,16 +80,16 @@ async def _events(session: AsyncSession) -> int:
         return await _events_in_sql(session)
     query = select(
         Event.id, Event.station_id, Event.theme, Event.organization_id, Event.starts_at, Event.status,
-        Station.timezone,
+        Station.timezone, Station.region_id,
     ).join(Station, Station.id == Event.station_id)  # fmt: skip
     rows: list[dict[str, Any]] = []
     counted = 0
     result = await session.stream(query.execution_options(yield_per=BATCH))
-    async for event_id, station_id, theme, organization_id, starts_at, status, timezone in result:
+    async for event_id, station_id, theme, organization_id, starts_at, status, timezone, region_id in result:
         day = local_date(starts_at, timezone)
         is_counted = status in COUNTED_EVENT_STATUSES
         counted += is_counted
-        rows.append({"event_id": event_id, "station_id": station_id, "theme": theme,
+        rows.append({"event_id": event_id, "station_id": station_id, "region_id": region_id, "theme": theme,
                      "organization_id": organization_id, "local_date": day, "month": month_of(day),
                      "year": year_of(day), "counted": is_counted, **dict.fromkeys(COUNTERS, 0)})  # fmt: skip
         if len(rows) == BATCH:
@@ -104,11 +105,11 @@ async def _events_in_sql(session: AsyncSession) -> int:
     day = func.date(func.timezone(Station.timezone, Event.starts_at))
     counted = Event.status.in_(COUNTED_EVENT_STATUSES)
     query = select(
-        Event.id, Event.station_id, Event.theme, Event.organization_id, day,
+        Event.id, Event.station_id, Station.region_id, Event.theme, Event.organization_id, day,
         func.to_char(day, "YYYY-MM"), func.to_char(day, "YYYY"), counted, *(literal(0) for _ in COUNTERS),
     ).join(Station, Station.id == Event.station_id)  # fmt: skip
-    columns = ["event_id", "station_id", "theme", "organization_id", "local_date", "month", "year", "counted",
-               *COUNTERS]  # fmt: skip
+    columns = ["event_id", "station_id", "region_id", "theme", "organization_id", "local_date", "month",
+               "year", "counted", *COUNTERS]  # fmt: skip
     await session.execute(insert(EventRollup).from_select(columns, query))
     found = await session.scalar(select(func.count()).where(EventRollup.counted.is_(True)))
     return int(found or 0)
@@ -205,14 +206,25 @@ async def _event_counters(session: AsyncSession) -> None:
     )
 
 
+# The scope of region cells: one row per region above the event's township (``_from``).
+_REGION_SCOPE = -RegionAncestor.ancestor_id
+
+
 def _variants() -> list[tuple[Any, Any, Any]]:
-    """(scope, period, theme) column expressions of the eight cells each event counts in."""
+    """(scope, period, theme) column expressions of the cells each event counts in."""
     return [
         (scope, period, theme)
-        for scope in (EventRollup.station_id, literal(ALL_STATIONS, Integer()))
+        for scope in (EventRollup.station_id, _REGION_SCOPE, literal(ALL_STATIONS, Integer()))
         for period in (EventRollup.month, EventRollup.year)
         for theme in (EventRollup.theme, literal(ALL_THEMES, String()))
     ]
+
+
+def _from(query: Any, scope: Any) -> Any:
+    """Region scopes join the closure: an event counts in its township and every region above."""
+    if scope is _REGION_SCOPE:
+        return query.join(RegionAncestor, RegionAncestor.region_id == EventRollup.region_id)
+    return query
 
 
 def _groups(*columns: Any) -> list[Any]:
@@ -225,11 +237,8 @@ async def _cells(session: AsyncSession, *, postgres: bool) -> None:
     sums = [func.count(), *(func.sum(getattr(EventRollup, name)) for name in COUNTERS)]
     async with _bulk_load(session, StatsCellMember, postgres=postgres):
         for scope, period, theme in _variants():
-            query = (
-                select(scope, period, theme, *sums)
-                .where(EventRollup.counted.is_(True))
-                .group_by(*_groups(scope, period, theme))
-            )
+            query = _from(select(scope, period, theme, *sums).select_from(EventRollup), scope)
+            query = query.where(EventRollup.counted.is_(True)).group_by(*_groups(scope, period, theme))
             await session.execute(
                 insert(StatsCell).from_select(["scope", "period", "theme", "events", *COUNTERS], query)
             )
@@ -263,12 +272,12 @@ async def _members(session: AsyncSession, scope: Any, period: Any, theme: Any) -
         (MEMBER_RESIDENT, EventResidentRollup, EventResidentRollup.resident_id, None),
     ]
     for kind, table, member, condition in sources:
-        query = (
+        query = _from(
             select(scope, period, theme, literal(kind, String()), member, func.count())
             .select_from(table)
-            .join(EventRollup, EventRollup.event_id == table.event_id)
-            .group_by(*_groups(scope, period, theme), member)
-        )
+            .join(EventRollup, EventRollup.event_id == table.event_id),
+            scope,
+        ).group_by(*_groups(scope, period, theme), member)
         if condition is not None:
             query = query.where(condition)
         await session.execute(

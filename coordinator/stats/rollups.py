@@ -22,6 +22,7 @@ from coordinator.bus.registry import DeliveredEvent, HandlerContext
 from coordinator.domain_events import DomainEventType
 from coordinator.events.models import Event
 from coordinator.people.models import Person
+from coordinator.regions.models import RegionAncestor
 from coordinator.stations.models import Station
 from coordinator.stats.models import (
     ALL_STATIONS,
@@ -34,6 +35,7 @@ from coordinator.stats.models import (
     EventRollup,
     StatsCell,
     StatsCellMember,
+    region_scope,
 )
 from coordinator.stats.periods import local_date, month_of, year_of
 from coordinator.stats.queries import COUNTED_EVENT_STATUSES, MISSED_STATUSES
@@ -70,6 +72,8 @@ class EventState:
     organization_id: int | None
     day: date
     counted: bool
+    region_id: int | None = None  # the station's township
+    regions: tuple[int, ...] = ()  # the township and every region above it
     people: dict[int, Attendee] = field(default_factory=dict)
     residents: set[int] = field(default_factory=set)
     headcount: int = 0
@@ -89,13 +93,14 @@ class EventState:
         }
 
     def cells(self) -> list[Cell]:
-        """The eight cells an event counts in: its station and the county, by month and by year,
-        for its theme and for all themes."""
+        """The cells an event counts in: its station, each region above it and all stations, by
+        month and by year, for its theme and for all themes."""
         if not self.counted:
             return []
+        scopes = (self.station_id, *(region_scope(r) for r in self.regions), ALL_STATIONS)
         return [
             (scope, period, theme)
-            for scope in (self.station_id, ALL_STATIONS)
+            for scope in scopes
             for period in (month_of(self.day), year_of(self.day))
             for theme in (self.theme, ALL_THEMES)
         ]
@@ -114,20 +119,22 @@ async def source_state(session: AsyncSession, event_id: int) -> EventState | Non
     """The event as the source rows say now; None if it no longer exists."""
     row = (
         await session.execute(
-            select(Event, Station.timezone)
+            select(Event, Station.timezone, Station.region_id)
             .join(Station, Station.id == Event.station_id)
             .where(Event.id == event_id)
         )
     ).first()
     if row is None:
         return None
-    event, timezone = row
+    event, timezone, region_id = row
     state = EventState(
         station_id=event.station_id,
         theme=event.theme,
         organization_id=event.organization_id,
         day=local_date(event.starts_at, timezone),
         counted=event.status in COUNTED_EVENT_STATUSES,
+        region_id=region_id,
+        regions=await _regions_above(session, region_id),
     )
     if not state.counted:
         return state
@@ -152,6 +159,15 @@ async def source_state(session: AsyncSession, event_id: int) -> EventState | Non
     return state
 
 
+async def _regions_above(session: AsyncSession, region_id: int | None) -> tuple[int, ...]:
+    if region_id is None:
+        return ()
+    found = await session.scalars(
+        select(RegionAncestor.ancestor_id).where(RegionAncestor.region_id == region_id)
+    )
+    return tuple(sorted(found))
+
+
 async def _claim_stored(
     session: AsyncSession, event_id: int, source: EventState | None
 ) -> EventRollup | None:
@@ -159,7 +175,8 @@ async def _claim_stored(
     if source is not None:
         await session.execute(
             insert_for(session, EventRollup)
-            .values(event_id=event_id, station_id=source.station_id, theme=source.theme,
+            .values(event_id=event_id, station_id=source.station_id, region_id=source.region_id,
+                    theme=source.theme,
                     organization_id=source.organization_id, local_date=source.day,
                     month=month_of(source.day), year=year_of(source.day), counted=False,
                     **dict.fromkeys(COUNTERS, 0))
@@ -181,6 +198,9 @@ async def stored_state(session: AsyncSession, stored: EventRollup) -> EventState
         day=stored.local_date,
         counted=stored.counted,
         no_shows=stored.no_shows,
+        region_id=stored.region_id,
+        # Regions are never moved, so the regions above the stored township are those it counted in.
+        regions=await _regions_above(session, stored.region_id),
     )
     people = await session.execute(
         select(EventPersonRollup.person_id, EventPersonRollup.minutes,
@@ -283,8 +303,9 @@ def _zeros() -> dict[str, int]:
 
 async def _store(session: AsyncSession, stored: EventRollup, before: EventState, after: EventState) -> None:
     event_id = stored.event_id
-    stored.station_id, stored.theme, stored.organization_id = (
+    stored.station_id, stored.region_id, stored.theme, stored.organization_id = (
         after.station_id,
+        after.region_id,
         after.theme,
         after.organization_id,
     )
@@ -322,6 +343,16 @@ async def _store(session: AsyncSession, stored: EventRollup, before: EventState,
             [{"event_id": event_id, "resident_id": rid} for rid in added_residents],
         )
     await session.flush()
+
+
+async def refresh_station(session: AsyncSession, station_id: int) -> None:
+    """A station moved to another township: recount its events into the regions above it now."""
+    for event_id in await session.scalars(
+        select(EventRollup.event_id)
+        .where(EventRollup.station_id == station_id)
+        .order_by(EventRollup.event_id)
+    ):
+        await refresh_event(session, event_id)
 
 
 async def events_of_person(session: AsyncSession, person_id: int) -> list[int]:

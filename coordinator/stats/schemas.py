@@ -46,6 +46,7 @@ class ParticipationRow(FiguresOut):
     )
 
     station_id: int | None = None
+    region_id: int | None = None
     theme: str | None = None
     organization_id: int | None = None
     month: str | None = Field(default=None, examples=["2026-11"])

@@ -10,7 +10,7 @@ recounted from the source rows, and the answer says which path it took (``source
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,26 +20,31 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.errors import Invalid, not_found
+from coordinator.regions.models import RegionLevel
 from coordinator.stations.models import Station
 from coordinator.stats.figures import DIMENSIONS, Dimension, Figures, Key, Participation, sort_key
 from coordinator.stats.freshness import rollups_behind
-from coordinator.stats.models import ALL_STATIONS, ALL_THEMES, StatsCell
+from coordinator.stats.models import ALL_STATIONS, ALL_THEMES, StatsCell, region_scope
 from coordinator.stats.periods import local_date, months_between, whole_period
 from coordinator.stats.queries import recount
+from coordinator.stats.regions import region_stations, rows_by_region
 
-ROLLUP_DIMENSIONS = frozenset({"station", "month", "theme"})
+ROLLUP_DIMENSIONS = frozenset({"station", "region", "month", "theme"})
 DEFAULT_ZONE = "Asia/Shanghai"
 MAX_DAYS = 3 * 366
 
 
 @dataclass(frozen=True)
 class Selection:
-    """Which stations (None: all of them, the county) and which local dates a request covers."""
+    """Which stations (None: all of them) and which local dates a request covers; a region's
+    request has its stations and its id. Grouped by region, ``regions`` gives each station's row."""
 
     station_ids: frozenset[int] | None
     first: date
     last: date
     group_by: tuple[Dimension, ...]
+    region_id: int | None = None
+    regions: Mapping[int, int] | None = None
 
 
 async def select_scope(
@@ -51,10 +56,16 @@ async def select_scope(
     first: date | None,
     last: date | None,
     group_by: Sequence[str],
+    region_id: int | None = None,
+    level: RegionLevel | None = None,
 ) -> Selection:
-    """Check the caller and the parameters: staff only (403), their own stations only (404); the
-    period defaults to the current calendar year."""
+    """Check the caller and the parameters: staff only (403), their own stations and regions only
+    (404); the period defaults to the current calendar year. Region staff asking for no station
+    nor region get their region."""
     principal.require_staff()
+    if station_id is not None and region_id is not None:
+        raise Invalid("服务站和区域只能选一个", "Ask for a station or a region, not both",
+                      code="station_and_region", field="region_id")  # fmt: skip
     if station_id is not None:
         station = await session.get(Station, station_id)
         if station is None or not principal.can_access(station.id):
@@ -68,11 +79,18 @@ async def select_scope(
     if (last - first).days > MAX_DAYS:
         raise Invalid("统计区间最长三年", "The period may span at most three years", code="period_too_long",
                       field="to")  # fmt: skip
+    if station_id is None and region_id is None and not principal.is_admin:
+        region_id = principal.region_id
     if station_id is not None:
         stations: frozenset[int] | None = frozenset({station_id})
+    elif region_id is not None:
+        stations = await region_stations(session, principal, region_id)
     else:
         stations = None if principal.is_admin else principal.station_ids
-    return Selection(stations, first, last, dims)
+    regions = None
+    if "region" in dims:
+        regions = await rows_by_region(session, within=region_id, stations=stations, level=level)
+    return Selection(stations, first, last, dims, region_id if station_id is None else None, regions)
 
 
 def parse_group_by(values: Sequence[str]) -> tuple[Dimension, ...]:
@@ -105,6 +123,7 @@ async def participation(session: AsyncSession, selection: Selection) -> Particip
         first=selection.first,
         last=selection.last,
         group_by=selection.group_by,
+        regions=selection.regions,
     )
 
 
@@ -115,13 +134,22 @@ async def from_rollups(session: AsyncSession, selection: Selection) -> Participa
     if period is None or not set(group_by) <= ROLLUP_DIMENSIONS:
         return None
     stations = selection.station_ids
-    if stations is not None and len(stations) != 1:
+    if {"station", "region"} <= set(group_by):
+        return None  # a station's row already says its region
+    if "region" in group_by and stations is not None and selection.region_id is None:
+        return None  # a region's cells hold more than these stations
+    if stations is not None and len(stations) != 1 and selection.region_id is None:
         return None  # distinct counts of a few stations together are in no cell
     if await rollups_behind(session, stations):
         return None  # read-your-writes: a roster saved a moment ago counts before the bus delivers it
-    total_scope = next(iter(stations)) if stations is not None else ALL_STATIONS
-    by_station = "station" in group_by and stations is None  # the county, a row per station
-    scope_filter = StatsCell.scope != ALL_STATIONS if by_station else StatsCell.scope == total_scope
+    if selection.region_id is not None:
+        total_scope = region_scope(selection.region_id)
+    else:
+        total_scope = next(iter(stations)) if stations is not None else ALL_STATIONS
+    row_scopes = _row_scopes(selection, total_scope)
+    scope_filter = (
+        StatsCell.scope > ALL_STATIONS if row_scopes is None else StatsCell.scope.in_(sorted(row_scopes))
+    )
     periods = months_between(selection.first, selection.last) if "month" in group_by else [period]
     theme_filter = StatsCell.theme != ALL_THEMES if "theme" in group_by else StatsCell.theme == ALL_THEMES
     is_totals = and_(
@@ -140,15 +168,25 @@ async def from_rollups(session: AsyncSession, selection: Selection) -> Participa
             totals = figures
         is_row = (
             figures.events > 0
-            and (scope != ALL_STATIONS if by_station else scope == total_scope)
+            and (scope > ALL_STATIONS if row_scopes is None else scope in row_scopes)
             and cell_period in periods
             and (theme != ALL_THEMES) == ("theme" in group_by)
         )
         if is_row:
-            values = {"station": scope, "month": cell_period, "theme": theme}
+            values = {"station": scope, "region": region_scope(scope), "month": cell_period, "theme": theme}
             rows.append((tuple(values[d] for d in group_by), figures))
     rows.sort(key=lambda row: sort_key(row[0]))
     return Participation(group_by=group_by, rows=rows, totals=totals, source="rollup")
+
+
+def _row_scopes(selection: Selection, total_scope: int) -> set[int] | None:
+    """The scopes of the cells that are rows: each station's (None: every station's), each
+    region's, or the one total."""
+    if "station" in selection.group_by and total_scope <= ALL_STATIONS:
+        return None if selection.station_ids is None else set(selection.station_ids)
+    if "region" in selection.group_by:
+        return {region_scope(r) for r in (selection.regions or {}).values()}
+    return {total_scope}
 
 
 def cell_figures(cell: RowMapping) -> Figures:

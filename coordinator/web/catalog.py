@@ -285,6 +285,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "dash.monthly_report": ("月度报表", "Monthly report"),
     "dash.export": ("导出数据", "Export"),
     "dash.month": ("月份", "Month"),
+    "region.title": ("区域看板", "Region dashboard"),
+    "region.by_region": ("按下级区域", "By region below"),
+    "region.region": ("区域", "Region"),
+    "region.townships": ("有服务站的乡镇（街道）", "Townships with a station"),
 }
 
 

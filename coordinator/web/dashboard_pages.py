@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from coordinator.deps import SessionDep
+from coordinator.deps import ReadsDep, SessionDep
 from coordinator.events.custom_themes import list_themes
 from coordinator.fields import Id, parse_day
 from coordinator.stats.coverage import coverage
@@ -34,6 +34,7 @@ async def dashboard(
     request: Request,
     viewer: StaffDep,
     session: SessionDep,
+    reads: ReadsDep,
     station: Id | None = None,
     from_: Annotated[str, Query(alias="from")] = "",
     to: str = "",
@@ -51,7 +52,7 @@ async def dashboard(
             last=parse_day(to, field="to"),
             group_by=list(group_by),
         )
-        return selection, await participation(session, selection)
+        return selection, await reads.run(session, lambda on: participation(on, selection))
 
     selection, by_month = await figures("month")
     _, by_theme = await figures("theme")

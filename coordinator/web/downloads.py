@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from coordinator.attachments import attachment
 from coordinator.certificates import register
 from coordinator.certificates.api import pdf_response
-from coordinator.deps import SessionDep
+from coordinator.deps import ReadsDep, SessionDep
 from coordinator.fields import Id, parse_day
 from coordinator.stats import exports, monthly_report
 from coordinator.stats.service import participation, select_scope
@@ -23,18 +23,25 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @router.get("/web/reports/monthly.xlsx")
 async def monthly_xlsx(
-    request: Request, viewer: StaffDep, session: SessionDep, month: str, station: Id | None = None
+    request: Request,
+    viewer: StaffDep,
+    session: SessionDep,
+    reads: ReadsDep,
+    month: str,
+    station: Id | None = None,
+    region: Id | None = None,
 ) -> Response:
-    current = await pick_station(session, viewer, station)
-    report = await monthly_report.build_report(
-        session, viewer.principal, clock_of(request), station_id=current.id, month=month
-    )
+    """One station's report, or (``region``) of every station below a region together."""
+    station_id = None if region is not None else (await pick_station(session, viewer, station)).id
+    report = await reads.run(session, lambda on: monthly_report.build_report(
+        on, viewer.principal, clock_of(request), station_id=station_id, region_id=region, month=month
+    ))  # fmt: skip
     content = monthly_report.render(report, await exports.Names.load(session))
     return attachment(
         content,
         XLSX,
-        filename=f"月度报表_{current.code}_{month}.xlsx",
-        fallback=f"monthly-report-station-{current.id}-{month}.xlsx",
+        filename=f"月度报表_{report.code}_{month}.xlsx",
+        fallback=f"monthly-report-{report.key}-{month}.xlsx",
     )
 
 
@@ -43,6 +50,7 @@ async def export_xlsx(
     request: Request,
     viewer: StaffDep,
     session: SessionDep,
+    reads: ReadsDep,
     station: Id | None = None,
     from_: Annotated[str, Query(alias="from")] = "",
     to: str = "",
@@ -57,7 +65,7 @@ async def export_xlsx(
         last=parse_day(to, field="to"),
         group_by=["month", "theme"],
     )
-    answer = await participation(session, selection)
+    answer = await reads.run(session, lambda on: participation(on, selection))
     content = exports.participation_xlsx(
         answer, await exports.Names.load(session), first=selection.first, last=selection.last
     )

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.regions import make_province, region_staff
 from tests.world import World
 
 API = "/api/v1"
@@ -54,3 +55,25 @@ async def test_each_role_reaches_only_its_own_station(
     shown = (await client.get(f"{API}/events/{event.id}", headers=world.organizer)).json()
     expected = "营盘坡3组" if role in STAFF_OF_STATION else event.location
     assert shown["location"] == expected
+
+
+@pytest.mark.parametrize("level", ["county", "province", "other_county"])
+async def test_region_staff_reach_the_stations_below_their_region_only(
+    client: httpx.AsyncClient, world: World, level: str
+) -> None:
+    """A region's organizers may do what the station's organizer may, at every station below the
+    region, and nothing at a station outside it."""
+    province = await make_province(world)
+    headers = await region_staff(world, getattr(province, level))
+    event = await world.event()
+    person = await world.person()
+    resident = await world.resident()
+    ids = {"event": event.id, "person": person.id, "resident": resident.id, "station": world.station.id}
+    below = level != "other_county"
+    for method, path, body, allowed in _operations(ids):
+        params = {"station_id": world.station.id} if path.startswith("/stats") else None
+        response = await client.request(method, API + path, params=params, json=body, headers=headers)
+        if below and "organizer" in allowed:
+            assert response.status_code < 400, (level, method, path, response.text)
+        else:
+            assert response.status_code in (403, 404), (level, method, path, response.status_code)

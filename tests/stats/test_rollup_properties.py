@@ -21,13 +21,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.app import create_app
 from coordinator.attendance.models import AttendanceStatus
 from coordinator.clock import FixedClock
+from coordinator.regions.models import LEVELS, RegionLevel
+from coordinator.regions.service import place_station, stations_below
 from coordinator.settings import Settings
 from coordinator.stats.models import StatsCell, StatsCellMember
 from coordinator.stats.queries import recount
 from coordinator.stats.rebuild import rebuild
+from coordinator.stats.regions import rows_by_region
 from coordinator.stats.service import Selection, participation
 from tests.conftest import START, TEST_SECRET, _truncate_all
 from tests.factories import create_station
+from tests.regions import ADMIN, Province, add_province
 from tests.stats import history as h
 
 GROUP_BYS: list[tuple[Any, ...]] = [
@@ -42,6 +46,13 @@ GROUP_BYS: list[tuple[Any, ...]] = [
     ("role",),
     ("party_branch",),
     ("organization", "month"),
+]
+REGION_GROUP_BYS: list[tuple[Any, ...]] = [
+    (),
+    ("month",),
+    ("station", "theme"),
+    ("region",),
+    ("region", "month"),
 ]
 PERIODS = [
     (date(2026, 1, 1), date(2026, 12, 31)),  # a year: roll-ups
@@ -61,6 +72,7 @@ operations = st.one_of(
     st.tuples(st.just("cancel"), event_index),
     st.tuples(st.just("move"), event_index, st.sampled_from([-40, -1, 1, 20])),
     st.tuples(st.just("party"), person_index, st.booleans()),
+    st.tuples(st.just("place"), st.booleans()),
 )
 # Each step may let the relay run after it: handlers then see states in between, not only the end.
 histories = st.lists(st.tuples(operations, st.booleans()), min_size=1, max_size=25)
@@ -71,7 +83,9 @@ def _run(coroutine: Any) -> Any:
         return executor.submit(asyncio.run, coroutine).result()
 
 
-async def _apply(session: AsyncSession, clock: FixedClock, base: h.History, op: tuple[Any, ...]) -> None:
+async def _apply(
+    session: AsyncSession, clock: FixedClock, base: h.History, province: Province, op: tuple[Any, ...]
+) -> None:
     kind = op[0]
     if kind == "attend":
         _, e, p, status, minutes, approved = op
@@ -89,6 +103,9 @@ async def _apply(session: AsyncSession, clock: FixedClock, base: h.History, op: 
         await h.move(session, clock, base.events[op[1]], op[2])
     elif kind == "party":
         await h.set_party_member(session, clock, base.people[op[1]], op[2])
+    elif kind == "place":  # the other station moves to the first one's township, or back
+        township = province.township if op[1] else province.other_township
+        await place_station(session=session, principal=ADMIN, station_id=base.other.id, region_id=township.id)
 
 
 async def _cells(session: AsyncSession) -> set[tuple[Any, ...]]:
@@ -115,9 +132,10 @@ async def _check_history(url: str, history: list[tuple[tuple[Any, ...], bool]]) 
         async with maker() as session, session.begin():
             station, other = await create_station(session, clock), await create_station(session, clock)
             base = await h.make_history(session, clock, station, other)
+            province = await add_province(session, clock, station, other)
         for op, drain_after in history:
             async with maker() as session, session.begin():
-                await _apply(session, clock, base, op)
+                await _apply(session, clock, base, province, op)
             if drain_after:
                 await app.state.relay.drain()
         await app.state.relay.drain()
@@ -133,6 +151,7 @@ async def _check_history(url: str, history: list[tuple[tuple[Any, ...], bool]]) 
                         assert answer.totals == expected.totals, (group_by, first, last, stations)
                         if set(group_by) <= {"station", "month", "theme"} and (first, last) != PERIODS[-1]:
                             assert answer.source == "rollup"
+            await _check_regions(session, province)
             incremental = await _cells(session)
         async with maker() as session, session.begin():
             await rebuild(session)
@@ -140,6 +159,24 @@ async def _check_history(url: str, history: list[tuple[tuple[Any, ...], bool]]) 
             assert await _cells(session) == incremental
     finally:
         await app.state.engine.dispose()
+
+
+async def _check_regions(session: AsyncSession, province: Province) -> None:
+    """Every region level answers from its own cells, with the recount's numbers (distinct counts
+    exact at each level), and so do rows by region at each level below it."""
+    first, last = PERIODS[0]
+    for region in province.regions():
+        stations = await stations_below(session, region.id)
+        for level in LEVELS[LEVELS.index(RegionLevel(region.level)) :]:
+            for group_by in REGION_GROUP_BYS:
+                regions = await rows_by_region(session, within=region.id, stations=stations, level=level)
+                selection = Selection(stations, first, last, group_by, region.id, regions)
+                answer = await participation(session, selection)
+                expected = await recount(session, station_ids=stations, first=first, last=last,
+                                         group_by=group_by, regions=regions)  # fmt: skip
+                assert answer.source == "rollup", (region.level, group_by)
+                assert answer.row_dicts() == expected.row_dicts(), (region.level, level, group_by)
+                assert answer.totals == expected.totals, (region.level, group_by)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from coordinator.auth.models import Role
 from coordinator.db import transaction
 from coordinator.domain_events import DomainEventType
 from tests.factories import create_event, create_user
+from tests.regions import make_province
 from tests.stats.history import announce_event
 from tests.web.browsing import log_in
 from tests.world import World
@@ -40,3 +41,33 @@ async def test_activities_count_those_held_and_show_upcoming_ones_apart(
     assert (_tile(year, "total-events"), _tile(year, "total-upcoming")) == ("1", "2")
     assert re.search(r">2026-11</a></th><td>1</td><td>1</td>", year)
     assert re.search(r">2026-12</a></th><td>0</td><td>1</td>", year)
+
+
+async def test_the_county_dashboard_has_a_row_per_township_and_its_monthly_report(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    province = await make_province(world)
+    async with transaction(world.sessionmaker) as session:
+        await create_user(session, world.clock, Role.organizer, region_id=province.city.id, username="city")
+        for station in (world.station, world.other):
+            event = await create_event(session, world.clock, station, starts_in=timedelta(days=-2))
+            await announce_event(session, world.clock, event, DomainEventType.event_published)
+    await world.deliver_events()
+    await log_in(client, "city")
+
+    page = await client.get("/web/regions/dashboard")
+    report = await client.get(
+        "/web/reports/monthly.xlsx", params={"region": province.city.id, "month": "2026-11"}
+    )
+    hidden = await client.get("/web/regions/dashboard", params={"region": province.province.id})
+
+    assert page.status_code == 200, page.text
+    assert _tile(page.text, "total-events") == "2"
+    assert _tile(page.text, "townships") == "2/2"
+    assert (
+        page.text.count('<th scope="row">county</th>') + page.text.count('<th scope="row">other-county</th>')
+        == 2
+    )
+    assert report.status_code == 200
+    assert f"monthly-report-region-{province.city.id}-2026-11.xlsx" in report.headers["content-disposition"]
+    assert hidden.status_code == 404

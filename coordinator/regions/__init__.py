@@ -1,0 +1,1 @@
+"""Regions above the stations: province → city → county → township (乡镇/街道)."""
