@@ -24,14 +24,19 @@ from coordinator.stats.models import (
     StatsCell,
     StatsCellMember,
 )
+from coordinator.supervision.models import SharedCases, SupervisionFinding, SupervisionVisit
+from coordinator.training.models import Course, CourseSession, Enrolment
 
 __all__ = [
     "Attendance",
     "AttendanceAudit",
     "Base",
     "ChannelToken",
+    "Course",
+    "CourseSession",
     "CustomTheme",
     "DeliveryReceipt",
+    "Enrolment",
     "Event",
     "EventPersonRollup",
     "EventResidentRollup",
@@ -54,12 +59,15 @@ __all__ = [
     "ResidentCategoryRow",
     "ServiceHeadcount",
     "ServiceRecord",
+    "SharedCases",
     "Signup",
     "SmsReply",
     "Station",
     "StationMatchingWeights",
     "StatsCell",
     "StatsCellMember",
+    "SupervisionFinding",
+    "SupervisionVisit",
     "User",
     "UserStation",
     "VocabularyTerm",
