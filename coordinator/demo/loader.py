@@ -28,6 +28,7 @@ from coordinator.db import Base
 from coordinator.demo.activities import DemoWindow
 from coordinator.demo.catalog import STATIONS, DemoStation
 from coordinator.demo.rows import Row, StationRows, build_station_rows
+from coordinator.demo.training import load_training_demo
 from coordinator.events.models import Event, EventRole, EventSeries, Signup
 from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow
 from coordinator.security import hash_password
@@ -106,6 +107,7 @@ async def load_demo(
         await _load_station(session, clock, station, rows, password_hash, result, step)
         result.created.append(station.code)
     if missing:
+        result.counts.update(await load_training_demo(session, clock))
         # The history is stored without domain events (they would plan reminders for the past), so
         # the statistics roll-ups are rebuilt from the rows instead of fed by the bus.
         await rebuild_rollups(session)
