@@ -3,6 +3,7 @@ signed up, attendance through the event's roster, hours against the requirement,
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -238,3 +239,26 @@ async def test_hours_against_the_requirement_and_statistics(client: httpx.AsyncC
         assert [r.event_id for r in await training_records(session, first["person_id"])] == [
             first_session["event_id"]
         ]
+
+
+async def test_concurrent_approvals_never_enrol_beyond_capacity(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    province = await make_province(world)
+    county = await region_staff(world, province.county)
+    course = await _course(client, county, province.county.id, capacity=3)
+    session = await _session(client, world, county, course["id"], days=5)
+    people = await world.people(12)
+    for person in people:
+        assert (
+            await _enrol(client, course["id"], person, "applications", world.organizer)
+        ).status_code == 201
+
+    answers = await asyncio.gather(*(_answer(client, course["id"], p, "approve", county) for p in people))
+
+    assert sorted(a.status_code for a in answers) == [200] * 3 + [409] * 9
+    assert {error_code(a) for a in answers if a.status_code == 409} == {"course_full"}
+    enrolled = {a.json()["person_id"] for a in answers if a.status_code == 200}
+    signups = await client.get(f"{API}/events/{session.json()['event_id']}/signups", headers=county)
+    assert {s["person_id"] for s in signups.json()["items"] if s["status"] == "confirmed"} == enrolled
+    assert (await client.get(f"{API}/courses/{course['id']}", headers=county)).json()["enrolled_count"] == 3
