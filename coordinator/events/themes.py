@@ -168,6 +168,11 @@ BUILTIN_THEMES: dict[str, Theme] = {
 }
 
 
+# Activities that gather people of several stations (a region's training course, an exchange
+# between counties, a case showcase): people of other stations may hold places in them.
+GATHERING_THEMES = frozenset({"training", "exchange", "case_showcase"})
+
+
 def theme_from_row(row: CustomTheme) -> Theme:
     return Theme(
         code=row.code,

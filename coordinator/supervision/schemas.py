@@ -48,7 +48,7 @@ class FindingOut(BaseModel):
 
     id: int
     visit_id: int
-    item: str
+    item: str = Field(examples=["records_complete"])
     label: str = ""
     status: FindingStatus
     note: str | None
@@ -59,6 +59,18 @@ class FindingOut(BaseModel):
 
 
 class VisitOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"id": 1, "station_id": 1, "visited_on": "2026-12-03", "supervisor": "马督导", "notes": None,
+                 "created_at": "2026-12-03T16:00:00+08:00",
+                 "findings": [{"id": 2, "visit_id": 1, "item": "records_complete", "label": "档案资料齐全",
+                               "status": "open", "note": "11月活动缺签到表", "follow_up": "补齐签到表并归档",
+                               "due_on": "2026-12-20", "closed_at": None, "closing_note": None}]}
+            ]
+        }
+    )  # fmt: skip
+
     id: int
     station_id: int
     visited_on: date
@@ -69,16 +81,18 @@ class VisitOut(BaseModel):
 
 
 class FindingClose(BaseModel):
-    note: Note | None = Field(default=None, description="What was done")
+    note: Note | None = Field(default=None, description="What was done", examples=["已补齐签到表"])
 
 
 class SharedCasesIn(BaseModel):
-    cases: int = Field(ge=0, le=10_000, description="Cases shared at the exchange session or showcase")
+    cases: int = Field(
+        ge=0, le=10_000, description="Cases shared at the exchange session or showcase", examples=[12]
+    )
 
 
 class SharedCasesOut(BaseModel):
     event_id: int
-    cases: int
+    cases: int = Field(examples=[12])
 
 
 class SupervisionFigures(BaseModel):
@@ -96,6 +110,6 @@ class SupervisionFigures(BaseModel):
 
 
 class SupervisionStatsOut(BaseModel):
-    year: int
+    year: int = Field(examples=[2026])
     rows: list[SupervisionFigures]
     totals: SupervisionFigures

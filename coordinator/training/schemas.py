@@ -44,7 +44,17 @@ class CourseCreate(BaseModel):
 
 
 class CourseOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {"id": 1, "topic": "儿童福利社会工作能力提升班", "description": None, "region_id": 3,
+                 "station_id": None, "target_classes": ["township_station_lead", "social_worker"],
+                 "trainers": ["李老师（宁夏大学）"], "capacity": 40, "enrolled_count": 12,
+                 "created_at": "2026-12-04T10:00:00+08:00"}
+            ]
+        },
+    )  # fmt: skip
 
     id: int
     topic: str
@@ -84,7 +94,7 @@ class SessionOut(BaseModel):
     course_id: int
     event_id: int
     station_id: int
-    title: str
+    title: str = Field(examples=["第一讲：儿童保护政策"])
     starts_at: datetime
     ends_at: datetime
     location: str | None
@@ -94,8 +104,8 @@ class SessionOut(BaseModel):
 
 
 class EnrolmentIn(BaseModel):
-    person_id: Id
-    trainee_class: Code
+    person_id: Id = Field(examples=[12])
+    trainee_class: Code = Field(examples=["social_worker"])
 
 
 class EnrolmentAction(StrEnum):
@@ -111,7 +121,7 @@ class EnrolmentOut(BaseModel):
     id: int
     course_id: int
     person_id: int
-    trainee_class: str
+    trainee_class: str = Field(examples=["social_worker"])
     source: EnrolmentSource
     status: EnrolmentStatus
     created_at: datetime
@@ -119,14 +129,14 @@ class EnrolmentOut(BaseModel):
 
 
 class TraineeClassOut(BaseModel):
-    code: str
+    code: str = Field(examples=["social_worker"])
     label: str
     required_hours: float
 
 
 class TrainingRecordOut(BaseModel):
     course_id: int
-    topic: str
+    topic: str = Field(examples=["儿童福利社会工作能力提升班"])
     event_id: int
     starts_at: datetime
     hours: float
@@ -137,7 +147,7 @@ class TraineeHoursOut(BaseModel):
     name: str
     station_id: int
     trainee_class: str
-    hours: float
+    hours: float = Field(examples=[18.0])
     required_hours: float
     short_by: float  # 0 when the requirement is met
 
@@ -164,6 +174,6 @@ class TrainingFigures(BaseModel):
 
 
 class TrainingStatsOut(BaseModel):
-    year: int
+    year: int = Field(examples=[2026])
     rows: list[TrainingFigures]  # one per region (or station) one level down
     totals: TrainingFigures  # the scope itself, counted again: distinct people stay distinct

@@ -11,8 +11,10 @@ import httpx
 
 from coordinator.db import transaction
 from coordinator.people.models import Person
+from coordinator.regions.service import place_station
 from coordinator.training.hours import training_records
-from tests.regions import Province, make_province, region_staff
+from tests.factories import create_station
+from tests.regions import ADMIN, Province, make_province, region_staff
 from tests.world import Headers, World, error_code
 
 API = "/api/v1"
@@ -262,3 +264,38 @@ async def test_concurrent_approvals_never_enrol_beyond_capacity(
     signups = await client.get(f"{API}/events/{session.json()['event_id']}/signups", headers=county)
     assert {s["person_id"] for s in signups.json()["items"] if s["status"] == "confirmed"} == enrolled
     assert (await client.get(f"{API}/courses/{course['id']}", headers=county)).json()["enrolled_count"] == 3
+
+
+async def test_a_county_course_gathers_trainees_of_several_stations(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    province = await make_province(world)
+    async with transaction(world.sessionmaker) as session:
+        neighbour = await create_station(session, world.clock, name="龙井社区")
+        await place_station(
+            session=session, principal=ADMIN, station_id=neighbour.id, region_id=province.township.id
+        )
+    county = await region_staff(world, province.county)  # after the new station: its token sees it
+    course = await _course(client, county, province.county.id)
+    session = (await _session(client, world, county, course["id"], days=2)).json()
+    trainee = await world.person(station=neighbour)
+
+    await _enrol(client, course["id"], trainee, "invitations", county)
+    accepted = await _answer(client, course["id"], trainee, "accept", county)
+    roster = {"records": [{"person_id": trainee.id, "present": True}]}
+    recorded = await client.post(
+        f"{API}/events/{session['event_id']}/attendance", json=roster, headers=county
+    )
+    hours = await client.get(f"{API}/training/hours", params={"station_id": neighbour.id}, headers=county)
+
+    assert accepted.json()["status"] == "enrolled"
+    assert recorded.status_code < 300, recorded.text
+    assert [(h["person_id"], h["station_id"], h["hours"]) for h in hours.json()] == [
+        (trainee.id, neighbour.id, 3.0)
+    ]
+    # Other activities still take only their own station's people.
+    drive = await world.event()
+    mismatch = await client.post(
+        f"{API}/events/{drive.id}/signups", json={"person_id": trainee.id}, headers=county
+    )
+    assert (mismatch.status_code, error_code(mismatch)) == (422, "person_other_station")
