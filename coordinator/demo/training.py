@@ -14,7 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from coordinator.clock import Clock
-from coordinator.events.models import Event, EventRole, EventStatus, Signup, SignupSource, SignupStatus
+from coordinator.events.models import (
+    LIVE_SIGNUP_STATUSES,
+    Event,
+    EventRole,
+    EventStatus,
+    Signup,
+    SignupSource,
+    SignupStatus,
+)
 from coordinator.people.models import Person
 from coordinator.regions.models import Region, RegionAncestor, RegionLevel
 from coordinator.stations.models import Station
@@ -108,7 +116,7 @@ async def _trainees(
     rows = await session.execute(
         select(Signup.person_id, Event.starts_at, Event.ends_at)
         .join(Event, Event.id == Signup.event_id)
-        .where(Signup.status == SignupStatus.confirmed, Signup.person_id.in_([p.id for p in candidates]))
+        .where(Signup.status.in_(LIVE_SIGNUP_STATUSES), Signup.person_id.in_([p.id for p in candidates]))
     )
     for person_id, starts_at, ends_at in rows:
         booked[person_id].append((starts_at, ends_at))

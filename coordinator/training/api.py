@@ -42,10 +42,11 @@ def _year(year: int | None, clock: Clock, settings: Settings) -> int:
 
 
 def _session_out(view: sessions.SessionView) -> SessionOut:
-    event = view.event
+    event, zone = view.event, ZoneInfo(view.zone)
     return SessionOut(
         id=view.row.id, course_id=view.row.course_id, event_id=event.id, station_id=event.station_id,
-        title=event.title, starts_at=event.starts_at, ends_at=event.ends_at, location=event.location,
+        title=event.title, starts_at=event.starts_at.astimezone(zone), ends_at=event.ends_at.astimezone(zone),
+        location=event.location,
         online=view.row.online, status=event.status, signed_up=view.signed_up,
     )  # fmt: skip
 
@@ -167,8 +168,8 @@ async def person_training(
 ) -> list[TrainingRecordOut]:
     person = await load_person(session, principal, person_id)
     return [
-        TrainingRecordOut(course_id=r.course_id, topic=r.topic, event_id=r.event_id, starts_at=r.starts_at,
-                          hours=r.hours)
+        TrainingRecordOut(course_id=r.course_id, topic=r.topic, event_id=r.event_id,
+                          starts_at=r.starts_at.astimezone(ZoneInfo(r.zone)), hours=r.hours)
         for r in await training_records(session, person.id)
     ]  # fmt: skip
 

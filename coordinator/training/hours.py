@@ -13,6 +13,7 @@ from coordinator.attendance.models import ATTENDED_STATUSES, Attendance
 from coordinator.events.models import Event
 from coordinator.people.models import Person
 from coordinator.settings import Settings
+from coordinator.stations.models import Station
 from coordinator.stats.queries import COUNTED_EVENT_STATUSES
 from coordinator.training.classes import required_hours
 from coordinator.training.models import Course, CourseSession, Enrolment, EnrolmentStatus
@@ -25,6 +26,7 @@ class TrainingRecord:
     topic: str
     event_id: int
     starts_at: datetime  # UTC
+    zone: str  # the host station's
     hours: float
 
 
@@ -67,15 +69,18 @@ def events_in(start: datetime, end: datetime) -> ColumnElement[bool]:
 async def training_records(session: AsyncSession, person_id: int) -> list[TrainingRecord]:
     """The course sessions ``person_id`` attended, oldest first: course, session date, hours."""
     rows = await session.execute(
-        select(Course.id, Course.topic, Event.id, Event.starts_at, Attendance.minutes)
+        select(Course.id, Course.topic, Event.id, Event.starts_at, Station.timezone, Attendance.minutes)
         .select_from(Attendance)
         .join(CourseSession, CourseSession.event_id == Attendance.event_id)
         .join(Course, Course.id == CourseSession.course_id)
         .join(Event, Event.id == Attendance.event_id)
+        .join(Station, Station.id == Event.station_id)
         .where(Attendance.person_id == person_id, _COUNTED)
         .order_by(Event.starts_at, Event.id)
     )
-    return [TrainingRecord(c, topic, e, at, hours_of(minutes)) for c, topic, e, at, minutes in rows]
+    return [
+        TrainingRecord(c, topic, e, at, zone, hours_of(minutes)) for c, topic, e, at, zone, minutes in rows
+    ]
 
 
 async def trainee_hours(

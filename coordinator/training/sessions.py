@@ -18,6 +18,7 @@ from coordinator.events.service import create_event, load_event, publish_event
 from coordinator.events.signups.rules import is_open
 from coordinator.events.signups.service import sign_up
 from coordinator.regions.service import stations_below
+from coordinator.stations.models import Station
 from coordinator.training.courses import get_course
 from coordinator.training.models import Course, CourseSession, Enrolment, EnrolmentStatus
 from coordinator.training.schemas import SessionCreate
@@ -30,6 +31,7 @@ class SessionView:
     row: CourseSession
     event: Event
     signed_up: int
+    zone: str  # the host station's time zone
 
 
 async def add_session(
@@ -67,7 +69,7 @@ async def add_session(
             session, clock, event, zone, person_id=person_id, role_id=None, source=SignupSource.organizer
         )
         placed += 1
-    return SessionView(row, event, placed)
+    return SessionView(row, event, placed, zone)
 
 
 async def place_in_open_sessions(session: AsyncSession, clock: Clock, course: Course, person_id: int) -> None:
@@ -93,12 +95,13 @@ async def list_sessions(*, session: AsyncSession, principal: Principal, course_i
         .scalar_subquery()
     )
     rows = await session.execute(
-        select(CourseSession, Event, signed_up)
+        select(CourseSession, Event, signed_up, Station.timezone)
         .join(Event, Event.id == CourseSession.event_id)
+        .join(Station, Station.id == Event.station_id)
         .where(CourseSession.course_id == course.id)
         .order_by(Event.starts_at, Event.id)
     )
-    return [SessionView(row, event, n) for row, event, n in rows]
+    return [SessionView(row, event, n, zone) for row, event, n, zone in rows]
 
 
 async def _host_station(session: AsyncSession, course: Course, station_id: int | None) -> int:

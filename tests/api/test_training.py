@@ -106,6 +106,7 @@ async def test_enrolled_trainees_are_signed_up_to_every_session(
     }  # fmt: skip
     listed = await client.get(f"{API}/courses/{course['id']}/sessions", headers=world.head)
     assert [s["signed_up"] for s in listed.json()] == [2, 2]
+    assert listed.json()[0]["starts_at"].endswith("+08:00")  # in the host station's zone
     shown = await client.get(f"{API}/courses/{course['id']}", headers=county)
     assert shown.json()["enrolled_count"] == 2
 
@@ -237,6 +238,7 @@ async def test_hours_against_the_requirement_and_statistics(client: httpx.AsyncC
         (province.county.id, 2, 2), (province.other_county.id, 0, 0)
     ]  # fmt: skip
     assert [(r["course_id"], r["hours"]) for r in records.json()] == [(course["id"], 3.0)]
+    assert records.json()[0]["starts_at"].endswith("+08:00")
     async with transaction(world.sessionmaker) as session:
         assert [r.event_id for r in await training_records(session, first["person_id"])] == [
             first_session["event_id"]
