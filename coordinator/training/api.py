@@ -133,7 +133,7 @@ async def apply(
 @router.post(
     "/courses/{course_id}/enrolments/{person_id}/{action}",
     response_model=EnrolmentOut,
-    summary="Approve or reject an application (organizer); accept or decline an invitation",
+    summary="Approve or reject an application; accept or decline an invitation; withdraw",
 )
 async def answer(
     course_id: Id, person_id: Id, action: EnrolmentAction, session: SessionDep, clock: ClockDep,

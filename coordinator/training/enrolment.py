@@ -15,10 +15,10 @@ from coordinator.db import flush_or_raise
 from coordinator.errors import Conflict, Invalid, not_found
 from coordinator.people.models import Person
 from coordinator.regions.service import stations_below
-from coordinator.training.courses import get_course
+from coordinator.training.courses import get_course, may_manage
 from coordinator.training.models import Course, Enrolment, EnrolmentSource, EnrolmentStatus
 from coordinator.training.schemas import EnrolmentAction, EnrolmentIn
-from coordinator.training.sessions import place_in_open_sessions
+from coordinator.training.sessions import leave_open_sessions, place_in_open_sessions
 
 # What each answer needs the enrolment to be waiting for, and what it makes of it.
 _ANSWERS = {
@@ -26,6 +26,7 @@ _ANSWERS = {
     EnrolmentAction.reject: (EnrolmentStatus.applied, EnrolmentStatus.rejected),
     EnrolmentAction.accept: (EnrolmentStatus.invited, EnrolmentStatus.enrolled),
     EnrolmentAction.decline: (EnrolmentStatus.invited, EnrolmentStatus.declined),
+    EnrolmentAction.withdraw: (EnrolmentStatus.enrolled, EnrolmentStatus.withdrawn),
 }
 _BY_ORGANIZER = (EnrolmentAction.approve, EnrolmentAction.reject)
 
@@ -113,7 +114,11 @@ async def answer(
         .with_for_update()
     )
     person = await session.get(Person, person_id)
-    if enrolment is None or person is None or not (action in _BY_ORGANIZER or _speaks_for(principal, person)):
+    if (
+        enrolment is None
+        or person is None
+        or not await _may_answer(session, principal, course, person, action)
+    ):
         raise not_found("报名记录", "enrolment", person_id)
     waiting_for, outcome = _ANSWERS[action]
     if enrolment.status != waiting_for:
@@ -126,12 +131,26 @@ async def answer(
         if course.enrolled_count >= course.capacity:
             raise Conflict("培训班名额已满", f"Course {course.id} is full", code="course_full")
         course.enrolled_count += 1
+    elif outcome is EnrolmentStatus.withdrawn:
+        course.enrolled_count -= 1
     enrolment.status = outcome
     enrolment.decided_by, enrolment.decided_at = principal.user_id, clock.now()
     await session.flush()
     if outcome is EnrolmentStatus.enrolled:
         await place_in_open_sessions(session, clock, course, person_id)
+    elif outcome is EnrolmentStatus.withdrawn:
+        await leave_open_sessions(session, clock, course, person_id)
     return enrolment
+
+
+async def _may_answer(
+    session: AsyncSession, principal: Principal, course: Course, person: Person, action: EnrolmentAction
+) -> bool:
+    if action in _BY_ORGANIZER:
+        return True  # ``get_course`` let only the organizer's staff through
+    if _speaks_for(principal, person):
+        return True
+    return action is EnrolmentAction.withdraw and await may_manage(session, principal, course)
 
 
 async def list_enrolments(

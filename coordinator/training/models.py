@@ -27,6 +27,7 @@ class EnrolmentStatus(StrEnum):
     enrolled = "enrolled"
     declined = "declined"  # the person said no to an invitation
     rejected = "rejected"  # the organizer said no to an application
+    withdrawn = "withdrawn"  # left the course after enrolling
 
 
 class EnrolmentSource(StrEnum):

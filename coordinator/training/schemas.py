@@ -113,6 +113,7 @@ class EnrolmentAction(StrEnum):
     reject = "reject"
     accept = "accept"  # the person (or their station's staff), of an invitation
     decline = "decline"
+    withdraw = "withdraw"  # an enrolled trainee leaves: the person, their station's staff or the organizer
 
 
 class EnrolmentOut(BaseModel):

@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.errors import Invalid
-from coordinator.events.models import Event, Signup, SignupSource, SignupStatus
+from coordinator.events.models import LIVE_SIGNUP_STATUSES, Event, Signup, SignupSource, SignupStatus
 from coordinator.events.schemas import EventCreate, RoleIn
 from coordinator.events.service import create_event, load_event, publish_event
 from coordinator.events.signups.rules import is_open
-from coordinator.events.signups.service import sign_up
+from coordinator.events.signups.service import cancel_signup, sign_up
 from coordinator.regions.service import stations_below
 from coordinator.stations.models import Station
 from coordinator.training.courses import get_course
@@ -85,6 +85,25 @@ async def place_in_open_sessions(session: AsyncSession, clock: Clock, course: Co
             await sign_up(
                 session, clock, event, zone, person_id=person_id, role_id=None, source=SignupSource.organizer
             )
+
+
+async def leave_open_sessions(session: AsyncSession, clock: Clock, course: Course, person_id: int) -> None:
+    """Cancel a withdrawn trainee's places in the sessions still open; each freed place goes to
+    whoever waits for it, as any cancellation does."""
+    event_ids = await session.scalars(
+        select(Signup.event_id)
+        .join(CourseSession, CourseSession.event_id == Signup.event_id)
+        .where(
+            CourseSession.course_id == course.id,
+            Signup.person_id == person_id,
+            Signup.status.in_(LIVE_SIGNUP_STATUSES),
+        )
+        .order_by(Signup.event_id)
+    )
+    for event_id in list(event_ids):
+        event, _ = await load_event(session, event_id)
+        if is_open(event, clock.now()):
+            await cancel_signup(session, clock, event_id=event_id, person_id=person_id)
 
 
 async def list_sessions(*, session: AsyncSession, principal: Principal, course_id: int) -> list[SessionView]:

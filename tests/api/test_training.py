@@ -301,3 +301,30 @@ async def test_a_county_course_gathers_trainees_of_several_stations(
         f"{API}/events/{drive.id}/signups", json={"person_id": trainee.id}, headers=county
     )
     assert (mismatch.status_code, error_code(mismatch)) == (422, "person_other_station")
+
+
+async def test_a_withdrawn_trainee_frees_the_place_and_leaves_the_open_sessions(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    province = await make_province(world)
+    course, county = await _two_enrolled(client, world, province)
+    session = (await _session(client, world, county, course["id"], days=3)).json()
+    first = (await client.get(f"{API}/courses/{course['id']}/enrolments", headers=county)).json()[0]
+    person = await world.person()
+    await _enrol(client, course["id"], person, "applications", world.organizer)
+
+    refused = await _answer(client, course["id"], person, "withdraw", world.other_head)
+    full = await _answer(client, course["id"], person, "approve", county)
+    withdrawn = await client.post(
+        f"{API}/courses/{course['id']}/enrolments/{first['person_id']}/withdraw", headers=world.head
+    )
+    approved = await _answer(client, course["id"], person, "approve", county)
+
+    assert refused.status_code == 404
+    assert error_code(full) == "course_full"
+    assert (withdrawn.status_code, withdrawn.json()["status"]) == (200, "withdrawn")
+    assert approved.json()["status"] == "enrolled"
+    signups = await client.get(f"{API}/events/{session['event_id']}/signups", headers=county)
+    confirmed = {s["person_id"] for s in signups.json()["items"] if s["status"] == "confirmed"}
+    assert first["person_id"] not in confirmed
+    assert person.id in confirmed
