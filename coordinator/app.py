@@ -37,6 +37,8 @@ from coordinator.regions.api import router as regions_router
 from coordinator.settings import Settings
 from coordinator.stations.api import router as stations_router
 from coordinator.stats.api import router as stats_router
+from coordinator.supervision.api import router as supervision_router
+from coordinator.training.api import router as training_router
 from coordinator.web.setup import install_web
 
 API_PREFIX = "/api/v1"
@@ -113,6 +115,8 @@ def create_app(
         stats_router,
         records_router,
         certificates_router,
+        training_router,
+        supervision_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     install_web(app)

@@ -25,6 +25,8 @@ from coordinator.stats.models import (
     StatsCell,
     StatsCellMember,
 )
+from coordinator.supervision.models import SharedCases, SupervisionFinding, SupervisionVisit
+from coordinator.training.models import Course, CourseSession, Enrolment
 
 __all__ = [
     "Attendance",
@@ -32,8 +34,11 @@ __all__ = [
     "Base",
     "Certificate",
     "ChannelToken",
+    "Course",
+    "CourseSession",
     "CustomTheme",
     "DeliveryReceipt",
+    "Enrolment",
     "Event",
     "EventPersonRollup",
     "EventResidentRollup",
@@ -59,12 +64,15 @@ __all__ = [
     "ResidentCategoryRow",
     "ServiceHeadcount",
     "ServiceRecord",
+    "SharedCases",
     "Signup",
     "SmsReply",
     "Station",
     "StationMatchingWeights",
     "StatsCell",
     "StatsCellMember",
+    "SupervisionFinding",
+    "SupervisionVisit",
     "User",
     "UserStation",
     "VocabularyTerm",

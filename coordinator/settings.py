@@ -123,13 +123,36 @@ class Settings(BaseSettings):
     # encrypts, every one decrypts, so a new key goes first and the old one stays until
     # `coordinator admin reencrypt-ids` has run. Empty: ID numbers cannot be stored.
     id_number_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    # Training (``coordinator.training``): the classes of trainees courses may target, and the
+    # training hours each person must reach in a calendar year, unless their class has its own.
+    trainee_classes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "department_official",
+            "civil_affairs_staff",
+            "city_county_lead",
+            "township_station_lead",
+            "social_worker",
+        ]
+    )
+    training_required_hours: float = Field(default=24.0, ge=0)
+    training_required_hours_by_class: dict[str, float] = Field(default_factory=dict)
+    # The items a supervision visit checks at a station (``coordinator.supervision``).
+    supervision_checklist: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "ledger_kept",
+            "activities_held",
+            "records_complete",
+            "staff_on_duty",
+            "signage_displayed",
+        ]
+    )
 
     log_json: bool = True
     log_level: str = "INFO"
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "trainee_classes", "supervision_checklist", mode="before")
     @classmethod
-    def _split_proxies(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         return (
             [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
         )

@@ -29,6 +29,7 @@ from coordinator.demo.activities import DemoWindow
 from coordinator.demo.catalog import STATIONS, DemoStation
 from coordinator.demo.province import load_province
 from coordinator.demo.rows import Row, StationRows, build_station_rows
+from coordinator.demo.training import load_training_demo
 from coordinator.events.models import Event, EventRole, EventSeries, Signup
 from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow
 from coordinator.security import hash_password
@@ -106,6 +107,9 @@ async def load_demo(
         result.created.append(station.code)
     for username, region in (await load_province(session, clock.now(), password_hash, result.counts)).items():
         result.logins.append(DemoLogin(username, Role.organizer, region))
+    if missing:
+        # After the province: the first course is the county's, with trainees of several stations.
+        result.counts.update(await load_training_demo(session, clock))
     if missing or result.counts["stations placed"]:
         # The history is stored without domain events (they would plan reminders for the past), so
         # the statistics roll-ups are rebuilt from the rows instead of fed by the bus.

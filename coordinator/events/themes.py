@@ -122,8 +122,55 @@ BUILTIN_THEMES: dict[str, Theme] = {
             target_categories=("left_behind_child", "migrant_child"),
             color="#2f9e44",
         ),
+        # Themes of social-work capacity building: a course's sessions (``coordinator.training``),
+        # supervision tours, exchange sessions between counties and case showcases.
+        Theme(
+            code="training",
+            name_zh="社工培训",
+            name_en="Training session",
+            duration_minutes=180,
+            roles=(RoleTemplate("学员", 30),),
+            reminder_offsets=("P1D", "PT2H"),
+            target_categories=(),
+            color="#5f3dc4",
+        ),
+        Theme(
+            code="supervision",
+            name_zh="督导",
+            name_en="Supervision visit",
+            duration_minutes=180,
+            roles=(RoleTemplate("督导", 1), RoleTemplate("社工", 2)),
+            reminder_offsets=("P1D",),
+            target_categories=(),
+            color="#495057",
+        ),
+        Theme(
+            code="exchange",
+            name_zh="经验交流会",
+            name_en="Exchange session",
+            duration_minutes=180,
+            roles=(RoleTemplate("交流代表", 10),),
+            reminder_offsets=("P1D",),
+            target_categories=(),
+            color="#0c8599",
+        ),
+        Theme(
+            code="case_showcase",
+            name_zh="优秀案例展示",
+            name_en="Case showcase",
+            duration_minutes=180,
+            roles=(RoleTemplate("案例分享人", 6), RoleTemplate("观摩代表", 20)),
+            reminder_offsets=("P1D",),
+            target_categories=(),
+            color="#e67700",
+        ),
     )
 }
+
+
+# Activities that gather people of several stations (a region's training course, an exchange
+# between counties, a case showcase): people of other stations may hold places in them.
+GATHERING_THEMES = frozenset({"training", "exchange", "case_showcase"})
 
 
 def theme_from_row(row: CustomTheme) -> Theme:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.regions import make_province, region_staff
-from tests.world import World
+from tests.world import Headers, World
 
 API = "/api/v1"
 ROLES = ["admin", "head", "organizer", "other_head", "other_organizer", "volunteer"]
@@ -77,3 +77,55 @@ async def test_region_staff_reach_the_stations_below_their_region_only(
             assert response.status_code < 400, (level, method, path, response.text)
         else:
             assert response.status_code in (403, 404), (level, method, path, response.status_code)
+
+
+REGION_ROLES = ["admin", "county", "other_county", "head", "other_head", "volunteer"]
+
+
+async def _region_ids(client: httpx.AsyncClient, world: World) -> tuple[dict[str, int], dict[str, Headers]]:
+    """A county's course and a supervision visit to ``world.station`` (in that county), and the
+    headers of each role of ``REGION_ROLES``."""
+    province = await make_province(world)
+    headers = {
+        "admin": world.admin, "head": world.head, "other_head": world.other_head,
+        "volunteer": world.volunteer,
+        "county": await region_staff(world, province.county),
+        "other_county": await region_staff(world, province.other_county),
+    }  # fmt: skip
+    course = await client.post(
+        f"{API}/courses",
+        json={"topic": "社工实务", "region_id": province.county.id, "target_classes": ["social_worker"],
+              "capacity": 10},
+        headers=headers["county"],
+    )  # fmt: skip
+    visit = await client.post(
+        f"{API}/supervision/visits",
+        json={"station_id": world.station.id, "visited_on": "2026-11-28", "supervisor": "马督导",
+              "findings": [{"item": "ledger_kept", "met": True}]},
+        headers=headers["county"],
+    )  # fmt: skip
+    ids = {"course": course.json()["id"], "visit": visit.json()["id"], "county": province.county.id}
+    return ids, headers
+
+
+@pytest.mark.parametrize("role", REGION_ROLES)
+async def test_training_and_supervision_stay_within_region_and_station(
+    client: httpx.AsyncClient, world: World, role: str
+) -> None:
+    ids, headers = await _region_ids(client, world)
+    course, visit, county = ids["course"], ids["visit"], ids["county"]
+    manage = {"admin", "county"}
+    operations: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
+        ("GET", f"/courses/{course}", None, manage | {"head", "volunteer"}),  # open to its stations
+        ("GET", f"/courses/{course}/enrolments", None, manage),
+        ("GET", f"/supervision/visits/{visit}", None, manage | {"head"}),
+        ("GET", f"/stats/training?region_id={county}", None, manage),
+        ("GET", f"/stats/supervision?region_id={county}", None, manage),
+        ("GET", f"/stats/supervision?station_id={world.station.id}", None, manage | {"head"}),
+    ]
+    for method, path, body, allowed in operations:
+        response = await client.request(method, API + path, json=body, headers=headers[role])
+        if role in allowed:
+            assert response.status_code < 400, (role, method, path, response.text)
+        else:
+            assert response.status_code in (403, 404), (role, method, path, response.status_code)

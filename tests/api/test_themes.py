@@ -41,6 +41,10 @@ async def test_builtin_themes_are_listed_with_their_defaults(client: httpx.Async
         "party_volunteer_drive",
         "home_visit",
         "heritage",
+        "training",
+        "supervision",
+        "exchange",
+        "case_showcase",
     ]
     drive = items[2]
     assert drive["builtin"] is True

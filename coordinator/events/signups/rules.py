@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from coordinator.errors import Conflict, CoordinatorError, Invalid
 from coordinator.events.models import Event, EventRole, EventStatus, SignupStatus
 from coordinator.events.signups.commitments import Commitment, local_month
+from coordinator.events.themes import GATHERING_THEMES
 from coordinator.people.models import Person
 
 
@@ -77,9 +78,10 @@ def free_places(role: EventRole) -> int:
 
 
 def check_requirements(event: Event, role: EventRole, person: Person) -> None:
-    """The person belongs to the event's station, is active and meets the role's requirements
-    (skills and languages: ``person.terms`` loaded when the role asks for any)."""
-    if person.station_id != event.station_id:
+    """The person belongs to the event's station (unless the event gathers several stations), is
+    active and meets the role's requirements (skills and languages: ``person.terms`` loaded when
+    the role asks for any)."""
+    if person.station_id != event.station_id and event.theme not in GATHERING_THEMES:
         raise Invalid(
             "该人员不属于活动所在的服务站",
             f"Person {person.id} belongs to another station than event {event.id}",
