@@ -13,6 +13,7 @@ import coordinator.models  # noqa: F401  (every table mapped before first use)
 from coordinator.attendance.api import router as attendance_router
 from coordinator.auth.api import router as auth_router
 from coordinator.auth.otp_api import router as otp_router
+from coordinator.cases.api import router as cases_router
 from coordinator.clock import Clock, SystemClock
 from coordinator.composition import build_runtime
 from coordinator.errors import install_error_handlers
@@ -32,6 +33,7 @@ from coordinator.people.api import router as people_router
 from coordinator.settings import Settings
 from coordinator.stations.api import router as stations_router
 from coordinator.stats.api import router as stats_router
+from coordinator.visits.api import router as visits_router
 from coordinator.web.setup import install_web
 
 API_PREFIX = "/api/v1"
@@ -101,6 +103,8 @@ def create_app(
         confirmation_router,
         matching_router,
         stats_router,
+        visits_router,
+        cases_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     install_web(app)

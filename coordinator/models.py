@@ -9,6 +9,7 @@ from coordinator.attendance.models import (
 )
 from coordinator.auth.models import LoginAttempt, OtpCode, User, UserStation
 from coordinator.bus.models import OutboxDelivery, OutboxEvent
+from coordinator.cases.models import Case, CaseEntry, CaseRead
 from coordinator.db import Base
 from coordinator.events.models import CustomTheme, Event, EventRole, EventSeries, Signup
 from coordinator.matching.models import StationMatchingWeights
@@ -23,11 +24,15 @@ from coordinator.stats.models import (
     StatsCell,
     StatsCellMember,
 )
+from coordinator.visits.models import FollowUp, VisitChecklist, VisitPolicy, VisitRecord, VisitStop
 
 __all__ = [
     "Attendance",
     "AttendanceAudit",
     "Base",
+    "Case",
+    "CaseEntry",
+    "CaseRead",
     "ChannelToken",
     "CustomTheme",
     "DeliveryReceipt",
@@ -37,6 +42,7 @@ __all__ = [
     "EventRole",
     "EventRollup",
     "EventSeries",
+    "FollowUp",
     "LoginAttempt",
     "Notification",
     "OfflineRecord",
@@ -59,5 +65,9 @@ __all__ = [
     "StatsCellMember",
     "User",
     "UserStation",
+    "VisitChecklist",
+    "VisitPolicy",
+    "VisitRecord",
+    "VisitStop",
     "VocabularyTerm",
 ]

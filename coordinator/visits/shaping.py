@@ -1,0 +1,62 @@
+"""Visit records and due residents as the API answers them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from coordinator.auth.principal import Principal
+from coordinator.masking import mask_phone
+from coordinator.visits.due import DueResident
+from coordinator.visits.models import FollowUp, VisitRecord
+from coordinator.visits.records import is_overdue
+from coordinator.visits.schemas import DueOut, FollowUpOut, VisitOut
+
+
+def due_out(resident: DueResident, principal: Principal) -> DueOut:
+    phone = (
+        resident.phone if principal.sees_personal_data(resident.station_id) else mask_phone(resident.phone)
+    )
+    return DueOut(
+        resident_id=resident.resident_id,
+        station_id=resident.station_id,
+        name=resident.name,
+        categories=sorted(resident.categories),
+        area=resident.area,
+        address=resident.address,
+        language=resident.language,
+        phone=phone,
+        last_visited_at=resident.last_visited_at,
+        interval_days=resident.interval_days,
+        policy_category=resident.policy_category,
+        due_on=resident.due_on,
+        days_overdue=resident.days_overdue,
+        planned_event_id=resident.planned_event_id,
+    )
+
+
+def visit_out(record: VisitRecord, today: date) -> VisitOut:
+    return VisitOut(
+        id=record.id,
+        resident_id=record.resident_id,
+        station_id=record.station_id,
+        event_id=record.event_id,
+        visited_at=record.visited_at,
+        outcome=record.outcome,
+        conditions=record.conditions,
+        needs=record.needs,
+        notes=record.notes,
+        follow_ups=[follow_up_out(f, today) for f in record.follow_ups],
+    )
+
+
+def follow_up_out(follow_up: FollowUp, today: date) -> FollowUpOut:
+    return FollowUpOut(
+        id=follow_up.id,
+        resident_id=follow_up.resident_id,
+        visit_record_id=follow_up.visit_record_id,
+        action=follow_up.action,
+        owner_person_id=follow_up.owner_person_id,
+        due_on=follow_up.due_on,
+        done_at=follow_up.done_at,
+        overdue=is_overdue(follow_up, today),
+    )
