@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from coordinator.deps import ClockDep, PrincipalDep, SessionDep
+from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES
 from coordinator.fields import Id, Line
 from coordinator.pagination import CursorQuery
@@ -15,19 +15,26 @@ from coordinator.stats.periods import local_date
 from coordinator.stats.service import DEFAULT_ZONE
 from coordinator.visits import policies, records
 from coordinator.visits.due import DueFilters
+from coordinator.visits.itineraries import itinerary_stops, publish_itinerary
+from coordinator.visits.planning import plan_visits
 from coordinator.visits.schemas import (
     ChecklistIn,
     ChecklistItem,
     ChecklistOut,
     DueListOut,
     FollowUpOut,
+    ItineraryCreatedOut,
+    ItineraryIn,
+    ItineraryStopsOut,
+    PlanIn,
+    PlanOut,
     PoliciesIn,
     PoliciesOut,
     VisitIn,
     VisitOut,
 )
 from coordinator.visits.service import due_page
-from coordinator.visits.shaping import due_out, follow_up_out, visit_out
+from coordinator.visits.shaping import due_out, follow_up_out, itinerary_stop_out, plan_out, visit_out
 
 router = APIRouter(prefix="/visits", tags=["visits"], responses=ERROR_RESPONSES)
 
@@ -61,9 +68,12 @@ async def put_checklist(
     data: ChecklistIn, session: SessionDep, clock: ClockDep, principal: PrincipalDep, station_id: StationId
 ) -> ChecklistOut:
     items = await policies.put_checklist(
-        session=session, clock=clock, principal=principal, station_id=station_id,
+        session=session,
+        clock=clock,
+        principal=principal,
+        station_id=station_id,
         items=[item.model_dump() for item in data.items],
-    )  # fmt: skip
+    )
     return ChecklistOut(station_id=station_id, items=[ChecklistItem(**item) for item in items])
 
 
@@ -84,9 +94,14 @@ async def get_due(
 ) -> DueListOut:
     filters = DueFilters(within_days=within_days, category=category, area=area, overdue_only=overdue_only)
     page = await due_page(
-        session=session, clock=clock, principal=principal, station_id=station_id, filters=filters,
-        limit=limit, cursor=cursor,
-    )  # fmt: skip
+        session=session,
+        clock=clock,
+        principal=principal,
+        station_id=station_id,
+        filters=filters,
+        limit=limit,
+        cursor=cursor,
+    )
     return DueListOut(
         items=[due_out(r, principal) for r in page.items], total=page.total, next_cursor=page.next_cursor
     )
@@ -126,3 +141,36 @@ async def follow_up_done(
         session=session, clock=clock, principal=principal, follow_up_id=follow_up_id
     )
     return follow_up_out(done, local_date(clock.now(), DEFAULT_ZONE))
+
+
+@router.post("/plan", response_model=PlanOut, summary="Proposed itineraries for the dates (stores nothing)")
+async def post_plan(data: PlanIn, session: SessionDep, clock: ClockDep, principal: PrincipalDep) -> PlanOut:
+    return plan_out(await plan_visits(session=session, clock=clock, principal=principal, data=data))
+
+
+@router.post(
+    "/itineraries",
+    response_model=ItineraryCreatedOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Publish an itinerary: a home_visit event with its residents, its visitors invited or confirmed",
+)
+async def post_itinerary(
+    data: ItineraryIn, session: SessionDep, clock: ClockDep, settings: SettingsDep, principal: PrincipalDep
+) -> ItineraryCreatedOut:
+    published = await publish_itinerary(
+        session=session, clock=clock, settings=settings, principal=principal, data=data
+    )
+    return ItineraryCreatedOut(
+        event_id=published.event.id,
+        status=published.event.status,
+        resident_ids=published.resident_ids,
+        visitors=published.visitors,
+    )
+
+
+@router.get("/itineraries/{event_id}", response_model=ItineraryStopsOut, summary="An itinerary's residents")
+async def get_itinerary(
+    event_id: Id, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> ItineraryStopsOut:
+    event, stops = await itinerary_stops(session=session, clock=clock, principal=principal, event_id=event_id)
+    return ItineraryStopsOut(event_id=event.id, stops=[itinerary_stop_out(s) for s in stops])

@@ -86,13 +86,19 @@ async def ledger_status(
     intervals = await policies(session, ids)
     rows = await session.execute(
         select(
-            Resident.id, Resident.station_id, Resident.name, Resident.address, Resident.language,
-            Resident.phone, Resident.created_at, ResidentCategoryRow.category,
+            Resident.id,
+            Resident.station_id,
+            Resident.name,
+            Resident.address,
+            Resident.language,
+            Resident.phone,
+            Resident.created_at,
+            ResidentCategoryRow.category,
         )
         .join(ResidentCategoryRow, ResidentCategoryRow.resident_id == Resident.id)
         .where(Resident.station_id.in_(ids), Resident.is_active.is_(True))
         .order_by(Resident.id)
-    )  # fmt: skip
+    )
     residents: dict[int, DueResident] = {}
     joined: dict[int, datetime] = {}
     for rid, station_id, name, address, language, phone, created_at, category in rows:

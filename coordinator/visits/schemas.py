@@ -151,8 +151,8 @@ class StopOut(BaseModel):
     address: str | None
     categories: list[str]
     language: str | None
-    due_on: date
-    days_overdue: int
+    due_on: date | None = Field(description="None: in no category with a visit policy")
+    days_overdue: int | None
 
 
 class VisitorOut(BaseModel):

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 
 from coordinator.auth.principal import Principal
 from coordinator.masking import mask_phone
+from coordinator.matching.schemas import ReasonOut
 from coordinator.visits.due import DueResident
+from coordinator.visits.itineraries import Stop
 from coordinator.visits.models import FollowUp, VisitRecord
+from coordinator.visits.planning import LEAD, Plan, round_and_role
 from coordinator.visits.records import is_overdue
-from coordinator.visits.schemas import DueOut, FollowUpOut, VisitOut
+from coordinator.visits.schemas import (
+    DueOut,
+    FollowUpOut,
+    ItineraryOut,
+    PlanOut,
+    StopOut,
+    VisitorOut,
+    VisitOut,
+)
 
 
 def due_out(resident: DueResident, principal: Principal) -> DueOut:
@@ -59,4 +71,64 @@ def follow_up_out(follow_up: FollowUp, today: date) -> FollowUpOut:
         due_on=follow_up.due_on,
         done_at=follow_up.done_at,
         overdue=is_overdue(follow_up, today),
+    )
+
+
+def stop_out(resident: DueResident) -> StopOut:
+    return StopOut(
+        resident_id=resident.resident_id,
+        name=resident.name,
+        address=resident.address,
+        categories=sorted(resident.categories),
+        language=resident.language,
+        due_on=resident.due_on,
+        days_overdue=resident.days_overdue,
+    )
+
+
+def plan_out(plan: Plan) -> PlanOut:
+    visitors: dict[int, list[VisitorOut]] = defaultdict(list)
+    for proposal in plan.result.proposals:
+        index, role = round_and_role(proposal.role_id)
+        reasons = [ReasonOut(code=r.code, zh=r.text_zh, en=r.text_en) for r in proposal.reasons]
+        visitors[index].append(
+            VisitorOut(
+                person_id=proposal.person_id,
+                name=plan.names[proposal.person_id],
+                role=role,
+                score=round(proposal.score, 6),
+                reasons=reasons,
+            )
+        )
+    unfilled: dict[int, list[str]] = defaultdict(list)
+    for role_id, places in sorted(plan.result.unfilled.items(), reverse=True):
+        if places:
+            index, role = round_and_role(role_id)
+            unfilled[index].append(role)
+    return PlanOut(
+        itineraries=[
+            ItineraryOut(
+                date=r.day,
+                starts_at=r.starts_at,
+                ends_at=r.ends_at,
+                area=r.area,
+                stops=[stop_out(s) for s in r.stops],
+                visitors=sorted(visitors[k], key=lambda v: v.role != LEAD),
+                unfilled=unfilled[k],
+            )
+            for k, r in enumerate(plan.rounds)
+        ],
+        unplanned=plan.unplanned,
+    )
+
+
+def itinerary_stop_out(stop: Stop) -> StopOut:
+    return StopOut(
+        resident_id=stop.resident.id,
+        name=stop.resident.name,
+        address=stop.resident.address,
+        categories=stop.resident.categories,
+        language=stop.resident.language,
+        due_on=stop.due.due_on if stop.due else None,
+        days_overdue=stop.due.days_overdue if stop.due else None,
     )
