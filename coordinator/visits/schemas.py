@@ -219,3 +219,26 @@ class ItineraryCreatedOut(BaseModel):
 class ItineraryStopsOut(BaseModel):
     event_id: int
     stops: list[StopOut]
+
+
+class CategoryVisitsOut(BaseModel):
+    category: str
+    label: str
+    interval_days: int
+    ledger: int
+    due: int = Field(description="Residents due a visit by the period's last day")
+    visited: int = Field(description="Of those due, visited in the period")
+    visited_on_time: int = Field(description="Of those due, visited by their due day")
+    overdue: int = Field(description="Overdue at the end of the period")
+
+
+class VisitCoverageOut(BaseModel):
+    station_id: int
+    first: date
+    last: date
+    categories: list[CategoryVisitsOut]
+    visits: int = Field(description="Completed visits (人次)")
+    residents_visited: int = Field(description="Distinct residents visited (人)")
+    attempts: int = Field(description="Visits that found nobody at home or were refused")
+    open_cases: int
+    overdue_follow_ups: int
