@@ -30,6 +30,7 @@ from coordinator.stats.periods import last_day_of_month
 from coordinator.stats.queries import counted_events
 from coordinator.stats.service import participation, select_scope
 from coordinator.stats.sheets import new_workbook, to_bytes, write_table
+from coordinator.visits.coverage import VisitCoverage, visit_coverage
 
 HOME_VISIT_THEME = "home_visit"
 THEME_COLUMNS = [f for f in FIGURE_HEADERS if f != "no_show_rate"]
@@ -43,6 +44,7 @@ class MonthlyReport:
     by_theme: Participation
     ledger: list[tuple[str, int, int]]  # (category, on the ledger, served this month)
     volunteers: dict[str, int]
+    visits: VisitCoverage
 
     @property
     def home_visits(self) -> Figures:
@@ -66,7 +68,8 @@ async def build_report(
     served = {resident for event in events.values() for resident in event.named_residents}
     ledger = await _ledger(session, station_id, served)
     volunteers = await _volunteers(session, station_id, active=by_theme.totals.distinct_people)
-    return MonthlyReport(station, first, last, by_theme, ledger, volunteers)
+    visits = await visit_coverage(session, principal, clock, station_id=station_id, first=first, last=last)
+    return MonthlyReport(station, first, last, by_theme, ledger, volunteers, visits)
 
 
 async def _ledger(session: AsyncSession, station_id: int, served: set[int]) -> list[tuple[str, int, int]]:
@@ -132,6 +135,16 @@ def render(report: MonthlyReport, names: Names) -> bytes:
         [[visits.events, visits.distinct_residents_served, visits.residents_served_person_times,
           visits.person_times, visits.party_member_person_times]],
         title=f"{report.station.name} {month} 入户走访",
+    )  # fmt: skip
+    coverage = report.visits
+    write_table(
+        workbook.create_sheet("走访覆盖"),
+        ["类别", "走访周期（天）", "在册", "应访", "已访", "按时走访", "逾期未访"],
+        [[c.label, c.interval_days, c.ledger, c.due, c.visited, c.visited_on_time, c.overdue]
+         for c in coverage.categories],
+        totals=[f"走访{coverage.visits}人次、{coverage.residents_visited}人；在案个案{coverage.open_cases}件；"
+                f"逾期跟进{coverage.overdue_follow_ups}项", "", "", "", "", "", ""],
+        title=f"{report.station.name} {month} 按走访制度的覆盖情况",
     )  # fmt: skip
     ledger_rows = [[CATEGORY_LABELS.get(c, c), n, served] for c, n, served in report.ledger]
     write_table(

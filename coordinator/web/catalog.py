@@ -234,6 +234,18 @@ CATALOG: dict[str, tuple[str, str]] = {
     "dash.monthly_report": ("月度报表", "Monthly report"),
     "dash.export": ("导出数据", "Export"),
     "dash.month": ("月份", "Month"),
+    "dash.visits": ("入户走访", "Home visits"),
+    "dash.visits_done": ("走访人次", "Visits"),
+    "dash.residents_visited": ("走访人数", "Residents visited"),
+    "dash.open_cases": ("在案个案", "Open cases"),
+    "dash.overdue_follow_ups": ("逾期跟进事项", "Overdue follow-ups"),
+    "dash.category": ("类别", "Category"),
+    "dash.interval": ("走访周期（天）", "Every (days)"),
+    "dash.ledger": ("在册", "On the ledger"),
+    "dash.due": ("应访", "Due"),
+    "dash.visited": ("已访", "Visited"),
+    "dash.on_time": ("按时走访", "On time"),
+    "dash.overdue": ("逾期未访", "Overdue"),
 }
 
 

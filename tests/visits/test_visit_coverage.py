@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-import httpx
+import io
+import re
 
+import httpx
+from openpyxl import load_workbook
+
+from coordinator.auth.models import Role
+from coordinator.db import transaction
+from tests.factories import create_user
 from tests.visits.visit_world import ledger
+from tests.web.browsing import log_in
 from tests.world import World
 
 
@@ -62,3 +70,32 @@ async def test_a_visit_by_the_due_day_is_on_time(client: httpx.AsyncClient, worl
         f"/api/v1/stats/visit-coverage?station_id={world.other.id}", headers=world.organizer
     )
     assert other.status_code == 404
+
+
+async def test_dashboard_and_monthly_report_show_visit_coverage(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    people = await ledger(world)
+    async with transaction(world.sessionmaker) as session:
+        await create_user(session, world.clock, Role.station_head, [world.station], username="visits-head")
+    await log_in(client, "visits-head")
+    page = (await client.get("/web/dashboard", params={"from": "2026-11-01", "to": "2026-11-29"})).text
+    assert re.search(r'data-testid="overdue-extreme_poverty">1<', page)
+    assert re.search(r'data-testid="visits-done">2<', page)
+    await client.post(
+        "/api/v1/visits/records",
+        json={"resident_id": people.overdue.id, "outcome": "visited"},
+        headers=world.head,
+    )
+    page = (await client.get("/web/dashboard", params={"from": "2026-11-01", "to": "2026-11-29"})).text
+    assert re.search(r'data-testid="overdue-extreme_poverty">0<', page)
+    report = await client.get(
+        "/api/v1/reports/monthly.xlsx",
+        params={"station_id": world.station.id, "month": "2026-11"},
+        headers=world.head,
+    )
+    assert report.status_code == 200, report.text
+    sheet = load_workbook(io.BytesIO(report.content))["走访覆盖"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert ["特困", 30, 1, 1, 1, 0, 0] in rows
+    assert ["空巢老人", 14, 1, 1, 1, 0, 0] in rows
