@@ -76,7 +76,7 @@ def find_cjk_font() -> FontFile | None:
     return None
 
 
-def _require_font() -> FontFile:
+def require_font() -> FontFile:
     font = find_cjk_font()
     if font is None:
         raise FontMissing(
@@ -87,7 +87,7 @@ def _require_font() -> FontFile:
 
 
 def certificate_pdf(record: PersonRecord, *, issued_on: date) -> bytes:
-    font = _require_font()
+    font = require_font()
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=20)
     pdf.add_font("cjk", fname=font.path, collection_font_number=font.index)

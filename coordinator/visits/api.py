@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
+from coordinator.attachments import attachment
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES
 from coordinator.fields import Id, Line
@@ -35,6 +36,7 @@ from coordinator.visits.schemas import (
 )
 from coordinator.visits.service import due_page
 from coordinator.visits.shaping import due_out, follow_up_out, itinerary_stop_out, plan_out, visit_out
+from coordinator.visits.sheet import sheet_pdf, sheet_rows
 
 router = APIRouter(prefix="/visits", tags=["visits"], responses=ERROR_RESPONSES)
 
@@ -174,3 +176,22 @@ async def get_itinerary(
 ) -> ItineraryStopsOut:
     event, stops = await itinerary_stops(session=session, clock=clock, principal=principal, event_id=event_id)
     return ItineraryStopsOut(event_id=event.id, stops=[itinerary_stop_out(s) for s in stops])
+
+
+@router.get(
+    "/itineraries/{event_id}/sheet.pdf",
+    summary="入户走访记录表: the printable visit sheet (A4)",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The visit sheet"}},
+)
+async def get_sheet(event_id: Id, session: SessionDep, clock: ClockDep, principal: PrincipalDep) -> Response:
+    event, rows, items = await sheet_rows(
+        session=session, clock=clock, principal=principal, event_id=event_id
+    )
+    station = await get_station(session=session, principal=principal, station_id=event.station_id)
+    return attachment(
+        sheet_pdf(event, rows, items, timezone=station.timezone),
+        "application/pdf",
+        filename=f"入户走访记录表_{event.title}.pdf",
+        fallback=f"visit-sheet-event-{event.id}.pdf",
+    )
