@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from coordinator.attachments import attachment
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES
 from coordinator.fields import Id, Line
@@ -36,7 +35,7 @@ from coordinator.visits.schemas import (
 )
 from coordinator.visits.service import due_page
 from coordinator.visits.shaping import due_out, follow_up_out, itinerary_stop_out, plan_out, visit_out
-from coordinator.visits.sheet import sheet_pdf, sheet_rows
+from coordinator.visits.sheet import sheet_attachment
 
 router = APIRouter(prefix="/visits", tags=["visits"], responses=ERROR_RESPONSES)
 
@@ -185,13 +184,4 @@ async def get_itinerary(
     responses={200: {"content": {"application/pdf": {}}, "description": "The visit sheet"}},
 )
 async def get_sheet(event_id: Id, session: SessionDep, clock: ClockDep, principal: PrincipalDep) -> Response:
-    event, rows, items = await sheet_rows(
-        session=session, clock=clock, principal=principal, event_id=event_id
-    )
-    station = await get_station(session=session, principal=principal, station_id=event.station_id)
-    return attachment(
-        sheet_pdf(event, rows, items, timezone=station.timezone),
-        "application/pdf",
-        filename=f"入户走访记录表_{event.title}.pdf",
-        fallback=f"visit-sheet-event-{event.id}.pdf",
-    )
+    return await sheet_attachment(session=session, clock=clock, principal=principal, event_id=event_id)

@@ -8,14 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from fastapi import Response
 from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from coordinator.attachments import attachment
 from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.events.models import Event
 from coordinator.masking import mask_phone
+from coordinator.stations.service import get_station
 from coordinator.stats.certificate import require_font
 from coordinator.stats.coverage import CATEGORY_LABELS
 from coordinator.text import printable
@@ -121,3 +124,19 @@ def _resident_block(pdf: FPDF, number: int, row: SheetRow, items: list[dict[str,
     )
     pdf.cell(0, 7, "情况记录：" + "_" * 70, new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 7, "跟进事项 / 负责人 / 期限：" + "_" * 56, new_x="LMARGIN", new_y="NEXT")
+
+
+async def sheet_attachment(
+    *, session: AsyncSession, clock: Clock, principal: Principal, event_id: int
+) -> Response:
+    """The sheet as a download, for the API and the pages alike."""
+    event, rows, items = await sheet_rows(
+        session=session, clock=clock, principal=principal, event_id=event_id
+    )
+    station = await get_station(session=session, principal=principal, station_id=event.station_id)
+    return attachment(
+        sheet_pdf(event, rows, items, timezone=station.timezone),
+        "application/pdf",
+        filename=f"入户走访记录表_{event.title}.pdf",
+        fallback=f"visit-sheet-event-{event.id}.pdf",
+    )

@@ -17,6 +17,7 @@ from coordinator.web import (
     event_pages,
     link_pages,
     people_pages,
+    visit_pages,
     volunteer_hours,
     volunteer_pages,
 )
@@ -38,6 +39,7 @@ def install_web(app: FastAPI) -> None:
         volunteer_pages,
         volunteer_hours,
         dashboard_pages,
+        visit_pages,
         downloads,
     ):
         app.include_router(module.router)
