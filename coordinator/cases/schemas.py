@@ -44,16 +44,16 @@ class CaseUpdate(BaseModel):
     worker_person_id: Id | None = None
     title: Title | None = None
     assessment: Notes | None = None
-    plan: Notes | None = None
+    plan: Notes | None = Field(default=None, examples=["每周电话提醒服药，每月上门核对药盒"])
 
 
 class CaseClose(BaseModel):
-    reason: Reason
+    reason: Reason = Field(examples=["子女接回同住"])
 
 
 class EntryIn(BaseModel):
     kind: EntryKind
-    note: EntryNote
+    note: EntryNote = Field(examples=["电话回访，按时服药"])
     at: Moment | None = Field(default=None, description="Default: now")
     visit_record_id: Id | None = None
 
@@ -62,7 +62,7 @@ class EntryOut(BaseModel):
     id: int
     kind: EntryKind
     at: datetime
-    note: str
+    note: str = Field(examples=["电话回访，按时服药"])
     visit_record_id: int | None
     author_id: int | None
 
@@ -74,7 +74,7 @@ class CaseSummaryOut(BaseModel):
     station_id: int
     resident_id: int
     worker_person_id: int
-    title: str
+    title: str = Field(examples=["独居老人用药照料"])
     status: CaseStatus
     close_reason: str | None
     opened_at: datetime
@@ -94,7 +94,7 @@ class CaseReadOut(BaseModel):
     user_id: int | None
     username: str | None
     read_at: datetime
-    what: str
+    what: str = Field(examples=["case"], description="case (the file) or timeline")
 
 
 class TimelineItem(BaseModel):
@@ -107,6 +107,6 @@ class TimelineItem(BaseModel):
 
 
 class TimelineOut(BaseModel):
-    resident_id: int
+    resident_id: int = Field(examples=[11])
     items: list[TimelineItem]
     case_entries_hidden: bool = Field(description="True when the caller may not read case notes")

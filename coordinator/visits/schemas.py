@@ -39,10 +39,18 @@ class PoliciesIn(BaseModel):
 
 
 class PoliciesOut(PoliciesIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"station_id": 1, "policies": {"extreme_poverty": 30, "low_income": 90}}]
+        }
+    )
+
     station_id: int
 
 
 class ChecklistItem(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "food", "label": "粮油充足"}]})
+
     code: Code
     label: Label
 
@@ -74,12 +82,12 @@ class DueOut(BaseModel):
 
 class DueListOut(BaseModel):
     items: list[DueOut]
-    total: int
+    total: int = Field(examples=[37], description="Residents on the whole list")
     next_cursor: str | None = None
 
 
 class FollowUpIn(BaseModel):
-    action: Action
+    action: Action = Field(examples=["联系村医上门"])
     owner_person_id: Id | None = None
     due_on: Day
 
@@ -120,7 +128,7 @@ class VisitIn(BaseModel):
 
 
 class VisitOut(BaseModel):
-    id: int
+    id: int = Field(examples=[40])
     resident_id: int
     station_id: int
     event_id: int | None
@@ -175,7 +183,7 @@ class ItineraryOut(BaseModel):
 
 class PlanOut(BaseModel):
     itineraries: list[ItineraryOut]
-    unplanned: int = Field(description="Due residents left for later dates")
+    unplanned: int = Field(description="Due residents left for later dates", examples=[0])
 
 
 class ItineraryVisitor(BaseModel):
@@ -210,14 +218,14 @@ class ItineraryIn(BaseModel):
 
 
 class ItineraryCreatedOut(BaseModel):
-    event_id: int
+    event_id: int = Field(examples=[42])
     status: str
     resident_ids: list[int]
     visitors: list[ApplyOutcome]
 
 
 class ItineraryStopsOut(BaseModel):
-    event_id: int
+    event_id: int = Field(examples=[42])
     stops: list[StopOut]
 
 
@@ -237,7 +245,7 @@ class VisitCoverageOut(BaseModel):
     first: date
     last: date
     categories: list[CategoryVisitsOut]
-    visits: int = Field(description="Completed visits (人次)")
+    visits: int = Field(description="Completed visits (人次)", examples=[412])
     residents_visited: int = Field(description="Distinct residents visited (人)")
     attempts: int = Field(description="Visits that found nobody at home or were refused")
     open_cases: int
