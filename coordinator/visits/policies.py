@@ -11,6 +11,7 @@ from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.errors import Invalid
 from coordinator.people.vocabulary import RESIDENT_CATEGORIES
+from coordinator.stations.models import Station
 from coordinator.stations.service import get_station
 from coordinator.visits.models import VisitChecklist, VisitPolicy
 
@@ -34,6 +35,13 @@ DEFAULT_CHECKLIST: list[dict[str, str]] = [
     {"code": "caregiver", "label": "有人照料或联系"},
 ]
 CATEGORY_CODES = frozenset(str(term.code) for term in RESIDENT_CATEGORIES)
+
+
+async def _lock_station(session: AsyncSession, station_id: int) -> None:
+    """Writes of one station's policies or check-list take turns on its row: two at once would
+    otherwise both insert the rows the other cannot see yet. NO KEY: rows referring to the station
+    are not held up."""
+    await session.execute(select(Station.id).where(Station.id == station_id).with_for_update(key_share=True))
 
 
 async def policies(session: AsyncSession, station_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -68,6 +76,7 @@ async def put_policies(
             code="unknown_category",
             field="policies",
         )
+    await _lock_station(session, station_id)
     await session.execute(delete(VisitPolicy).where(VisitPolicy.station_id == station_id))
     now = clock.now()
     session.add_all(
@@ -106,6 +115,7 @@ async def put_checklist(
         raise Invalid(
             "检查项代码重复", "Two check-list items share a code", code="duplicate_item", field="items"
         )
+    await _lock_station(session, station_id)
     row = await session.get(VisitChecklist, station_id)
     if row is None:
         row = VisitChecklist(station_id=station_id, items=items, updated_at=clock.now())

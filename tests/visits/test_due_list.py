@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from coordinator.visits.models import VisitPolicy
@@ -99,3 +101,20 @@ async def test_county_due_list_covers_the_stations_the_caller_sees(
     assert other.status_code == 404
     volunteer = await client.get("/api/v1/visits/due", headers=world.volunteer)
     assert volunteer.status_code == 403
+
+
+async def test_concurrent_policy_and_checklist_writes_leave_one_whole_set(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    url = f"/api/v1/visits/policies?station_id={world.station.id}"
+    sets = [{"low_income": 60 + n, "disabled": 7 + n, "extreme_poverty": 30} for n in range(4)]
+    answers = await asyncio.gather(*(client.put(url, json={"policies": p}, headers=world.head) for p in sets))
+    assert [a.status_code for a in answers] == [200] * 4
+    stored = (await client.get(url, headers=world.head)).json()["policies"]
+    assert stored in sets
+    assert await world.count(VisitPolicy) == 3
+    checklist = f"/api/v1/visits/checklist?station_id={world.station.id}"
+    items = [{"items": [{"code": f"c{n}", "label": f"检查{n}"}]} for n in range(3)]
+    written = await asyncio.gather(*(client.put(checklist, json=i, headers=world.head) for i in items))
+    assert [a.status_code for a in written] == [200] * 3
+    assert (await client.get(checklist, headers=world.head)).json()["items"] in [i["items"] for i in items]
