@@ -18,6 +18,7 @@ from coordinator.visits.models import VisitRecord
 from coordinator.visits.schemas import NEEDS
 
 OUTCOME_LABELS = {"visited": "已走访", "not_at_home": "不在家", "refused": "拒绝走访"}
+ENTRY_LABELS = {"visit": "走访", "contact": "联系", "service": "服务", "note": "备注"}
 
 
 async def timeline(
@@ -50,7 +51,7 @@ async def timeline(
             TimelineItem(
                 at=e.at,
                 kind="case_entry",
-                title=f"个案记录（{e.kind}）",
+                title=f"个案记录（{ENTRY_LABELS[e.kind]}）",
                 detail=e.note,
                 ref_id=e.id,
                 case_id=e.case_id,
