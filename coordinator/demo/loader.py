@@ -106,13 +106,15 @@ async def load_demo(
     step("管理员 / admin")
     for station in missing:
         rows = build_station_rows(station, seed=seed, window=window)
-        station_id, head = await _load_station(session, clock, station, rows, password_hash, result, step)
+        station_id, organizer = await _load_station(
+            session, clock, station, rows, password_hash, result, step
+        )
         await load_station_visits(
             session,
             clock,
             settings or Settings(),
             station=await session.get_one(Station, station_id),
-            head_user_id=head,
+            organizer_user_id=organizer,
             rng=station_rng(seed, station, "visits"),
             counts=result.counts,
         )
@@ -167,7 +169,7 @@ async def _load_station(
     result: DemoResult,
     step: Callable[[str], None],
 ) -> tuple[int, int]:
-    """Answers the station's id and its head's user id."""
+    """Answers the station's id and its organizer's user id."""
     counts = result.counts
     label = station.short_name
     (station_id,) = await _ids(session, Station, [rows.station], counts)
@@ -201,7 +203,7 @@ async def _load_station(
     await _bulk(session, ServiceRecord, served, counts)
     await _bulk(session, ServiceHeadcount, rows.headcounts(station_id, event_ids, organizer), counts)
     step(f"{label} · {_STEPS[5]}")
-    return station_id, users[Role.station_head]
+    return station_id, organizer
 
 
 async def _load_users(

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.auth.models import Role
+from coordinator.auth.models import Role, User
 from coordinator.auth.principal import Principal
 from coordinator.cases.models import Case, CaseEntry, CaseStatus, EntryKind
 from coordinator.clock import Clock
@@ -55,7 +55,7 @@ async def load_station_visits(
     settings: Settings,
     *,
     station: Station,
-    head_user_id: int,
+    organizer_user_id: int,
     rng: random.Random,
     counts: Counter[str],
 ) -> None:
@@ -83,8 +83,8 @@ async def load_station_visits(
         )
     )
     visits = await _history(session, rng, station, now, workers, counts)
-    await _cases(session, rng, station, now, workers, head_user_id, visits, counts)
-    await _plan_two_weeks(session, clock, settings, station, head_user_id)
+    await _cases(session, rng, station, now, workers, organizer_user_id, visits, counts)
+    await _plan_two_weeks(session, clock, settings, station, organizer_user_id)
 
 
 async def _history(
@@ -157,7 +157,7 @@ async def _cases(
     station: Station,
     now: datetime,
     workers: list[int],
-    head_user_id: int,
+    organizer_user_id: int,
     visits: list[dict[str, Any]],
     counts: Counter[str],
 ) -> None:
@@ -180,7 +180,7 @@ async def _cases(
                     "plan": plan,
                     "status": CaseStatus.open,
                     "close_reason": None,
-                    "opened_by": head_user_id,
+                    "opened_by": organizer_user_id,
                     "opened_at": opened,
                     "closed_at": None,
                     "updated_at": opened,
@@ -204,7 +204,7 @@ async def _cases(
                     "at": at,
                     "note": note,
                     "visit_record_id": vid,
-                    "author_id": head_user_id,
+                    "author_id": organizer_user_id,
                     "created_at": at,
                 }
                 for k, at, note, vid in entries
@@ -214,10 +214,17 @@ async def _cases(
 
 
 async def _plan_two_weeks(
-    session: AsyncSession, clock: Clock, settings: Settings, station: Station, head_user_id: int
+    session: AsyncSession, clock: Clock, settings: Settings, station: Station, organizer_user_id: int
 ) -> None:
     """Rounds for the next ten working days, planned and published as staff would."""
-    head = Principal(user_id=head_user_id, role=Role.station_head, station_ids=frozenset({station.id}))
+    # As the station's organizer, whose login is one of its social workers: the rounds' reminders
+    # then name a phone to call, as a real station's do.
+    organizer = Principal(
+        user_id=organizer_user_id,
+        role=Role.organizer,
+        station_ids=frozenset({station.id}),
+        person_id=await session.scalar(select(User.person_id).where(User.id == organizer_user_id)),
+    )
     today = clock.now().date()
     days: list[date] = []
     day = today
@@ -226,14 +233,14 @@ async def _plan_two_weeks(
         if day.weekday() < 5:
             days.append(day)
     data = PlanIn(station_id=station.id, dates=days, itineraries_per_day=ROUNDS_PER_DAY)
-    plan = plan_out(await plan_visits(session=session, clock=clock, principal=head, data=data))
+    plan = plan_out(await plan_visits(session=session, clock=clock, principal=organizer, data=data))
     for round_ in plan.itineraries:
         visitors = [ItineraryVisitor(person_id=v.person_id, role=v.role) for v in round_.visitors]
         await publish_itinerary(
             session=session,
             clock=clock,
             settings=settings,
-            principal=head,
+            principal=organizer,
             data=ItineraryIn(
                 station_id=station.id,
                 starts_at=round_.starts_at,
