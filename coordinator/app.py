@@ -14,6 +14,7 @@ from coordinator.attendance.api import router as attendance_router
 from coordinator.auth.api import router as auth_router
 from coordinator.auth.otp_api import router as otp_router
 from coordinator.auth.wechat_api import router as wechat_router
+from coordinator.cases.api import router as cases_router
 from coordinator.certificates.api import router as certificates_router
 from coordinator.clock import Clock, SystemClock
 from coordinator.composition import build_runtime
@@ -39,6 +40,7 @@ from coordinator.stations.api import router as stations_router
 from coordinator.stats.api import router as stats_router
 from coordinator.supervision.api import router as supervision_router
 from coordinator.training.api import router as training_router
+from coordinator.visits.api import router as visits_router
 from coordinator.web.setup import install_web
 
 API_PREFIX = "/api/v1"
@@ -117,6 +119,8 @@ def create_app(
         certificates_router,
         training_router,
         supervision_router,
+        visits_router,
+        cases_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     install_web(app)

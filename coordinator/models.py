@@ -9,6 +9,7 @@ from coordinator.attendance.models import (
 )
 from coordinator.auth.models import LoginAttempt, OtpCode, User, UserStation
 from coordinator.bus.models import OutboxDelivery, OutboxEvent
+from coordinator.cases.models import Case, CaseEntry, CaseRead
 from coordinator.db import Base
 from coordinator.events.models import CustomTheme, Event, EventRole, EventSeries, Signup
 from coordinator.matching.models import StationMatchingWeights
@@ -27,11 +28,15 @@ from coordinator.stats.models import (
 )
 from coordinator.supervision.models import SharedCases, SupervisionFinding, SupervisionVisit
 from coordinator.training.models import Course, CourseSession, Enrolment
+from coordinator.visits.models import FollowUp, VisitChecklist, VisitPolicy, VisitRecord, VisitStop
 
 __all__ = [
     "Attendance",
     "AttendanceAudit",
     "Base",
+    "Case",
+    "CaseEntry",
+    "CaseRead",
     "Certificate",
     "ChannelToken",
     "Course",
@@ -45,6 +50,7 @@ __all__ = [
     "EventRole",
     "EventRollup",
     "EventSeries",
+    "FollowUp",
     "LoginAttempt",
     "Notification",
     "OfflineRecord",
@@ -75,6 +81,10 @@ __all__ = [
     "SupervisionVisit",
     "User",
     "UserStation",
+    "VisitChecklist",
+    "VisitPolicy",
+    "VisitRecord",
+    "VisitStop",
     "VocabularyTerm",
     "WechatSubscription",
 ]

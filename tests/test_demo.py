@@ -39,6 +39,7 @@ from coordinator.settings import Settings
 from coordinator.stations.models import Organization, Station
 from coordinator.stats.queries import recount
 from coordinator.stats.service import Selection, participation
+from coordinator.visits.models import VisitStop
 from tests.conftest import START
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -102,6 +103,7 @@ async def test_demo_calendar_spans_the_year_around_now_and_only_upcoming_events_
         events = (await session.scalars(select(Event))).all()
         roles = (await session.scalars(select(EventRole))).all()
         outbox = (await session.scalars(select(OutboxEvent))).all()
+        rounds = set(await session.scalars(select(VisitStop.event_id)))
     per_theme = Counter(e.theme for e in events)
     # 12 months × 4 stations of birthday parties and drives; 7 festivals (春节 … 腊八) each.
     assert per_theme["birthday_party"] == 48
@@ -124,8 +126,8 @@ async def test_demo_calendar_spans_the_year_around_now_and_only_upcoming_events_
             assert event.cancelled_at is not None
         assert event.created_at <= (event.published_at or now) <= now
     assert 0 < Counter(e.status for e in events)[EventStatus.cancelled] <= len(events) * 0.06
-    visits = [e for e in events if e.theme == "home_visit"]
-    # Each home visit focuses on one ledger category, named in its title.
+    visits = [e for e in events if e.theme == "home_visit" and e.id not in rounds]
+    # Each home visit (besides the planned rounds to named residents) focuses on one ledger category.
     assert {e.title for e in visits} == {
         "入户走访·低保户",
         "入户走访·特困人员",
@@ -141,9 +143,12 @@ async def test_demo_calendar_spans_the_year_around_now_and_only_upcoming_events_
     # The history is quiet: only the upcoming published events are announced (for reminders).
     upcoming = {e.id for e in events if e.status == EventStatus.published and e.starts_at > now}
     assert upcoming
-    assert {o.event_type for o in outbox} == {"EventPublished"}
-    assert sorted(o.aggregate_id for o in outbox) == sorted(upcoming)
-    assert all(o.payload["event_id"] == o.aggregate_id for o in outbox)
+    published = [o for o in outbox if o.event_type == "EventPublished"]
+    assert sorted(o.aggregate_id for o in published) == sorted(upcoming)
+    assert all(o.payload["event_id"] == o.aggregate_id for o in published)
+    # The planned rounds of home visits went through the services: created, then visitors confirmed.
+    assert {o.event_type for o in outbox} == {"EventPublished", "EventCreated", "SignupConfirmed"}
+    assert {o.aggregate_id for o in outbox if o.event_type == "EventCreated"} == rounds
 
 
 async def test_demo_signups_obey_every_signup_rule(sessionmaker: Maker, clock: FixedClock) -> None:
@@ -296,7 +301,11 @@ async def test_series_occurrences_match_their_rules_and_the_tick_carries_them_on
         assert sorted(str(k) for k in by_series[one.id]) == [d.isoformat() for d in rule]
     created = await materialize_all(sessionmaker=sessionmaker, clock=clock, settings=settings)
     async with sessionmaker() as session:
-        made = (await session.scalars(select(Event).where(Event.created_at == clock.now()))).all()
+        made = (
+            await session.scalars(
+                select(Event).where(Event.created_at == clock.now(), Event.series_id.is_not(None))
+            )
+        ).all()
     # Only occurrences past the demo's last day are new (春节 2027, February's party and drive …).
     assert created == len(made) > 0
     assert all(e.starts_at.astimezone(ZONE).date() > window.last for e in made)

@@ -32,7 +32,9 @@ async def run_demo(
             if if_empty and await database_has_stations(session):
                 return None
             with progress_bar(console, "演示数据 / demo data") as report:
-                return await load_demo(session, clock or SystemClock(), seed=seed, progress=report)
+                return await load_demo(
+                    session, clock or SystemClock(), seed=seed, progress=report, settings=settings
+                )
     finally:
         await engine.dispose()
 

@@ -28,11 +28,13 @@ from coordinator.db import Base
 from coordinator.demo.activities import DemoWindow
 from coordinator.demo.catalog import STATIONS, DemoStation
 from coordinator.demo.province import load_province
-from coordinator.demo.rows import Row, StationRows, build_station_rows
+from coordinator.demo.rows import Row, StationRows, build_station_rows, station_rng
 from coordinator.demo.training import load_training_demo
+from coordinator.demo.visits import load_station_visits
 from coordinator.events.models import Event, EventRole, EventSeries, Signup
 from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow
 from coordinator.security import hash_password
+from coordinator.settings import Settings
 from coordinator.stations.models import Organization, Station
 from coordinator.stats.rebuild import rebuild as rebuild_rollups
 
@@ -76,6 +78,7 @@ async def load_demo(
     seed: int = DEFAULT_SEED,
     stations: Sequence[DemoStation] = STATIONS,
     progress: Progress | None = None,
+    settings: Settings | None = None,
 ) -> DemoResult:
     """Insert the demo stations that are missing (the caller commits). ``progress(step, done, total)``."""
     result = DemoResult()
@@ -103,7 +106,19 @@ async def load_demo(
     step("管理员 / admin")
     for station in missing:
         rows = build_station_rows(station, seed=seed, window=window)
-        await _load_station(session, clock, station, rows, password_hash, result, step)
+        station_id, organizer = await _load_station(
+            session, clock, station, rows, password_hash, result, step
+        )
+        await load_station_visits(
+            session,
+            clock,
+            settings or Settings(),
+            station=await session.get_one(Station, station_id),
+            organizer_user_id=organizer,
+            rng=station_rng(seed, station, "visits"),
+            counts=result.counts,
+        )
+        step(f"{station.short_name} · {_STEPS[-1]}")
         result.created.append(station.code)
     for username, region in (await load_province(session, clock.now(), password_hash, result.counts)).items():
         result.logins.append(DemoLogin(username, Role.organizer, region))
@@ -146,6 +161,7 @@ _STEPS = (
     "活动 / activities",
     "报名 / sign-ups",
     "考勤 / attendance",
+    "入户走访 / home visits",
 )
 
 
@@ -157,7 +173,8 @@ async def _load_station(
     password_hash: str,
     result: DemoResult,
     step: Callable[[str], None],
-) -> None:
+) -> tuple[int, int]:
+    """Answers the station's id and its organizer's user id."""
     counts = result.counts
     label = station.short_name
     (station_id,) = await _ids(session, Station, [rows.station], counts)
@@ -191,6 +208,7 @@ async def _load_station(
     await _bulk(session, ServiceRecord, served, counts)
     await _bulk(session, ServiceHeadcount, rows.headcounts(station_id, event_ids, organizer), counts)
     step(f"{label} · {_STEPS[5]}")
+    return station_id, organizer
 
 
 async def _load_users(

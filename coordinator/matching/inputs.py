@@ -194,13 +194,18 @@ class _History:
 
 
 async def _history(
-    session: AsyncSession, *, station: Station, events: Sequence[Event], now: datetime
+    session: AsyncSession,
+    *,
+    station: Station,
+    events: Sequence[Event],
+    now: datetime,
+    last_start: datetime | None,
 ) -> _History:
     zone = zone_of(station)
     history = _History()
     people = select(Person.id).where(Person.station_id == station.id)
     quarter_start = _quarter_start(now, zone)
-    until = _next_month(_month_start(max(e.starts_at for e in events), zone))
+    until = _next_month(_month_start(max([e.starts_at for e in events] + [last_start or now]), zone))
     holding = await session.execute(
         select(Signup.person_id, Event.starts_at, Event.ends_at)
         .join(Event, Event.id == Signup.event_id)
@@ -250,9 +255,15 @@ async def _history(
 
 
 async def candidates(
-    session: AsyncSession, *, station: Station, events: Sequence[Event], now: datetime
+    session: AsyncSession,
+    *,
+    station: Station,
+    events: Sequence[Event],
+    now: datetime,
+    last_start: datetime | None = None,
 ) -> tuple[list[Candidate], dict[int, str]]:
-    """The station's active people as the engine sees them, and their names."""
+    """The station's active people as the engine sees them, and their names. ``last_start``: the
+    last start of roles not stored as events yet (home-visit planning), to count months up to."""
     people = list(
         await session.scalars(
             select(Person)
@@ -261,7 +272,7 @@ async def candidates(
             .order_by(Person.id)
         )
     )
-    history = await _history(session, station=station, events=events, now=now)
+    history = await _history(session, station=station, events=events, now=now, last_start=last_start)
     current = now.astimezone(zone_of(station))
     this_month = (current.year, current.month)
     out = []

@@ -44,6 +44,7 @@ SKILLS: tuple[Term, ...] = (
     Term("computer", "电脑操作", "Computer skills"),
     Term("publicity", "宣传", "Publicity"),
     Term("translation", "翻译", "Interpreting"),
+    Term("home_visit", "入户走访（已培训）", "Trained for home visits"),
 )
 
 LANGUAGES: tuple[Term, ...] = (

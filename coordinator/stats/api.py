@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
@@ -29,6 +30,8 @@ from coordinator.stats.schemas import (
     UnvisitedResidentOut,
 )
 from coordinator.stats.service import Selection, participation, select_scope
+from coordinator.visits.coverage import visit_coverage
+from coordinator.visits.schemas import CategoryVisitsOut, VisitCoverageOut
 
 router = APIRouter(tags=["stats"], responses=ERROR_RESPONSES)
 
@@ -214,3 +217,30 @@ async def get_coverage(
                                           if r.last_served_at else None)
                      for r in found.not_visited],
     )  # fmt: skip
+
+
+@router.get(
+    "/stats/visit-coverage",
+    response_model=VisitCoverageOut,
+    summary="Home visits against the visit policies: due, visited, on time, overdue; cases, follow-ups",
+)
+async def get_visit_coverage(
+    session: SessionDep,
+    principal: PrincipalDep,
+    clock: ClockDep,
+    station_id: Annotated[Id, Query()],
+    first: FromQuery = None,
+    last: ToQuery = None,
+) -> VisitCoverageOut:
+    found = await visit_coverage(session, principal, clock, station_id=station_id, first=first, last=last)
+    return VisitCoverageOut(
+        station_id=found.station.id,
+        first=found.first,
+        last=found.last,
+        categories=[CategoryVisitsOut(**asdict(c)) for c in found.categories],
+        visits=found.visits,
+        residents_visited=found.residents_visited,
+        attempts=found.attempts,
+        open_cases=found.open_cases,
+        overdue_follow_ups=found.overdue_follow_ups,
+    )

@@ -97,7 +97,7 @@ def find_cjk_font() -> FontFile | None:
     return None
 
 
-def _require_font() -> FontFile:
+def require_font() -> FontFile:
     font = find_cjk_font()
     if font is None:
         raise FontMissing(
@@ -113,7 +113,7 @@ def _day(value: date) -> str:
 
 def certificate_pdf(certificate: Certificate, *, verify_url: str, issued_on: date) -> bytes:
     """The certificate as the 办法 lays it out: identity, service, notes, issuer, number, QR code."""
-    font = _require_font()
+    font = require_font()
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=20)
     pdf.add_font("cjk", fname=font.path, collection_font_number=font.index)

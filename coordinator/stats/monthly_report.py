@@ -3,7 +3,8 @@ as one formatted workbook:
 
 1. 活动统计 — activities by theme: activities, person-times and people, Party-member participation,
    hours, residents served; a totals row whose distinct counts are recounted, not summed.
-2. 入户走访 — home visits: visits, residents visited (distinct) and visit person-times.
+2. 入户走访 — home visits: visits, residents visited (distinct) and visit person-times; for a
+   station, 走访覆盖 — coverage against its visit policies per ledger category.
 3. 台账 — the ledger by category: residents on it, and how many were served this month.
 4. 志愿者 — volunteers: registered, active this month, Party members, social workers, trained
    (trained: with at least one recorded skill, e.g. first aid or counselling).
@@ -33,6 +34,7 @@ from coordinator.stats.periods import last_day_of_month
 from coordinator.stats.queries import counted_events
 from coordinator.stats.service import participation, select_scope
 from coordinator.stats.sheets import new_workbook, to_bytes, write_table
+from coordinator.visits.coverage import VisitCoverage, visit_coverage
 
 HOME_VISIT_THEME = "home_visit"
 THEME_COLUMNS = [f for f in FIGURE_HEADERS if f != "no_show_rate"]
@@ -48,6 +50,7 @@ class MonthlyReport:
     by_theme: Participation
     ledger: list[tuple[str, int, int]]  # (category, on the ledger, served this month)
     volunteers: dict[str, int]
+    visits: VisitCoverage | None  # a station's coverage against its visit policies
 
     @property
     def home_visits(self) -> Figures:
@@ -87,7 +90,12 @@ async def build_report(
     served = {resident for event in events.values() for resident in event.named_residents}
     ledger = await _ledger(session, stations, served)
     volunteers = await _volunteers(session, stations, active=by_theme.totals.distinct_people)
-    return MonthlyReport(place.name, place.code, key, first, last, by_theme, ledger, volunteers)
+    visits = (
+        await visit_coverage(session, principal, clock, station_id=station_id, first=first, last=last)
+        if station_id is not None
+        else None  # coverage against the visit policies is kept per station
+    )
+    return MonthlyReport(place.name, place.code, key, first, last, by_theme, ledger, volunteers, visits)
 
 
 async def _ledger(
@@ -156,6 +164,16 @@ def render(report: MonthlyReport, names: Names) -> bytes:
           visits.person_times, visits.party_member_person_times]],
         title=f"{report.name} {month} 入户走访",
     )  # fmt: skip
+    if (coverage := report.visits) is not None:
+        write_table(
+            workbook.create_sheet("走访覆盖"),
+            ["类别", "走访周期（天）", "在册", "应访", "已访", "按时走访", "逾期未访"],
+            [[c.label, c.interval_days, c.ledger, c.due, c.visited, c.visited_on_time, c.overdue]
+             for c in coverage.categories],
+            totals=[f"走访{coverage.visits}人次、{coverage.residents_visited}人；在案个案{coverage.open_cases}件；"
+                    f"逾期跟进{coverage.overdue_follow_ups}项", "", "", "", "", "", ""],
+            title=f"{report.name} {month} 按走访制度的覆盖情况",
+        )  # fmt: skip
     ledger_rows = [[CATEGORY_LABELS.get(c, c), n, served] for c, n, served in report.ledger]
     write_table(
         workbook.create_sheet("台账"),

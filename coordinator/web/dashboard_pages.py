@@ -15,6 +15,7 @@ from coordinator.stats.coverage import coverage
 from coordinator.stats.figures import Figures
 from coordinator.stats.queries import upcoming_events
 from coordinator.stats.service import participation, select_scope
+from coordinator.visits.coverage import visit_coverage
 from coordinator.web.context import StaffDep, clock_of, render
 from coordinator.web.scope import pick_station, stations_of
 
@@ -65,6 +66,9 @@ async def dashboard(
         for theme in await list_themes(session=session, principal=viewer.principal, station_id=current.id)
     }
     reach = await coverage(session, viewer.principal, clock, station_id=current.id, days=COVERAGE_DAYS)
+    visits = await visit_coverage(
+        session, viewer.principal, clock, station_id=current.id, first=selection.first, last=selection.last
+    )
     totals: Figures = by_month.totals
     chart = {
         "months": [key[0] for key, _ in by_month.rows],
@@ -85,6 +89,7 @@ async def dashboard(
         by_month=[(key[0], _held(f, ahead_by_month[key[0]])) for key, f in by_month.rows],
         by_theme=[(themes.get(key[0]), key[0], _held(f, ahead_by_theme[key[0]])) for key, f in by_theme.rows],
         reach=reach,
+        visits=visits,
         coverage_days=COVERAGE_DAYS,
         chart=chart,
         source=by_month.source,

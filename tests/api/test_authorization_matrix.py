@@ -1,5 +1,6 @@
 """Who may read and change what, by role and station: staff of a station and admins may, staff of
-another station get 404 (nothing revealed) or 403, a volunteer only what a volunteer may see."""
+another station get 404 (nothing revealed) or 403, a volunteer only what a volunteer may see.
+(Case notes are narrower still: tests/visits/test_cases.py.)"""
 
 from __future__ import annotations
 
@@ -32,6 +33,12 @@ def _operations(ids: dict[str, int]) -> list[tuple[str, str, dict[str, Any] | No
         ("GET", f"/stations/{station}/organizations", None, STAFF_OF_STATION | {"volunteer"}),
         ("GET", "/stats/participation", None, STAFF_OF_STATION),
         ("GET", f"/notifications?person={person}", None, STAFF_OF_STATION),
+        ("GET", f"/visits/due?station_id={station}", None, STAFF_OF_STATION),
+        ("GET", f"/visits/policies?station_id={station}", None, STAFF_OF_STATION),
+        ("GET", f"/visits/records?resident_id={resident}", None, STAFF_OF_STATION),
+        ("GET", f"/residents/{resident}/timeline", None, STAFF_OF_STATION),
+        ("GET", f"/cases?station_id={station}", None, STAFF_OF_STATION),
+        ("GET", "/stats/visit-coverage", None, STAFF_OF_STATION),
     ]
 
 

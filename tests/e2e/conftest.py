@@ -64,6 +64,7 @@ class World:
     second_name: str
     chart_head: str  # head of a second station whose activities of one day have 4 and 5 attendees
     chart_day: str
+    visit_head: str  # head of a third station with two overdue 特困 residents, a social worker, a volunteer
 
 
 def _free_port() -> int:
@@ -86,6 +87,7 @@ async def _seed(url: str) -> dict[str, Any]:
         second = await create_person(session, clock, station, name="龙阿妹")
         await create_resident(session, clock, station, name="吴老奶")
         chart_head, chart_day = await _seed_chart_station(session, clock)
+        visit_head = await _seed_visit_station(session, clock)
         seeded = {
             "station_id": station.id,
             "organizer": organizer.username,
@@ -96,6 +98,7 @@ async def _seed(url: str) -> dict[str, Any]:
             "second_name": second.name,
             "chart_head": chart_head,
             "chart_day": chart_day,
+            "visit_head": visit_head,
         }
     await engine.dispose()
     return seeded
@@ -116,6 +119,26 @@ async def _seed_chart_station(session: AsyncSession, clock: SystemClock) -> tupl
     day = visit.starts_at.astimezone(ZoneInfo(station.timezone)).date().isoformat()
     assert head.username is not None
     return head.username, day
+
+
+async def _seed_visit_station(session: AsyncSession, clock: SystemClock) -> str:
+    station = await create_station(session, clock, name="高坡社工站")
+    head = await create_user(session, clock, Role.station_head, [station], username="visit-head")
+    await create_person(session, clock, station, name="潘社工", is_social_worker=True)
+    await create_person(session, clock, station, name="龙志愿")
+    joined = clock.now() - timedelta(days=40)
+    for n, name in enumerate(("吴阿婆", "杨阿公"), 1):
+        await create_resident(
+            session,
+            clock,
+            station,
+            name=name,
+            categories=["extreme_poverty"],
+            address=f"高坡村二组{n}号",
+            created_at=joined,
+        )
+    assert head.username is not None
+    return head.username
 
 
 @pytest.fixture(scope="session")
@@ -151,6 +174,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             second_name=seeded["second_name"],
             chart_head=seeded["chart_head"],
             chart_day=seeded["chart_day"],
+            visit_head=seeded["visit_head"],
         )
 
 

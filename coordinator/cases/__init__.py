@@ -1,0 +1,1 @@
+"""Case files (个案): a social worker's file on one resident, with entries and a log of every read."""
