@@ -89,7 +89,7 @@ def test_first_loads_stay_under_30_kb(server: World, browser: Any, activity: Doo
         (f"/web/m/events/{activity.event_id}", "我们共成长", volunteer),
         ("/web/m/mine", "我的活动", volunteer),
         ("/web/m/hours", "我的服务时长", volunteer),
-        ("/web/m/certificate", "志愿服务时长证明", volunteer),
+        ("/web/m/certificate", "志愿服务记录", volunteer),
         (f"/web/events/{activity.event_id}/door", "离线签到", organizer),
     ]
     rows = []
