@@ -19,6 +19,7 @@ from coordinator.records.identity import ID_TYPE_LABELS, IdCipher
 from coordinator.records.models import PersonalDataDownload, PersonIdentity, RecordEntry
 from coordinator.records.schemas import (
     CertificateBriefOut,
+    CourseSessionOut,
     DownloadOut,
     EntryIn,
     EntryOut,
@@ -31,6 +32,7 @@ from coordinator.stations.models import Station
 from coordinator.stats.api import FromQuery, ToQuery
 from coordinator.stats.periods import zone
 from coordinator.stats.service import select_scope
+from coordinator.training.hours import training_records
 
 router = APIRouter(tags=["service records"], responses=ERROR_RESPONSES)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -94,7 +96,11 @@ async def get_service_record(person_id: Id, session: SessionDep, principal: Prin
         services=[ServiceLineOut(event_id=a.event_id, activity=a.title, day=a.starts_at.date(),
                                  starts_at=a.starts_at, place=a.location, hours=round(a.minutes / 60, 2))
                   for a in record.activities],
-        trainings=entries["training"], commendations=entries["commendation"],
+        trainings=entries["training"],
+        course_sessions=[CourseSessionOut(course_id=t.course_id, topic=t.topic, event_id=t.event_id,
+                                          day=t.starts_at.astimezone(zone(t.zone)).date(), hours=t.hours)
+                         for t in await training_records(session, person_id)],
+        commendations=entries["commendation"],
         evaluations=entries["evaluation"],
         certificates=[CertificateBriefOut(id=c.id, number=c.number, hours=round(c.minutes / 60, 2),
                                           issued_at=c.issued_at.astimezone(tz),

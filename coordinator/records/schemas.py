@@ -98,6 +98,16 @@ class DownloadOut(BaseModel):
     client_address: str | None
 
 
+class CourseSessionOut(BaseModel):
+    """A training course session the person attended (培训记录 kept by the course's check-in)."""
+
+    course_id: int
+    topic: str = Field(examples=["儿童福利社会工作能力提升班"])
+    event_id: int
+    day: date
+    hours: float
+
+
 class ServiceRecordOut(BaseModel):
     """The record 《志愿服务记录与证明出具办法（试行）》 asks for, with hours as the statistics count them."""
 
@@ -108,7 +118,8 @@ class ServiceRecordOut(BaseModel):
     hours: float = Field(examples=[4.67])
     hours_rule: str
     services: list[ServiceLineOut]
-    trainings: list[EntryOut]
+    trainings: list[EntryOut] = Field(description="Trainings staff entered by hand")
+    course_sessions: list[CourseSessionOut] = Field(description="Course sessions attended, from check-in")
     commendations: list[EntryOut]
     evaluations: list[EntryOut]
     certificates: list[CertificateBriefOut]

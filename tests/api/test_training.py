@@ -222,6 +222,7 @@ async def test_hours_against_the_requirement_and_statistics(client: httpx.AsyncC
         f"{API}/stats/training", params={"region_id": province.city.id}, headers=city_staff
     )
     records = await client.get(f"{API}/people/{first['person_id']}/training", headers=world.head)
+    service_record = await client.get(f"{API}/people/{first['person_id']}/service-record", headers=world.head)
 
     assert [(h["person_id"], h["hours"], h["required_hours"], h["short_by"]) for h in hours.json()] == [
         (first["person_id"], 3.0, 24.0, 21.0), (second["person_id"], 0.0, 24.0, 24.0)
@@ -239,6 +240,10 @@ async def test_hours_against_the_requirement_and_statistics(client: httpx.AsyncC
     ]  # fmt: skip
     assert [(r["course_id"], r["hours"]) for r in records.json()] == [(course["id"], 3.0)]
     assert records.json()[0]["starts_at"].endswith("+08:00")
+    # The volunteer's service record (志愿服务记录) lists the attended session as a training record.
+    assert [
+        (t["course_id"], t["event_id"], t["hours"]) for t in service_record.json()["course_sessions"]
+    ] == [(course["id"], first_session["event_id"], 3.0)]
     async with transaction(world.sessionmaker) as session:
         assert [r.event_id for r in await training_records(session, first["person_id"])] == [
             first_session["event_id"]
