@@ -4,7 +4,8 @@
 - SQLite runs in WAL mode with foreign keys on, and every transaction starts with
   ``BEGIN IMMEDIATE``: writers are serialized, which does there what row locks do on PostgreSQL
   (docs/concurrency.md, "Ground rules").
-- Work to do after a commit (kicking the outbox relay) is registered with ``on_commit``."""
+- Work to do after a commit (kicking the outbox relay) is registered with ``on_commit``.
+- ``local_day`` turns a UTC timestamp into a day number, the same on both databases."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ from sqlalchemy import DateTime, Dialect, Integer, MetaData, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from coordinator.errors import CoordinatorError
@@ -182,3 +186,23 @@ async def flush_or_raise(session: AsyncSession, error: CoordinatorError) -> None
             await session.flush()
     except IntegrityError as exc:
         raise error from exc
+
+
+class local_day(FunctionElement[int]):
+    """``local_day(timestamp, offset_seconds)``: the day number (days since 1970-01-01) of a UTC
+    timestamp at a fixed UTC offset, so day arithmetic is integer arithmetic on both databases."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(local_day, "sqlite")
+def _local_day_sqlite(element: local_day, compiler: SQLCompiler, **kw: Any) -> str:
+    at, offset = (compiler.process(c, **kw) for c in element.clauses)
+    return f"((CAST(strftime('%s', {at}) AS INTEGER) + {offset}) / 86400)"
+
+
+@compiles(local_day, "postgresql")
+def _local_day_postgresql(element: local_day, compiler: SQLCompiler, **kw: Any) -> str:
+    at, offset = (compiler.process(c, **kw) for c in element.clauses)
+    return f"((CAST(floor(extract(epoch FROM {at})) AS BIGINT) + {offset}) / 86400)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +13,7 @@ from coordinator.clock import Clock
 from coordinator.errors import Invalid
 from coordinator.stations.models import Station
 from coordinator.stations.service import get_station
-from coordinator.visits.due import DueFilters, DueResident, due_residents
+from coordinator.visits.due import DueFilters, DueResident, due_window
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,16 @@ async def visible_stations(
     return list(await session.scalars(select(Station).where(principal.station_filter(Station.id))))
 
 
-def _position(cursor: str) -> tuple[str, int]:
+def _position(cursor: str) -> tuple[date, int]:
     day, _, rid = cursor.partition("_")
-    if not rid.isdigit() or len(day) != 10:
-        raise Invalid("翻页标记无效", "The cursor is invalid", code="invalid_cursor", field="cursor")
-    return day, int(rid)
+    try:
+        if not rid.isdigit() or len(day) != 10:
+            raise ValueError(cursor)
+        return date.fromisoformat(day), int(rid)
+    except ValueError:
+        raise Invalid(
+            "翻页标记无效", "The cursor is invalid", code="invalid_cursor", field="cursor"
+        ) from None
 
 
 async def due_page(
@@ -50,13 +56,11 @@ async def due_page(
     cursor: str | None,
 ) -> DuePage:
     stations = await visible_stations(session, principal, station_id)
-    residents = await due_residents(session, stations, now=clock.now(), filters=filters)
-    if cursor is not None:
-        after = _position(cursor)
-        residents_after = [r for r in residents if (r.due_on.isoformat(), r.resident_id) > after]
-    else:
-        residents_after = residents
-    page = residents_after[:limit]
-    more = len(residents_after) > limit
+    after = _position(cursor) if cursor is not None else None
+    residents, total = await due_window(
+        session, stations, now=clock.now(), filters=filters, after=after, limit=limit
+    )
+    page = residents[:limit]
+    more = len(residents) > limit
     next_cursor = f"{page[-1].due_on.isoformat()}_{page[-1].resident_id}" if more and page else None
-    return DuePage(page, len(residents), next_cursor)
+    return DuePage(page, total, next_cursor)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import httpx
 
@@ -101,6 +102,32 @@ async def test_county_due_list_covers_the_stations_the_caller_sees(
     assert other.status_code == 404
     volunteer = await client.get("/api/v1/visits/due", headers=world.volunteer)
     assert volunteer.status_code == 403
+
+
+async def test_county_pages_follow_each_stations_policies_and_count_the_whole_list(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    people = await ledger(world)
+    url = f"/api/v1/visits/policies?station_id={world.station.id}"
+    policies = {"extreme_poverty": 30, "low_income": 7, "disabled": 30, "left_behind_elderly": 30}
+    assert (await client.put(url, json={"policies": policies}, headers=world.head)).status_code == 200
+    joined = world.clock.now() - timedelta(days=60)
+    tie = await world.resident(categories=["left_behind_elderly", "disabled"], created_at=joined)
+    base = "/api/v1/visits/due?within_days=0&limit=2"
+    first = (await client.get(base, headers=world.admin)).json()
+    assert [i["resident_id"] for i in first["items"]] == [people.overdue.id, people.foreign.id]
+    assert first["total"] == 4
+    second = (await client.get(f"{base}&cursor={first['next_cursor']}", headers=world.admin)).json()
+    # low_income is visited weekly here: ten days after the visit it is three days overdue.
+    assert [(i["resident_id"], i["policy_category"], i["days_overdue"]) for i in second["items"]] == [
+        (tie.id, "disabled", 60),
+        (people.not_due.id, "low_income", 3),
+    ]
+    assert (second["total"], second["next_cursor"]) == (4, None)
+    past = (await client.get(f"{base}&cursor=2099-01-01_1", headers=world.admin)).json()
+    assert (past["items"], past["total"]) == ([], 4)
+    bad = await client.get(f"{base}&cursor=2026-13-01_1", headers=world.admin)
+    assert (bad.status_code, error_code(bad)) == (422, "invalid_cursor")
 
 
 async def test_concurrent_policy_and_checklist_writes_leave_one_whole_set(
