@@ -22,17 +22,26 @@ SLOW_3G = {"offline": False, "latency": 2000, "downloadThroughput": 50_000, "upl
 
 
 class Meter:
-    """Counts the encoded (on-the-wire) bytes of every response the page receives."""
+    """Counts the encoded (on-the-wire) bytes of every response the page receives; the door page's
+    background copy for offline use (requests marked ``X-Door-Keep``) is counted apart, since it
+    may start before or after the page settles."""
 
     def __init__(self, page: Any) -> None:
         self.cdp = page.context.new_cdp_session(page)
         self.cdp.send("Network.enable")
         self.cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
         self.bytes = 0
+        self.kept_requests: set[str] = set()
+        self.cdp.on("Network.requestWillBeSent", self._sent)
         self.cdp.on("Network.loadingFinished", self._finished)
 
+    def _sent(self, params: dict[str, Any]) -> None:
+        if any(name.lower() == "x-door-keep" for name in params["request"].get("headers", {})):
+            self.kept_requests.add(params["requestId"])
+
     def _finished(self, params: dict[str, Any]) -> None:
-        self.bytes += int(params["encodedDataLength"])
+        if params["requestId"] not in self.kept_requests:
+            self.bytes += int(params["encodedDataLength"])
 
     def load(self, page: Any, path: str) -> int:
         self.bytes = 0
