@@ -345,6 +345,15 @@ CATALOG: dict[str, tuple[str, str]] = {
     "visits.needs": ("发现的需求", "Needs found"),
     "visits.notes": ("情况记录", "Notes"),
     "visits.follow_up": ("跟进事项", "Follow-up"),
+    "visits.offline_intro": (
+        "在有信号时打开一次此路线，之后断网也能记录；记录保存在本机，恢复网络后自动发送。",
+        "Open this round once with signal; then visits are recorded without signal, kept on this"
+        " phone and sent when the network returns.",
+    ),
+    "visits.replayed": (
+        "服务器上已有此居民本次走访的记录",
+        "This resident's visit on this round was already on the server",
+    ),
     "visits.follow_up_due": ("跟进期限", "Follow up by"),
     "dash.visits_done": ("走访人次", "Visits"),
     "dash.residents_visited": ("走访人数", "Residents visited"),

@@ -80,18 +80,27 @@ async def door_roster(request: Request, event_id: Id, viewer: StaffDep, session:
         for s in rows
     ]
     roster.sort(key=lambda line: (line["status"] != SignupStatus.confirmed, line["position"] or 0))
+    return with_form_token(request, {"event_id": event.id, "people": roster})
+
+
+def with_form_token(request: Request, body: dict[str, Any]) -> JSONResponse:
+    """The body with the form token that offline pages' uploads carry; never kept by HTTP caches."""
     csrf, _ = cookies.csrf_token(request)
-    response = JSONResponse({"event_id": event.id, "csrf": csrf, "people": roster})
+    response = JSONResponse({**body, "csrf": csrf})
     response.headers["Cache-Control"] = "no-store"
     cookies.set_csrf_cookie(request, response, settings_of(request))
     return response
 
 
-@router.post("/web/door/batch")
-async def door_batch(request: Request, data: BatchIn, viewer: StaffDep) -> BatchOut:
+def require_form_token(request: Request) -> None:
     """A refused upload (logged out, bad form token) answers an error and the page keeps its records."""
     if not cookies.csrf_valid(request, request.headers.get(CSRF_HEADER)):
         raise Forbidden("表单已过期，请刷新页面", "The form expired: reload the page", code="csrf_failed")
+
+
+@router.post("/web/door/batch")
+async def door_batch(request: Request, data: BatchIn, viewer: StaffDep) -> BatchOut:
+    require_form_token(request)
     async with transaction(sessionmaker_of(request)) as session:
         results = await batch.apply_batch(
             session=session,

@@ -246,6 +246,34 @@ def open_tab(
     return Tab(page, errors)
 
 
+_KEPT_LOG = """async (name) => {
+  const db = await new Promise((ok) => {
+    const r = indexedDB.open(name, 1); r.onsuccess = () => ok(r.result);
+  });
+  return await new Promise((ok) => {
+    const r = db.transaction(["log"]).objectStore("log").getAll(); r.onsuccess = () => ok(r.result);
+  });
+}"""
+
+
+def kept_log(page: Any, database: str) -> list[dict[str, Any]]:
+    """What an offline page keeps of each record in IndexedDB (outbox.js): its device time and
+    the server's outcome."""
+    lines: list[dict[str, Any]] = page.evaluate(_KEPT_LOG, database)
+    return lines
+
+
+def reopen(tab: Tab, path: str) -> Tab:
+    """Closes the tab's page and opens the path again in the same browser context, as someone
+    closing the page and coming back; errors go on being recorded."""
+    context = tab.page.context
+    tab.page.close()
+    page = context.new_page()
+    page.on("pageerror", lambda error: tab.errors.append(str(error)))
+    page.goto(path)
+    return Tab(page, tab.errors)
+
+
 def log_in_staff(tab: Tab, username: str) -> None:
     tab.page.goto("/web/login")
     tab.page.get_by_label("用户名").fill(username)

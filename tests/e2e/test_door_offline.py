@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, Tab, World, log_in_staff, needs_chromium, open_tab
+from tests.e2e.conftest import CHROMIUM, Tab, World, kept_log, log_in_staff, needs_chromium, open_tab, reopen
 from tests.e2e.door_world import DoorActivity, door_activity
 from tests.factories import unique_mobile
 
@@ -24,15 +24,6 @@ CACHED = """async (roster) => {
 }"""
 ROSTER_DRAWN = "() => document.querySelectorAll('#door-roster li[data-person]').length === 25"
 LOG = """() => Array.from(document.querySelectorAll("#door-log li")).map((li) => li.dataset.outcome)"""
-# What the page keeps of each record in IndexedDB: its device time and the server's outcome.
-LOG_LINES = """async () => {
-  const db = await new Promise((ok) => {
-    const r = indexedDB.open("coordinator-door", 1); r.onsuccess = () => ok(r.result);
-  });
-  return await new Promise((ok) => {
-    const r = db.transaction(["log"]).objectStore("log").getAll(); r.onsuccess = () => ok(r.result);
-  });
-}"""
 
 
 def _wait_until_kept(page: Any, roster: str) -> None:
@@ -97,11 +88,8 @@ def test_door_page_records_offline_and_sends_everything_once(
     assert "无网络" in page.locator("#door-net").inner_text()
     tab.shot("30-door-offline")
 
-    page.close()
-    page = context.new_page()
-    page.on("pageerror", lambda error: tab.errors.append(str(error)))
-    tab = Tab(page, tab.errors)
-    page.goto(door)
+    tab = reopen(tab, door)
+    page = tab.page
     _wait_for_waiting(page, "30 条待发送")
     assert activity.attendance() == []
 
@@ -134,7 +122,7 @@ def test_door_page_records_offline_and_sends_everything_once(
 
     rows = {row["person_id"]: row for row in activity.attendance()}
     assert len(rows) == 17 + 5 + 4
-    lines = page.evaluate(LOG_LINES)
+    lines = kept_log(page, "coordinator-door")
     ticked = {p["id"]: p for p in activity.confirmed[:17]}
     for line in lines:
         row = rows.get(line["person_id"])

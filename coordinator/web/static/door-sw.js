@@ -1,9 +1,10 @@
-// Keeps the door pages, their rosters and the versioned static files, for use without signal.
+// Keeps the door pages and their rosters, the home-visit itineraries and their record forms, and
+// the versioned static files, for use without signal.
 // Pages and rosters: the network first (fresh roster, fresh form token), the kept copy when
 // there is no answer. Versioned files never change under one name: the kept copy first.
 "use strict";
-var CACHE = "coordinator-door-v1"; // door.js writes to the same cache
-var KEPT = /^\/web\/events\/\d+\/door(\/roster|\/manifest\.webmanifest)?$/;
+var CACHE = "coordinator-door-v1"; // outbox.js writes to the same cache
+var KEPT = /^\/web\/(events\/\d+\/door(\/roster|\/manifest\.webmanifest)?|visits\/itineraries\/\d+(\/record\/\d+)?)$/;
 // A village signal that connects but never answers counts as none after this long.
 var PATIENCE_MS = 6000;
 

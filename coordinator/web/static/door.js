@@ -1,114 +1,23 @@
-// The door page: records attendance without signal. Every record waits in IndexedDB ("outbox")
-// until the server has acknowledged it; what the page shows of each record, and the server's
-// outcome, is kept beside it ("log"). Uploads go in chunks whenever the network is there.
+// The door page: records attendance without signal, through the offline store and sync of
+// outbox.js (loaded before this file).
 (function () {
   "use strict";
   var root = document.getElementById("door");
   if (!root) { return; }
   var eventId = Number(root.dataset.event);
   var rosterUrl = "/web/events/" + eventId + "/door/roster";
-  var CACHE = "coordinator-door-v1"; // door-sw.js reads the same cache
-  var CHUNK = 10;
-  var RETRY_MS = 15000;
-  var zh = document.documentElement.lang.indexOf("zh") === 0;
   var roster = null;
-  var refused = false;
-  var syncing = null;
-
-  function t(key, n) {
-    var text = root.getAttribute("data-t-" + key.replace(/_/g, "-")) || key;
-    return n === undefined ? text : text.replace("{n}", String(n));
-  }
-
-  // IndexedDB, one transaction per change: a record and its log line are written together,
-  // and an acknowledged record leaves the outbox in the same transaction that logs its outcome.
-  var database = new Promise(function (resolve, reject) {
-    var opening = indexedDB.open("coordinator-door", 1);
-    opening.onupgradeneeded = function () {
-      opening.result.createObjectStore("outbox", { keyPath: "client_id" });
-      opening.result.createObjectStore("log", { keyPath: "client_id" });
-    };
-    opening.onsuccess = function () { resolve(opening.result); };
-    opening.onerror = function () { reject(opening.error); };
+  var t = window.coordinatorOutbox.texts(root);
+  var outbox = window.coordinatorOutbox.open({
+    name: "coordinator-door", endpoint: "/web/door/batch", eventId: eventId, changed: show,
+    token: function () { return loadRoster().then(function (fresh) { return fresh && fresh.csrf; }); }
   });
-
-  function run(stores, mode, work) {
-    return database.then(function (db) {
-      return new Promise(function (resolve, reject) {
-        var transaction = db.transaction(stores, mode);
-        var out = work(transaction);
-        transaction.oncomplete = function () { resolve(out && "result" in out ? out.result : out); };
-        transaction.onerror = function () { reject(transaction.error); };
-        transaction.onabort = function () { reject(transaction.error); };
-      });
-    });
-  }
-
-  function all(store) {
-    return run([store], "readonly", function (tx) { return tx.objectStore(store).getAll(); });
-  }
 
   function record(fields, label, what) {
     var payload = Object.assign(
       { client_id: crypto.randomUUID(), event_id: eventId, at: new Date().toISOString() }, fields);
-    var line = {
-      client_id: payload.client_id, event_id: eventId, at: payload.at, label: label, what: what,
-      person_id: fields.person_id || null, outcome: null
-    };
-    return run(["outbox", "log"], "readwrite", function (tx) {
-      tx.objectStore("outbox").put(payload);
-      tx.objectStore("log").put(line);
-    }).then(show).then(sync);
-  }
-
-  function settle(results) {
-    return run(["outbox", "log"], "readwrite", function (tx) {
-      var log = tx.objectStore("log");
-      results.forEach(function (result) {
-        tx.objectStore("outbox").delete(result.client_id);
-        var reading = log.get(result.client_id);
-        reading.onsuccess = function () {
-          var line = reading.result || { client_id: result.client_id, event_id: eventId, label: "", what: "" };
-          line.outcome = result.outcome;
-          line.resolution = result.resolution || null;
-          line.person_id = line.person_id || result.person_id || null;
-          line.message = zh ? result.message : result.message_en;
-          log.put(line);
-        };
-      });
-    });
-  }
-
-  // Sends every waiting record, oldest first, CHUNK at a time; stops at the first failure and
-  // keeps whatever was not acknowledged for the next try.
-  function sync() {
-    if (syncing) { return syncing; }
-    syncing = all("outbox").then(function (waiting) {
-      if (!waiting.length || !navigator.onLine) { return null; }
-      waiting.sort(function (a, b) { return a.at < b.at ? -1 : a.at > b.at ? 1 : 0; });
-      return loadRoster().then(function (fresh) {
-        if (!fresh) { return null; }
-        var chain = Promise.resolve(true);
-        for (var i = 0; i < waiting.length; i += CHUNK) {
-          chain = chain.then(send.bind(null, waiting.slice(i, i + CHUNK), fresh.csrf));
-        }
-        return chain;
-      });
-    }).catch(function () { return null; }).then(function () { syncing = null; return show(); });
-    return syncing;
-  }
-
-  function send(chunk, csrf, going) {
-    if (!going) { return false; }
-    return fetch("/web/door/batch", {
-      method: "POST", credentials: "same-origin", redirect: "manual",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify({ records: chunk })
-    }).then(function (response) {
-      refused = !response.ok;
-      if (!response.ok) { return false; }
-      return response.json().then(function (answer) { return settle(answer.results); }).then(function () { return true; });
-    });
+    var line = { event_id: eventId, at: payload.at, label: label, what: what, person_id: fields.person_id || null };
+    return outbox.add(payload, line);
   }
 
   function loadRoster() {
@@ -160,11 +69,8 @@
   }
 
   function show() {
-    return Promise.all([all("outbox"), all("log")]).then(function (stores) {
-      var waiting = stores[0].length;
-      document.getElementById("door-waiting").textContent = waiting ? t("waiting", waiting) : t("all_sent");
-      document.getElementById("door-net").textContent =
-        !navigator.onLine ? t("offline") : refused && waiting ? t("refused") : "";
+    var status = outbox.status(document.getElementById("door-waiting"), document.getElementById("door-net"), t);
+    return Promise.all([status, outbox.all("log")]).then(function (stores) {
       var lines = stores[1].filter(function (line) { return line.event_id === eventId; });
       lines.sort(function (a, b) { return a.at < b.at ? 1 : a.at > b.at ? -1 : 0; });
       var log = document.getElementById("door-log");
@@ -284,7 +190,7 @@
         return scanCanvas();
       });
     },
-    sync: sync
+    sync: outbox.sync
   };
 
   document.getElementById("door-walk-in").addEventListener("submit", function (submitted) {
@@ -296,45 +202,22 @@
     record({ kind: "checkin", name: name, phone: phone }, name, t("walk_in")).then(function () { form.reset(); });
   });
 
-  // Keeps this page, its roster and its files for the next visit without signal.
+  // Keeps this page, its roster and its files for the next visit without signal; the decoder
+  // only where the browser cannot read QR codes itself.
   function keepForOffline() {
-    if (!("serviceWorker" in navigator) || !window.caches) { return Promise.resolve(); }
-    return navigator.serviceWorker.register("/web/door-sw.js", { scope: "/web/events/" }).then(function () {
-      return Promise.all([caches.open(CACHE), nativeDetector()]);
-    }).then(function (opened) {
-      var cache = opened[0];
-      // The decoder is kept only where the browser cannot read QR codes itself.
-      var urls = [location.pathname, rosterUrl].concat(root.dataset.keep.split(" "), opened[1] ? [] : [root.dataset.jsqr]);
-      return Promise.all(urls.map(function (url) {
-        // The header names the background copy, so a first load's weight can leave it out.
-        var asked = { credentials: "same-origin", redirect: "manual", headers: { "X-Door-Keep": "1" } };
-        return fetch(url, asked).then(function (response) {
-          return response.ok ? cache.put(url, response) : null;
-        }).catch(function () { return null; });
-      })).then(function () { return forgetOldFiles(cache, urls); });
+    return nativeDetector().then(function (native) {
+      var urls = [location.pathname, rosterUrl].concat(root.dataset.keep.split(" "), native ? [] : [root.dataset.jsqr]);
+      return window.coordinatorOutbox.keep("/web/events/", urls);
     });
   }
 
-  // Static files of earlier versions are no longer linked from any page.
-  function forgetOldFiles(cache, urls) {
-    return cache.keys().then(function (requests) {
-      return Promise.all(requests.filter(function (request) {
-        var url = new URL(request.url);
-        return url.pathname.indexOf("/web/static/") === 0 && urls.indexOf(url.pathname + url.search) < 0;
-      }).map(function (request) { return cache.delete(request); }));
-    });
-  }
-
-  window.addEventListener("online", sync);
-  window.addEventListener("offline", show);
-  setInterval(sync, RETRY_MS);
   loadRoster().then(function (answer) {
     if (!answer) {
       drawRoster();
     }
     return show();
   }).then(function () {
-    if (navigator.onLine) { keepForOffline().catch(function () { return null; }); }
-    return sync();
+    keepForOffline().catch(function () { return null; });
+    return outbox.sync();
   });
 })();
