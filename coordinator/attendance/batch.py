@@ -1,18 +1,9 @@
-"""Offline batches: scans collected on a phone without signal, uploaded later.
-
-- Each record carries a client-made id. The id is claimed in ``attendance_offline_records``
-  (unique, ON CONFLICT DO NOTHING) before the record is applied: a replayed record, or the same
-  record in two concurrent uploads, is applied once and answers ``replayed`` afterwards.
-- Times come from the record, not from the server. When a different time is already stored the
-  earliest check-in and the latest check-out win, whatever order records arrive in; the record
-  answers ``conflict`` with the resolution and the time that was stored.
-- A record names its person by id, by a scanned personal code (verified here, when it arrives) or,
-  for a walk-in, by name and phone (the station's person with that phone, or a new one). A late
-  check-in sets the status ``late`` when it is the check-in that counts.
-- A record that cannot apply (unknown event, bad or revoked code, not signed up …) answers
-  ``rejected`` with the error code; the others still apply (a rural upload should not fail for one
-  bad scan).
-"""
+"""Offline batches: scans, roster ticks and walk-ins collected on a phone without signal, uploaded
+later. Each record's client-made id is claimed once (a replay answers ``replayed``); times come from
+the record, the earliest check-in and latest check-out winning (``conflict`` says which); a person is
+named by id, by a scanned personal code (verified on arrival) or, for a walk-in, by name and phone.
+A record that cannot apply answers ``rejected`` with its code while the others still apply: a rural
+upload should not fail for one bad scan. Locks and constraints: docs/concurrency.md (attendance)."""
 
 from __future__ import annotations
 

@@ -1,14 +1,10 @@
 """Roll-up tables: what the bus handlers keep so dashboards need not scan attendance.
 
-- **Per event** (``stats_events``, ``stats_event_people``, ``stats_event_residents``): what the
-  roll-ups last counted for one event, the "before" a recomputation is compared with.
-- **Cells** (``stats_cells``, ``stats_cell_members``): additive counters and exact distinct counts
-  per (scope, period, theme): ``scope`` a station id, minus a region id (``region_scope``: the
-  township, county, city or province), or 0 for every station; ``period`` a month
-  ``YYYY-MM`` or a year ``YYYY`` in the station's zone; ``theme`` a code, or ``""`` for all. A
-  member row counts how many of the cell's events include that person (or resident).
-No foreign keys: derived data never blocks, nor is cascaded by, a write to the tables it
-summarizes; ``rebuild`` recomputes everything from the source (docs/concurrency.md, invariant 5)."""
+- Per event (``stats_events``, ``stats_event_people``, ``stats_event_residents``): what the roll-ups
+  last counted for one event, the "before" a recomputation is compared with.
+- Cells (``stats_cells``, ``stats_cell_members``): additive counters and exact distinct counts per
+  (scope, period, theme). ``scope``: a station id, minus a region id, or 0 for every station.
+No foreign keys: derived data never blocks a write to what it summarizes; ``rebuild`` recomputes it."""
 
 from __future__ import annotations
 
@@ -89,8 +85,8 @@ class StatsCell(Base):
     __table_args__ = (Index("ix_stats_cells_period_theme", "period", "theme"),)
 
     scope: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    period: Mapped[str] = mapped_column(String(7), primary_key=True)
-    theme: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)  # "YYYY-MM" or "YYYY", station's zone
+    theme: Mapped[str] = mapped_column(String(40), primary_key=True)  # a theme code, "" for all
     events: Mapped[int] = mapped_column(Integer, default=0)
     person_times: Mapped[int] = mapped_column(Integer, default=0)
     party_member_person_times: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,14 +1,10 @@
 """The browser's session, CSRF token, flash message and language, all in cookies.
 
-- Session: a token signed for the purpose ``web_session`` (a bearer token for the API does not
-  open a page session, nor the other way round), ``HttpOnly``, ``SameSite=Lax``, ``Secure`` when
-  the public address is https, expiring with ``access_token_minutes``. It carries the account's
-  session version, so logging out ends it on the server too.
-- CSRF: double-submit. A random token lives in an ``HttpOnly`` cookie and is written into every
-  form by the server; a POST whose field differs from the cookie is refused. Another site can
-  neither read the cookie nor (``SameSite=Lax``) have it sent with its own POST.
-- Flash: one signed, short-lived message to show on the page after a redirect.
-- Signed short-lived cookies of other flows (WeChat sign-in's state and the openid to bind).
+- Session: a token signed for the purpose ``web_session`` (never a bearer token), ``HttpOnly``,
+  ``SameSite=Lax``, ``Secure`` on https; it carries the account's session version, so logging out
+  ends it on the server too.
+- CSRF: double-submit; a random token in an ``HttpOnly`` cookie is written into every form.
+- Flash: one signed, short-lived message; and the signed short-lived cookies of WeChat sign-in.
 """
 
 from __future__ import annotations
