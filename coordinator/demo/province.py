@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.models import Role, User
-from coordinator.regions.models import Region, RegionAncestor, RegionLevel
+from coordinator.regions.closure import link_to_parent
+from coordinator.regions.models import Region, RegionLevel
 from coordinator.stations.models import Station
 
 # (code, name, level, parent code)
@@ -55,17 +55,7 @@ async def load_province(
         )  # fmt: skip
         assert region_id is not None
         ids[code] = region_id
-        above: list[Any] = list(
-            await session.scalars(
-                select(RegionAncestor.ancestor_id)
-                .where(RegionAncestor.region_id == parent_id)
-                .order_by(RegionAncestor.depth)
-            )
-        )
-        rows = [
-            {"region_id": region_id, "ancestor_id": a, "depth": d} for d, a in enumerate([region_id, *above])
-        ]
-        await session.execute(insert(RegionAncestor), rows)
+        await link_to_parent(session, region_id, parent_id)
         counts["regions"] += 1
     for station_code, township in TOWNSHIP_OF.items():
         placed = await session.execute(

@@ -26,6 +26,7 @@ from coordinator.auth.principal import Principal
 from coordinator.deps import ClockDep, PrincipalDep, SessionDep
 from coordinator.errors import ERROR_RESPONSES, Conflict, Invalid
 from coordinator.events import service
+from coordinator.events.event_fields import check_categories
 from coordinator.events.themes import resolve_theme
 from coordinator.fields import Id, Line
 from coordinator.people.birthdays import MAX_YEAR, MIN_YEAR, birthday_in_month
@@ -233,7 +234,7 @@ async def station_celebrants(
     else:
         year, number = _parse_month(month)
     if category:
-        categories = service.check_categories(category)
+        categories = check_categories(category)
     else:
         theme = await resolve_theme(session, station_id=station_id, code=BIRTHDAY_THEME)
         categories = list(theme.target_categories) or list(DEFAULT_CATEGORIES)

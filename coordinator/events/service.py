@@ -41,24 +41,6 @@ from coordinator.pagination import paginate
 from coordinator.people.vocabularies import load_vocabulary
 from coordinator.stations.models import Station
 
-# The field rules are part of this module's interface (series and themes use them too).
-__all__ = [
-    "EventFilters",
-    "check_capacity",
-    "check_categories",
-    "check_organization",
-    "check_roles",
-    "check_times",
-    "create_event",
-    "emit_updated",
-    "get_event_for",
-    "list_events",
-    "may_see",
-    "note_change",
-    "publish_event",
-    "update_event",
-]
-
 # Fields that appear in people's calendars: changing them bumps the iCalendar SEQUENCE.
 VISIBLE_FIELDS = frozenset({"title", "description", "location"})
 

@@ -13,6 +13,7 @@ from coordinator.clock import Clock
 from coordinator.db import flush_or_raise
 from coordinator.errors import Conflict, Invalid, not_found
 from coordinator.pagination import paginate
+from coordinator.regions.closure import ancestors, link_to_parent
 from coordinator.regions.models import LEVEL_LABELS, PARENT_LEVEL, Region, RegionAncestor, RegionLevel
 from coordinator.regions.schemas import RegionCreate
 from coordinator.stations.models import Station
@@ -33,16 +34,6 @@ async def stations_below(session: AsyncSession, region_id: int) -> frozenset[int
         .where(RegionAncestor.ancestor_id == region_id)
     )
     return frozenset(found)
-
-
-async def ancestors(session: AsyncSession, region_id: int) -> list[int]:
-    """``region_id`` and the regions above it, nearest first."""
-    rows = await session.scalars(
-        select(RegionAncestor.ancestor_id)
-        .where(RegionAncestor.region_id == region_id)
-        .order_by(RegionAncestor.depth)
-    )
-    return list(rows)
 
 
 def may_see(principal: Principal, chain: Collection[int]) -> bool:
@@ -85,12 +76,7 @@ async def create_region(
             "区域编码已存在", f"Region code {data.code!r} exists", code="region_code_taken", field="code"
         ),
     )
-    chain = await ancestors(session, parent.id) if parent is not None else []
-    session.add_all(
-        RegionAncestor(region_id=region.id, ancestor_id=ancestor_id, depth=depth)
-        for depth, ancestor_id in enumerate([region.id, *chain])
-    )
-    await session.flush()
+    await link_to_parent(session, region.id, data.parent_id)
     return region
 
 

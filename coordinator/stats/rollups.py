@@ -22,7 +22,7 @@ from coordinator.bus.registry import DeliveredEvent, HandlerContext
 from coordinator.domain_events import DomainEventType
 from coordinator.events.models import Event
 from coordinator.people.models import Person
-from coordinator.regions.models import RegionAncestor
+from coordinator.regions.closure import ancestors
 from coordinator.stations.models import Station
 from coordinator.stats.models import (
     ALL_STATIONS,
@@ -134,7 +134,7 @@ async def source_state(session: AsyncSession, event_id: int) -> EventState | Non
         day=local_date(event.starts_at, timezone),
         counted=event.status in COUNTED_EVENT_STATUSES,
         region_id=region_id,
-        regions=await _regions_above(session, region_id),
+        regions=await _chain(session, region_id),
     )
     if not state.counted:
         return state
@@ -159,13 +159,8 @@ async def source_state(session: AsyncSession, event_id: int) -> EventState | Non
     return state
 
 
-async def _regions_above(session: AsyncSession, region_id: int | None) -> tuple[int, ...]:
-    if region_id is None:
-        return ()
-    found = await session.scalars(
-        select(RegionAncestor.ancestor_id).where(RegionAncestor.region_id == region_id)
-    )
-    return tuple(sorted(found))
+async def _chain(session: AsyncSession, township_id: int | None) -> tuple[int, ...]:
+    return tuple(sorted(await ancestors(session, township_id))) if township_id is not None else ()
 
 
 async def _claim_stored(
@@ -200,7 +195,7 @@ async def stored_state(session: AsyncSession, stored: EventRollup) -> EventState
         no_shows=stored.no_shows,
         region_id=stored.region_id,
         # Regions are never moved, so the regions above the stored township are those it counted in.
-        regions=await _regions_above(session, stored.region_id),
+        regions=await _chain(session, stored.region_id),
     )
     people = await session.execute(
         select(EventPersonRollup.person_id, EventPersonRollup.minutes,

@@ -9,8 +9,9 @@ from coordinator.auth.principal import STAFF_ROLES, Principal
 from coordinator.clock import Clock
 from coordinator.errors import NotFound, not_found
 from coordinator.pagination import paginate
+from coordinator.regions.closure import ancestors
 from coordinator.regions.models import RegionAncestor
-from coordinator.regions.service import ancestors, get_region, may_see
+from coordinator.regions.service import get_region, may_see
 from coordinator.settings import Settings
 from coordinator.stations.models import Station
 from coordinator.training.classes import check_classes

@@ -17,12 +17,12 @@ from coordinator.auth.principal import Principal
 from coordinator.clock import Clock
 from coordinator.errors import Conflict, not_found
 from coordinator.events.calendar import festivals
+from coordinator.events.event_fields import check_categories, check_organization, check_roles
 from coordinator.events.models import Event, EventSeries
 from coordinator.events.schemas import RoleIn, role_dicts, theme_roles
 from coordinator.events.series import materialize
 from coordinator.events.series.recurrence import check_series_rule
 from coordinator.events.series.schemas import SeriesCreate, SeriesUpdate
-from coordinator.events.service import check_categories, check_organization, check_roles
 from coordinator.events.themes import Theme, resolve_theme
 from coordinator.pagination import paginate
 from coordinator.people.vocabularies import load_vocabulary
