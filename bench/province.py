@@ -1,8 +1,9 @@
 """Statistics of a province at every region level: the roll-ups against the plain GROUP BY.
 
 Run: ``python bench/province.py [rows] [database_url]`` (default 10,000,000 rows into
-``postgresql+asyncpg://postgres@127.0.0.1:5432/coordinator_bench``; schema rebuilt), or
-``python bench/province.py measure [database_url]`` to time again a province loaded before. It loads the
+``postgresql+asyncpg://postgres@127.0.0.1:5432/coordinator_bench``; schema rebuilt);
+``python bench/province.py rebuild [database_url]`` to rebuild and time a province loaded before,
+``… measure [database_url]`` to time it again. It loads the
 history of ``bench/stats.py`` over a province of 5 cities, 22 counties, 240 townships and 300
 stations of 100 volunteers each (30,000), rebuilds the roll-ups (timed), then times the province's
 year 2026 by region and month at the city, county and township level two ways, each warm,
@@ -65,10 +66,7 @@ async def load_regions(conn: asyncpg.Connection) -> None:
     await conn.execute("UPDATE stations SET region_id = $1 + (id - 1) % $2", township_ids[0], TOWNSHIPS)
 
 
-async def main(rows: int | None, url: str) -> None:
-    if rows is None:
-        await measure(url, "measured again")
-        return
+async def main(rows: int, url: str) -> None:
     print(f"province bench: {rows:,} attendance rows, {STATIONS} stations into {make_url(url).database}")
     await fresh_database(url)
     started = time.perf_counter()
@@ -79,6 +77,10 @@ async def main(rows: int | None, url: str) -> None:
     finally:
         await conn.close()
     print(f"load: {time.perf_counter() - started:.0f} s")
+    await rebuild_and_measure(url, f"{rows:,} rows")
+
+
+async def rebuild_and_measure(url: str, note: str) -> None:
     engine = create_engine(url)
     maker = create_sessionmaker(engine)
     started = time.perf_counter()
@@ -87,7 +89,7 @@ async def main(rows: int | None, url: str) -> None:
     rebuild_s = time.perf_counter() - started
     print(f"rebuild: {counted:,} events counted in {rebuild_s:.0f} s (station, region and province cells)")
     await engine.dispose()
-    await measure(url, f"{rows:,} rows; rebuild {rebuild_s:.0f} s")
+    await measure(url, f"{note}; rebuild {rebuild_s:.0f} s")
 
 
 async def measure(url: str, note: str) -> None:
@@ -135,9 +137,10 @@ async def measure(url: str, note: str) -> None:
 
 if __name__ == "__main__":
     argument = sys.argv[1] if len(sys.argv) > 1 else "10000000"
-    asyncio.run(
-        main(
-            None if argument == "measure" else int(argument),
-            sys.argv[2] if len(sys.argv) > 2 else DEFAULT_URL,
-        )
-    )
+    database = sys.argv[2] if len(sys.argv) > 2 else DEFAULT_URL
+    if argument == "measure":
+        asyncio.run(measure(database, "measured again"))
+    elif argument == "rebuild":
+        asyncio.run(rebuild_and_measure(database, "rebuilt again"))
+    else:
+        asyncio.run(main(int(argument), database))
