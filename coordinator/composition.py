@@ -19,6 +19,7 @@ from coordinator.bus.relay import Relay
 from coordinator.clock import Clock
 from coordinator.db import create_engine, create_sessionmaker
 from coordinator.domain_events import DomainEventType as E
+from coordinator.notify import course_notices
 from coordinator.notify import handlers as notify_handlers
 from coordinator.notify.channels import Channel, build_channels, provider_client
 from coordinator.observability.metrics import Metrics
@@ -46,6 +47,12 @@ def build_registry() -> Registry:
         ("notify.signup_cancelled", notify_handlers.cancel_signup_notifications, [E.signup_cancelled]),
         ("notify.invitation_sent", notify_handlers.send_invitation, [E.invitation_sent]),
         ("notify.invitation_answered", notify_handlers.drop_unsent_invitation, [E.invitation_answered]),
+        (
+            "notify.enrolment_notice",
+            course_notices.tell_enrolment,
+            [E.enrolment_requested, E.enrolment_answered],
+        ),
+        ("notify.enrolment_answered", course_notices.drop_unsent_course_invitation, [E.enrolment_answered]),
         (rollups.EVENT_HANDLER, rollups.refresh_rollups_of_event, rollups.EVENT_FACTS),
         (rollups.PERSON_HANDLER, rollups.refresh_rollups_of_person, rollups.PERSON_FACTS),
     ):

@@ -24,6 +24,9 @@ class DomainEventType(StrEnum):
     # What happened at an event.
     attendance_recorded = "AttendanceRecorded"
     residents_served = "ResidentsServed"
+    # A person's place in a training course: invited or applied, then the answer to either.
+    enrolment_requested = "EnrolmentRequested"
+    enrolment_answered = "EnrolmentAnswered"
     # The registers.
     person_created = "PersonCreated"
     person_updated = "PersonUpdated"

@@ -11,8 +11,19 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The message kinds a WeChat template can be configured for, and the values a template key may
 # show (``time`` is the activity's start; ``status`` a short phrase saying what happened).
-WECHAT_KINDS = ("reminder", "reminder_confirm", "changed", "cancelled", "promoted", "invited", "released")
-WECHAT_SOURCES = ("title", "time", "place", "phone", "status", "name", "volunteer", "token")
+WECHAT_KINDS = (
+    "reminder",
+    "reminder_confirm",
+    "changed",
+    "cancelled",
+    "promoted",
+    "invited",
+    "released",
+    "enrol_invite",
+    "enrol_admit",
+    "enrol_reject",
+)
+WECHAT_SOURCES = ("title", "time", "place", "phone", "status", "name", "volunteer", "token", "organizer")
 # WeChat names each key by its value type and a number (``thing1``, ``time2``); ``keyword1`` … are
 # the keys of templates from before typed keys.
 WECHAT_KEY_TYPES = (

@@ -70,6 +70,10 @@ class NotificationReason(StrEnum):
     invited = "invited"
     otp = "otp"
     released = "released"  # to the organizer: a volunteer released their place (confirmations)
+    # Training courses (``course_notices``); values fit ``Notification.reason`` (12 characters).
+    enrol_invite = "enrol_invite"  # invited to a course: how to answer
+    enrol_admit = "enrol_admit"  # an application approved
+    enrol_reject = "enrol_reject"  # an application rejected
 
 
 # Reasons that reach the person whatever their quiet hours and daily cap say.

@@ -6,8 +6,8 @@ or two events planning the same reminder, create nothing new.
 
 Keys are built from ids and ISO strings only:
 ``reminder:e{event}:p{person}:s{signup}:{offset}``, ``changed:e…:p…:{new start ISO}``,
-``cancelled:e…:p…``, ``promoted:e…:p…:s…``, ``invited:e…:p…:s…``; the idempotency key adds
-``:{channel}``.
+``cancelled:e…:p…``, ``promoted:e…:p…:s…``, ``invited:e…:p…:s…``, and for courses
+``enrolment:n{enrolment}:{status}`` (``course_notices``); the idempotency key adds ``:{channel}``.
 """
 
 from __future__ import annotations
@@ -76,16 +76,23 @@ async def station_zone(session: AsyncSession, station_id: int) -> ZoneInfo:
     return ZoneInfo(station.timezone if station else "Asia/Shanghai")
 
 
+async def contact_phone(session: AsyncSession, settings: Settings, created_by: int | None) -> str:
+    """Whom a message names to call: the organizer who created the thing, if a person stands
+    behind their account, else the deployment's contact number."""
+    if created_by is not None:
+        creator = await session.get(User, created_by)
+        if creator is not None and creator.person_id is not None:
+            organizer = await session.get(Person, creator.person_id)
+            if organizer is not None:
+                return national(organizer.phone)
+    return settings.notify_contact_phone
+
+
 async def event_facts(session: AsyncSession, settings: Settings, event_id: int) -> EventFacts | None:
     event = await session.get(Event, event_id)
     if event is None:
         return None
-    contact = settings.notify_contact_phone
-    if event.created_by is not None:
-        creator = await session.get(User, event.created_by)
-        if creator is not None and creator.person_id is not None:
-            organizer = await session.get(Person, creator.person_id)
-            contact = national(organizer.phone) if organizer else contact
+    contact = await contact_phone(session, settings, event.created_by)
     return EventFacts(event=event, zone=await station_zone(session, event.station_id), contact_phone=contact)
 
 

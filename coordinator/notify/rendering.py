@@ -33,6 +33,11 @@ SMS_PARAMS: dict[str, tuple[str, ...]] = {
     "reminder_confirm": ("title", "time", "place", "link"),
     # To the organizer when a volunteer releases a place.
     "released": ("volunteer", "title", "time", "filled"),
+    # Training courses: ``title`` is the course, ``time`` and ``place`` its next session (blank
+    # before one is scheduled), ``organizer`` the organizing region or station.
+    "enrol_invite": ("title", "organizer", "time", "place", "link"),
+    "enrol_admit": ("title", "organizer", "time", "place", "phone"),
+    "enrol_reject": ("title", "organizer", "phone"),
 }
 # What each kind's WeChat ``status`` value says: a phrase of at most five Chinese characters.
 WECHAT_STATUS: dict[str, str] = {
@@ -43,6 +48,9 @@ WECHAT_STATUS: dict[str, str] = {
     "promoted": "报名成功",
     "invited": "邀请参加",
     "released": "名额释放",
+    "enrol_invite": "培训邀请",
+    "enrol_admit": "报名通过",
+    "enrol_reject": "报名未通过",
 }
 
 
@@ -83,6 +91,7 @@ def wechat_params(reason: str, full: dict[str, str]) -> dict[str, str]:
         "name": full["name"],
         "volunteer": full["volunteer"],
         "token": full.get("token", ""),
+        "organizer": full["organizer"],
     }
 
 
@@ -95,6 +104,7 @@ def render(reason: str, channel: str, recipient: str, context: dict[str, str]) -
     full.setdefault("minutes", "5")
     full.setdefault("volunteer", "")
     full.setdefault("filled", "")
+    full.setdefault("organizer", "")
     params = wechat_params(reason, full) if channel == "wechat" else {n: full[n] for n in SMS_PARAMS[reason]}
     body_block = {"sms": "sms", "wechat": "wechat", "email": "email"}.get(channel, "sms")
     text = _block(template, body_block, full)

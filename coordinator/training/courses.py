@@ -20,6 +20,12 @@ from coordinator.training.schemas import CourseCreate
 from coordinator.training.scope import regions_below
 
 
+def course_url(settings: Settings, course_id: int) -> str:
+    """Where a course is shown and its invitations answered (``…/enrolments/{person}/accept``):
+    no page of its own yet, so the course's path under the API."""
+    return f"{settings.public_base_url.rstrip('/')}/api/v1/courses/{course_id}"
+
+
 def course_not_found(course_id: int) -> NotFound:
     return not_found("培训班", "course", course_id)
 

@@ -1,5 +1,6 @@
 """Enrolment: invitations by the organizer, applications by people of the stations below it, and
-the answers to both. An enrolled trainee is signed up to the course's open sessions.
+the answers to both. An enrolled trainee is signed up to the course's open sessions. Each change
+is a domain event, so the person hears of it (``notify.course_notices``).
 
 Lock order: the course row, then (through sign-ups) a session's role, then the person."""
 
@@ -10,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.models import Role
 from coordinator.auth.principal import STAFF_ROLES, Principal
+from coordinator.bus.outbox import emit
 from coordinator.clock import Clock
 from coordinator.db import flush_or_raise
+from coordinator.domain_events import DomainEventType
 from coordinator.errors import Conflict, Invalid, not_found
 from coordinator.people.models import Person
 from coordinator.regions.service import stations_below
@@ -95,6 +98,7 @@ async def request_enrolment(
             field="person_id",
         ),
     )
+    await _emit(session, clock, DomainEventType.enrolment_requested, enrolment, person)
     return enrolment
 
 
@@ -140,7 +144,23 @@ async def answer(
         await place_in_open_sessions(session, clock, course, person_id)
     elif outcome is EnrolmentStatus.withdrawn:
         await leave_open_sessions(session, clock, course, person_id)
+    await _emit(session, clock, DomainEventType.enrolment_answered, enrolment, person)
     return enrolment
+
+
+async def _emit(
+    session: AsyncSession, clock: Clock, kind: DomainEventType, enrolment: Enrolment, person: Person
+) -> None:
+    # The status the change made: a handler delivered later tells only what is still true.
+    await emit(
+        session,
+        clock,
+        kind,
+        aggregate_type="enrolment",
+        aggregate_id=enrolment.id,
+        station_id=person.station_id,
+        payload={"course_id": enrolment.course_id, "person_id": person.id, "status": str(enrolment.status)},
+    )
 
 
 async def _may_answer(

@@ -10,16 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from coordinator.bus.models import OutboxEvent
-from coordinator.bus.registry import DeliveredEvent, HandlerContext
-from coordinator.composition import build_registry
 from coordinator.db import transaction
-from coordinator.domain_events import DomainEventType
 from coordinator.events import lifecycle
 from coordinator.events.models import Event, SignupSource
 from coordinator.events.signups.invitations import accept, invite
 from coordinator.notify.models import NotificationStatus as Status
 from coordinator.settings import Settings
+from tests.notify.replay import replay_to_notify_handlers
 from tests.world import World
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -76,22 +73,7 @@ async def test_replaying_the_domain_events_creates_nothing_new(world: World, set
     await world.deliver_events()
     before = await world.notifications()
 
-    async with transaction(world.sessionmaker) as session:
-        stored = list(await session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)))
-        ctx = HandlerContext(session=session, clock=world.clock, settings=settings)
-        for outbox in stored:
-            delivered = DeliveredEvent(
-                id=outbox.id,
-                event_type=DomainEventType(outbox.event_type),
-                aggregate_type=outbox.aggregate_type,
-                aggregate_id=outbox.aggregate_id,
-                station_id=outbox.station_id,
-                payload=outbox.payload,
-                occurred_at=outbox.occurred_at,
-            )
-            for subscription in build_registry().subscribers(outbox.event_type):
-                if subscription.name.startswith("notify."):
-                    await subscription.handler(ctx, delivered)
+    await replay_to_notify_handlers(world, settings)
 
     after = await world.notifications()
     assert [(r.id, r.idempotency_key) for r in after] == [(r.id, r.idempotency_key) for r in before]
