@@ -13,7 +13,7 @@ from coordinator.settings import Settings
 from coordinator.stations.models import Station
 from coordinator.supervision.stats import supervision_figures
 from coordinator.training.models import Course, Enrolment, EnrolmentStatus
-from coordinator.training.scope import Scope, region_scope
+from coordinator.training.scope import Period, Scope, region_scope
 from coordinator.training.stats import training_figures
 
 Maker = async_sessionmaker[AsyncSession]
@@ -29,7 +29,7 @@ async def test_demo_holds_two_courses_and_a_supervision_visit(sessionmaker: Make
         province = await session.scalar(select(Region).where(Region.level == RegionLevel.province))
         assert province is not None  # the demo province: its county organizes the first course
         everywhere = await region_scope(session, province)
-        year = clock.now().year
+        year = Period.year(clock.now().year)
         training = await training_figures(session, Settings(), everywhere, year)
         nanhua = Scope(frozenset({stations["kl-nanhua"]}), station_id=stations["kl-nanhua"])
         supervision = await supervision_figures(

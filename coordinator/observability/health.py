@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from coordinator.migrate import current_revision, head_revision
 from coordinator.observability.metrics import Metrics
+from coordinator.replica import Reads
 
 router = APIRouter(tags=["operations"])
 
@@ -29,6 +30,7 @@ class Readiness(BaseModel):
         json_schema_extra={
             "examples": [
                 {"status": "ready", "revision": "0001"},
+                {"status": "ready", "revision": "0001", "replica": "lagging", "replica_lag_seconds": 42.5},
                 {"status": "unavailable", "reason": "migrations not at head (database 0001, code 0002)"},
             ]
         }
@@ -36,6 +38,8 @@ class Readiness(BaseModel):
     status: str
     revision: str | None = None
     reason: str | None = None
+    replica: str | None = None  # with a read replica configured: streaming, lagging or down
+    replica_lag_seconds: float | None = None
 
 
 @router.get("/healthz", summary="The process is up (does not touch the database)")
@@ -46,7 +50,7 @@ async def healthz() -> Health:
 @router.get(
     "/readyz",
     response_model=Readiness,
-    summary="Ready for traffic: database reachable and migrations at head",
+    summary="Ready for traffic: database reachable and migrations at head (and the replica's state)",
     responses={503: {"model": Readiness, "description": "Not ready, with the reason"}},
 )
 async def readyz(request: Request) -> Any:
@@ -61,7 +65,16 @@ async def readyz(request: Request) -> Any:
     head = head_revision()
     if current != head:
         return _unavailable(f"migrations not at head (database {current or 'empty'}, code {head})")
-    return Readiness(status="ready", revision=current)
+    # The replica's state is reported, never a reason to refuse traffic: while it lags or is down,
+    # its reads go to the primary, which has just answered.
+    reads: Reads = request.app.state.reads
+    replica = await reads.state(timeout_seconds=READINESS_TIMEOUT_SECONDS)
+    return Readiness(
+        status="ready",
+        revision=current,
+        replica=replica.state if replica else None,
+        replica_lag_seconds=replica.lag_seconds if replica else None,
+    )
 
 
 def _unavailable(reason: str) -> JSONResponse:

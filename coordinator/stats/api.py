@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from coordinator.attachments import attachment
-from coordinator.deps import ClockDep, PrincipalDep, ReadsDep, SessionDep
+from coordinator.deps import ClockDep, PrincipalDep, ReadsDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES
 from coordinator.fields import Day, Id, Line
 from coordinator.regions.models import RegionLevel
@@ -159,14 +159,14 @@ async def attendance_ledger(
 
 @router.get("/reports/monthly.xlsx",
             summary="The monthly report of a station or of a region's stations for the civil affairs bureau",
-            response_class=Response, responses=_file(XLSX, "Four sheets with Chinese headers"))  # fmt: skip
+            response_class=Response, responses=_file(XLSX, "A sheet a subject, Chinese headers"))  # fmt: skip
 async def monthly_xlsx(
-    session: SessionDep, reads: ReadsDep, principal: PrincipalDep, clock: ClockDep,
+    session: SessionDep, reads: ReadsDep, principal: PrincipalDep, clock: ClockDep, settings: SettingsDep,
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"])],
     station_id: StationQuery = None, region_id: RegionQuery = None,
 ) -> Response:  # fmt: skip
     report = await reads.run(session, lambda on: monthly_report.build_report(
-        on, principal, clock, station_id=station_id, region_id=region_id, month=month
+        on, principal, clock, settings, station_id=station_id, region_id=region_id, month=month
     ))  # fmt: skip
     content = monthly_report.render(report, await exports.Names.load(session))
     return attachment(

@@ -153,8 +153,8 @@ def export_monthly(out: OutOption, station: Annotated[str, typer.Option("--stati
     async def action(session: AsyncSession) -> bytes:
         station_id = await _station_id(session, station)
         assert station_id is not None
-        report = await monthly_report.build_report(session, OPERATOR, SystemClock(), station_id=station_id,
-                                                   month=month)  # fmt: skip
+        report = await monthly_report.build_report(session, OPERATOR, SystemClock(), Settings(),
+                                                   station_id=station_id, month=month)  # fmt: skip
         return monthly_report.render(report, await exports.Names.load(session))
 
     _write(out, _run(action, "生成月度报表 / building the monthly report"))

@@ -8,6 +8,9 @@ as one formatted workbook:
 3. 台账 — the ledger by category: residents on it, and how many were served this month.
 4. 志愿者 — volunteers: registered, active this month, Party members, social workers, trained
    (trained: with at least one recorded skill, e.g. first aid or counselling).
+5. 培训与督导 — training and supervision, in the month and in the year to its end: courses,
+   sessions, trainees (by class), person-times, hours, people short of their yearly requirement;
+   supervision visits, follow-ups found and closed, and those still open at the month's end.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +30,7 @@ from coordinator.errors import Invalid
 from coordinator.fields import parse_month
 from coordinator.people.models import Person, PersonTerm, Resident, ResidentCategoryRow
 from coordinator.regions.models import Region
+from coordinator.settings import Settings
 from coordinator.stations.models import Station
 from coordinator.stats.coverage import CATEGORY_LABELS
 from coordinator.stats.exports import FIGURE_HEADERS, Names
@@ -34,6 +39,11 @@ from coordinator.stats.periods import last_day_of_month
 from coordinator.stats.queries import counted_events
 from coordinator.stats.service import participation, select_scope
 from coordinator.stats.sheets import new_workbook, to_bytes, write_table
+from coordinator.supervision.schemas import SupervisionFigures
+from coordinator.supervision.stats import supervision_figures
+from coordinator.training.schemas import TrainingFigures
+from coordinator.training.scope import Period, Scope
+from coordinator.training.stats import training_figures
 from coordinator.visits.coverage import VisitCoverage, visit_coverage
 
 HOME_VISIT_THEME = "home_visit"
@@ -51,6 +61,8 @@ class MonthlyReport:
     ledger: list[tuple[str, int, int]]  # (category, on the ledger, served this month)
     volunteers: dict[str, int]
     visits: VisitCoverage | None  # a station's coverage against its visit policies
+    training: tuple[TrainingFigures, TrainingFigures]  # the month, the year to the month's end
+    supervision: tuple[SupervisionFigures, SupervisionFigures]  # the same two periods
 
     @property
     def home_visits(self) -> Figures:
@@ -65,6 +77,7 @@ async def build_report(
     session: AsyncSession,
     principal: Principal,
     clock: Clock,
+    settings: Settings,
     *,
     month: str,
     station_id: int | None = None,
@@ -95,7 +108,17 @@ async def build_report(
         if station_id is not None
         else None  # coverage against the visit policies is kept per station
     )
-    return MonthlyReport(place.name, place.code, key, first, last, by_theme, ledger, volunteers, visits)
+    scope = Scope(stations, region_id=None if station_id is not None else selection.region_id,
+                  station_id=station_id, name=place.name)  # fmt: skip
+    in_month, to_date = Period(first, last), Period(first.replace(month=1), last)
+    zone = settings.default_timezone
+    today = clock.now().astimezone(ZoneInfo(zone)).date()
+    training = (await training_figures(session, settings, scope, in_month),
+                await training_figures(session, settings, scope, to_date))  # fmt: skip
+    supervision = (await supervision_figures(session, scope, in_month, today=today, zone=zone),
+                   await supervision_figures(session, scope, to_date, today=today, zone=zone))  # fmt: skip
+    return MonthlyReport(place.name, place.code, key, first, last, by_theme, ledger, volunteers, visits,
+                         training, supervision)  # fmt: skip
 
 
 async def _ledger(
@@ -192,4 +215,34 @@ def render(report: MonthlyReport, names: Names) -> bytes:
         [[label, report.volunteers[key]] for key, label in VOLUNTEER_LABELS.items()],
         title=f"{report.name} {month} 志愿者队伍",
     )
+    write_table(
+        workbook.create_sheet("培训与督导"),
+        ["项目", "本月", f"本年累计（1—{report.first.month}月）"],
+        _training_rows(report),
+        title=f"{report.name} {month} 培训与督导",
+    )
     return to_bytes(workbook)
+
+
+def _training_rows(report: MonthlyReport) -> list[list[Any]]:
+    """(label, the month, the year to date) of the sheet 培训与督导; blank where a figure has no
+    meaning for the period (a yearly requirement in one month)."""
+    (month, year), (visits, visits_year) = report.training, report.supervision
+    in_month, in_year = ({c.trainee_class: c.trainees for c in f.by_class} for f in (month, year))
+    classes = {c.trainee_class: c.label for c in [*year.by_class, *month.by_class]}
+    return [
+        ["培训班（期）", month.courses, year.courses],
+        ["培训场次", month.sessions, year.sessions],
+        ["参训学员（人）", month.trainees, year.trainees],
+        *[[f"其中：{label}（人）", in_month.get(code, 0), in_year.get(code, 0)]
+          for code, label in classes.items()],
+        ["参训人次", month.person_times, year.person_times],
+        ["培训学时（小时）", month.hours, year.hours],
+        ["未达年度学时要求（人）", "", year.short_of_requirement],
+        ["督导走访（次）", visits.visits, visits_year.visits],
+        # Every finding not in order opened a follow-up, whether closed since or not.
+        ["发现问题（项）", visits.findings_open + visits.findings_closed,
+         visits_year.findings_open + visits_year.findings_closed],
+        ["完成整改（项）", visits.findings_closed_in_period, visits_year.findings_closed_in_period],
+        ["月末未整改（项）", visits.findings_open_at_end, visits_year.findings_open_at_end],
+    ]  # fmt: skip

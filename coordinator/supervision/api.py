@@ -24,7 +24,7 @@ from coordinator.supervision.schemas import (
     VisitOut,
 )
 from coordinator.supervision.stats import supervision_figures
-from coordinator.training.scope import RegionQuery, StationQuery, YearQuery, parts, resolve_scope
+from coordinator.training.scope import Period, RegionQuery, StationQuery, YearQuery, parts, resolve_scope
 
 router = APIRouter(tags=["supervision"], responses=ERROR_RESPONSES)
 
@@ -109,9 +109,10 @@ async def supervision_stats(
     zone = settings.default_timezone
     today = clock.now().astimezone(ZoneInfo(zone)).date()
     year = year if year is not None else today.year
+    period = Period.year(year)
     rows = [
-        await supervision_figures(session, part, year, today=today, zone=zone)
+        await supervision_figures(session, part, period, today=today, zone=zone)
         for part in await parts(session, scope)
     ]
-    totals = await supervision_figures(session, scope, year, today=today, zone=zone)
+    totals = await supervision_figures(session, scope, period, today=today, zone=zone)
     return SupervisionStatsOut(year=year, rows=rows, totals=totals)

@@ -102,9 +102,11 @@ class SupervisionFigures(BaseModel):
     visits: int
     stations_visited: int
     items_met: int
-    findings_open: int
+    findings_open: int  # of the period's visits, as they stand now
     findings_overdue: int  # open past their due date
     findings_closed: int
+    findings_closed_in_period: int  # follow-ups closed in the period, whenever they were found
+    findings_open_at_end: int  # found by the period's end and not closed by then
     sharing_events: int  # exchange sessions and case showcases held
     shared_cases: int
 

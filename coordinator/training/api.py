@@ -31,7 +31,7 @@ from coordinator.training.schemas import (
     TrainingRecordOut,
     TrainingStatsOut,
 )
-from coordinator.training.scope import RegionQuery, StationQuery, YearQuery, parts, resolve_scope
+from coordinator.training.scope import Period, RegionQuery, StationQuery, YearQuery, parts, resolve_scope
 from coordinator.training.stats import training_figures
 
 router = APIRouter(tags=["training"], responses=ERROR_RESPONSES)
@@ -182,7 +182,9 @@ async def hours(
     short_only: Annotated[bool, Query(description="Only people short of their requirement")] = False,
 ) -> list[TraineeHoursOut]:  # fmt: skip
     scope = await resolve_scope(session, principal, region_id=region_id, station_id=station_id)
-    found = await trainee_hours(session, settings, scope.station_ids, _year(year, clock, settings))
+    found = await trainee_hours(
+        session, settings, scope.station_ids, Period.year(_year(year, clock, settings))
+    )
     return [
         TraineeHoursOut(person_id=t.person_id, name=t.name, station_id=t.station_id,
                         trainee_class=t.trainee_class, hours=t.hours, required_hours=t.required_hours,
@@ -200,7 +202,8 @@ async def training_stats(
 ) -> TrainingStatsOut:  # fmt: skip
     scope = await resolve_scope(session, principal, region_id=region_id, station_id=station_id)
     year = _year(year, clock, settings)
-    rows = [await training_figures(session, settings, part, year) for part in await parts(session, scope)]
+    period = Period.year(year)
+    rows = [await training_figures(session, settings, part, period) for part in await parts(session, scope)]
     return TrainingStatsOut(
-        year=year, rows=rows, totals=await training_figures(session, settings, scope, year)
+        year=year, rows=rows, totals=await training_figures(session, settings, scope, period)
     )

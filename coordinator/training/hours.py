@@ -1,5 +1,5 @@
 """Training hours from attendance rows of course sessions: one person's records, and each
-trainee's hours in a year against their class's requirement."""
+trainee's hours in a period (a year, a year to date) against their class's yearly requirement."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from coordinator.stations.models import Station
 from coordinator.stats.queries import COUNTED_EVENT_STATUSES
 from coordinator.training.classes import required_hours
 from coordinator.training.models import Course, CourseSession, Enrolment, EnrolmentStatus
-from coordinator.training.scope import year_bounds
+from coordinator.training.scope import Period
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,10 @@ class TraineeHours:
     person_id: int
     name: str
     station_id: int
-    trainee_class: str  # of their latest enrolment among the year's courses
+    trainee_class: str  # of their latest enrolment among the period's courses
     sessions: int  # attended
     minutes: int
-    required_hours: float
+    required_hours: float  # in a calendar year
 
     @property
     def hours(self) -> float:
@@ -84,13 +84,13 @@ async def training_records(session: AsyncSession, person_id: int) -> list[Traini
 
 
 async def trainee_hours(
-    session: AsyncSession, settings: Settings, station_ids: frozenset[int], year: int
+    session: AsyncSession, settings: Settings, station_ids: frozenset[int], period: Period
 ) -> list[TraineeHours]:
-    """People of ``station_ids`` enrolled in a course with a session in ``year``, with the hours
-    they attended at that year's sessions, by person id."""
-    start, end = year_bounds(year, settings.default_timezone)
+    """People of ``station_ids`` enrolled in a course with a session in ``period``, with the hours
+    they attended at that period's sessions, by person id."""
+    start, end = period.bounds(settings.default_timezone)
     stations = sorted(station_ids)
-    courses_in_year = (
+    courses_in_period = (
         select(CourseSession.course_id)
         .join(Event, Event.id == CourseSession.event_id)
         .where(events_in(start, end))
@@ -100,7 +100,7 @@ async def trainee_hours(
         .join(Person, Person.id == Enrolment.person_id)
         .where(
             Enrolment.status == EnrolmentStatus.enrolled,
-            Enrolment.course_id.in_(courses_in_year),
+            Enrolment.course_id.in_(courses_in_period),
             Person.station_id.in_(stations),
         )
         .order_by(Enrolment.id)

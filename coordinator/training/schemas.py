@@ -167,11 +167,11 @@ class TrainingFigures(BaseModel):
     name: str
     courses: int
     sessions: int
-    trainees: int  # distinct people enrolled in a course with a session in the year
+    trainees: int  # distinct people enrolled in a course with a session in the period
     by_class: list[ClassCount]
     person_times: int
     hours: float
-    short_of_requirement: int
+    short_of_requirement: int  # below their yearly requirement with the period's hours
 
 
 class TrainingStatsOut(BaseModel):

@@ -1,10 +1,11 @@
 """What a statistic or a list covers: one station, or a region with every station below it, and the
-calendar year it reads (in the province's zone, ``COORDINATOR_DEFAULT_TIMEZONE``)."""
+days it reads (a calendar year, a month, a year to date; in the province's zone,
+``COORDINATOR_DEFAULT_TIMEZONE``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -80,10 +81,21 @@ def regions_below(region_id: int) -> Select[int]:
     return select(RegionAncestor.region_id).where(RegionAncestor.ancestor_id == region_id)
 
 
-def year_bounds(year: int, zone: str) -> tuple[datetime, datetime]:
-    """The calendar year in ``zone``, as UTC instants [start, end)."""
-    tz = ZoneInfo(zone)
-    return (
-        datetime(year, 1, 1, tzinfo=tz).astimezone(UTC),
-        datetime(year + 1, 1, 1, tzinfo=tz).astimezone(UTC),
-    )
+@dataclass(frozen=True)
+class Period:
+    """The days [first, last] a figure reads."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls(date(year, 1, 1), date(year, 12, 31))
+
+    def bounds(self, zone: str) -> tuple[datetime, datetime]:
+        """The days in ``zone``, as UTC instants [start, end)."""
+        tz = ZoneInfo(zone)
+        return (
+            datetime.combine(self.first, time(), tz).astimezone(UTC),
+            datetime.combine(self.last + timedelta(days=1), time(), tz).astimezone(UTC),
+        )

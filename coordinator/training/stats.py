@@ -1,5 +1,6 @@
-"""Training figures of a station or a region for a year: courses and sessions by who organized
-them, trainees (by class), hours and shortfalls by the trainee's own station."""
+"""Training figures of a station or a region for a period (a year, a month, a year to date):
+courses and sessions by who organized them, trainees (by class), hours and shortfalls by the
+trainee's own station."""
 
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ from coordinator.training.classes import class_label
 from coordinator.training.hours import events_in, hours_of, trainee_hours
 from coordinator.training.models import Course, CourseSession
 from coordinator.training.schemas import ClassCount, TrainingFigures
-from coordinator.training.scope import Scope, regions_below, year_bounds
+from coordinator.training.scope import Period, Scope, regions_below
 
 
 async def training_figures(
-    session: AsyncSession, settings: Settings, scope: Scope, year: int
+    session: AsyncSession, settings: Settings, scope: Scope, period: Period
 ) -> TrainingFigures:
-    start, end = year_bounds(year, settings.default_timezone)
+    start, end = period.bounds(settings.default_timezone)
     organized: ColumnElement[bool] = Course.station_id.in_(sorted(scope.station_ids))
     if scope.region_id is not None:
         organized = or_(organized, Course.region_id.in_(regions_below(scope.region_id)))
@@ -32,7 +33,7 @@ async def training_figures(
             .where(organized, events_in(start, end))
         )
     ).one()
-    trainees = await trainee_hours(session, settings, scope.station_ids, year)
+    trainees = await trainee_hours(session, settings, scope.station_ids, period)
     by_class = Counter(t.trainee_class for t in trainees)
     return TrainingFigures(
         region_id=scope.region_id,

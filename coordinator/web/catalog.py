@@ -18,6 +18,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "nav.people": ("志愿者", "Volunteers"),
     "nav.residents": ("服务台账", "Residents"),
     "nav.dashboard": ("数据看板", "Dashboard"),
+    "nav.region_dashboard": ("区域看板", "Region dashboard"),
     "nav.training": ("培训督导", "Training"),
     "nav.visits": ("入户走访", "Home visits"),
     "nav.upcoming": ("可报名活动", "Open activities"),

@@ -34,7 +34,8 @@ async def monthly_xlsx(
     """One station's report, or (``region``) of every station below a region together."""
     station_id = None if region is not None else (await pick_station(session, viewer, station)).id
     report = await reads.run(session, lambda on: monthly_report.build_report(
-        on, viewer.principal, clock_of(request), station_id=station_id, region_id=region, month=month
+        on, viewer.principal, clock_of(request), settings_of(request), station_id=station_id,
+        region_id=region, month=month
     ))  # fmt: skip
     content = monthly_report.render(report, await exports.Names.load(session))
     return attachment(

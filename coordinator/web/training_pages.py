@@ -18,7 +18,7 @@ from coordinator.stations.models import Station
 from coordinator.supervision.checklist import item_label
 from coordinator.supervision.models import FindingStatus, SupervisionFinding, SupervisionVisit
 from coordinator.supervision.stats import supervision_figures
-from coordinator.training.scope import Scope, parts, resolve_scope
+from coordinator.training.scope import Period, Scope, parts, resolve_scope
 from coordinator.training.stats import training_figures
 from coordinator.web.context import StaffDep, clock_of, render, settings_of
 from coordinator.web.scope import pick_station, stations_of
@@ -46,6 +46,7 @@ async def training_page(
         session, viewer.principal, region_id=region, station_id=current.id if current else None
     )
     below = await parts(session, scope)
+    period = Period.year(year)
     return render(
         request,
         "training.html",
@@ -55,11 +56,11 @@ async def training_page(
         region=region,
         scope=scope,
         year=year,
-        training=await training_figures(session, settings, scope, year),
-        training_rows=[await training_figures(session, settings, part, year) for part in below],
-        supervision=await supervision_figures(session, scope, year, today=today, zone=zone),
+        training=await training_figures(session, settings, scope, period),
+        training_rows=[await training_figures(session, settings, part, period) for part in below],
+        supervision=await supervision_figures(session, scope, period, today=today, zone=zone),
         supervision_rows=[
-            await supervision_figures(session, part, year, today=today, zone=zone) for part in below
+            await supervision_figures(session, part, period, today=today, zone=zone) for part in below
         ],
         open_findings=await _open_findings(session, scope),
         today=today,

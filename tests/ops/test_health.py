@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from coordinator.app import create_app
@@ -37,7 +38,34 @@ async def test_readyz_is_ready_on_a_migrated_database(client: httpx.AsyncClient)
     response = await client.get("/readyz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "revision": head_revision(), "reason": None}
+    assert response.json() == {"status": "ready", "revision": head_revision(), "reason": None,
+                               "replica": None, "replica_lag_seconds": None}  # fmt: skip
+
+
+async def test_readyz_stays_ready_and_says_so_when_the_replica_is_down(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"database_replica_url": UNREACHABLE.database_url}))
+
+    first = await _get(app, "/readyz")
+    again = await _get(app, "/readyz")  # within the retry time: not tried again, still down
+
+    for response in (first, again):
+        assert response.status_code == 200
+        assert response.json() == {"status": "ready", "revision": head_revision(), "reason": None,
+                                   "replica": "down", "replica_lag_seconds": None}  # fmt: skip
+    await app.state.runtime.aclose()
+
+
+async def test_readyz_reports_a_fresh_replica_and_its_lag(settings: Settings) -> None:
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("a read replica is PostgreSQL's")
+    # The primary itself, read as a replica: not in recovery, so fresh with no lag.
+    app = create_app(settings.model_copy(update={"database_replica_url": settings.database_url}))
+
+    response = await _get(app, "/readyz")
+
+    assert response.status_code == 200
+    assert (response.json()["replica"], response.json()["replica_lag_seconds"]) == ("streaming", 0.0)
+    await app.state.runtime.aclose()
 
 
 async def test_readyz_refuses_a_database_without_migrations(tmp_path: Path, settings: Settings) -> None:

@@ -86,6 +86,13 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+async def _replica_state(client: httpx.AsyncClient) -> tuple[str, float | None]:
+    """The replica as ``/readyz`` reports it; ready whatever its state (the primary answers)."""
+    ready = await client.get("/readyz")
+    assert (ready.status_code, ready.json()["status"]) == (200, "ready")
+    return ready.json()["replica"], ready.json()["replica_lag_seconds"]
+
+
 def _reads(app: FastAPI, database: str) -> float:
     value: Any = app.state.metrics.registry.get_sample_value("reads_total", {"database": database})
     return float(value or 0)
@@ -95,6 +102,7 @@ async def test_a_fresh_replica_answers_and_a_lagging_one_is_passed_over(
     app: FastAPI, cluster: Cluster, client: httpx.AsyncClient, world: World
 ) -> None:
     await _caught_up(cluster)
+    assert await _replica_state(client) == ("streaming", 0.0)
     from_replica = await client.get(URL, params=YEAR, headers=world.admin)
     assert from_replica.status_code == 200, from_replica.text
     assert (_reads(app, "replica"), _reads(app, "primary")) == (1, 0)
@@ -118,11 +126,14 @@ async def test_a_fresh_replica_answers_and_a_lagging_one_is_passed_over(
         assert published.status_code == 200, published.text
         await asyncio.sleep(MAX_LAG * 1.5)
         behind = await client.get(URL, params=YEAR, headers=world.admin)
+        state, lag = await _replica_state(client)
     finally:
         await standby.execute("SELECT pg_wal_replay_resume()")
         await standby.close()
     assert behind.status_code == 200
     assert _reads(app, "primary") == 1
+    assert state == "lagging"
+    assert (lag or 0) > MAX_LAG
     # The primary counts the new activity (recounted: its roll-up is not delivered yet).
     assert behind.json()["totals"]["events"] == from_replica.json()["totals"]["events"] + 1
 
@@ -149,3 +160,4 @@ async def test_the_primary_answers_when_the_replica_is_killed_mid_request(
     assert answer.status_code == 200, answer.text
     assert answer.json() == expected
     assert (_reads(app, "replica"), _reads(app, "primary")) == (1, 1)
+    assert await _replica_state(client) == ("down", None)

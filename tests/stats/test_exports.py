@@ -103,7 +103,7 @@ async def test_monthly_report_for_the_bureau(
     assert f'filename="monthly-report-station-{station.id}-2026-11.xlsx"' in disposition
     assert unquote(disposition.split("filename*=UTF-8''")[1]) == f"月度报表_{station.code}_2026-11.xlsx"
     workbook = load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["活动统计", "入户走访", "走访覆盖", "台账", "志愿者"]
+    assert workbook.sheetnames == ["活动统计", "入户走访", "走访覆盖", "台账", "志愿者", "培训与督导"]
     themes = [list(r) for r in workbook["活动统计"].iter_rows(values_only=True)]
     assert themes[1][:4] == ["活动主题", "活动场次", "参与人次", "参与人数"]
     assert themes[2][:4] == ["入户走访", 1, 2, 2]

@@ -71,3 +71,34 @@ async def test_the_county_dashboard_has_a_row_per_township_and_its_monthly_repor
     assert report.status_code == 200
     assert f"monthly-report-region-{province.city.id}-2026-11.xlsx" in report.headers["content-disposition"]
     assert hidden.status_code == 404
+
+
+def _nav_links(page: str) -> list[str]:
+    nav = re.search(r"<nav [^>]*>(.*?)</nav>", page, re.S)
+    assert nav is not None
+    return re.findall(r'<a href="([^"]+)"', nav.group(1))
+
+
+async def test_region_staff_reach_their_dashboard_and_training_from_the_navigation(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    province = await make_province(world)
+    async with transaction(world.sessionmaker) as session:
+        county = province.county.id
+        await create_user(session, world.clock, Role.organizer, region_id=county, username="county")
+        await create_user(session, world.clock, Role.station_head, [world.station], username="head")
+    await log_in(client, "county")
+
+    county_links = _nav_links((await client.get("/web/calendar")).text)
+    region_page = await client.get("/web/regions/dashboard")
+    training_page = await client.get("/web/training")
+    client.cookies.clear()
+    await log_in(client, "head")
+    head_links = _nav_links((await client.get("/web/calendar")).text)
+
+    assert {"/web/regions/dashboard", "/web/training"} <= set(county_links)
+    assert region_page.status_code == 200, region_page.text
+    assert 'href="/web/regions/dashboard" aria-current="page"' in region_page.text
+    assert training_page.status_code == 200
+    assert "/web/training" in head_links
+    assert "/web/regions/dashboard" not in head_links  # a station head has no region to open
