@@ -14,7 +14,20 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Integer, String, case, delete, func, insert, literal, select, text, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.schema import CreateIndex
 from sqlalchemy.sql.elements import BindParameter
@@ -234,30 +247,43 @@ def _groups(*columns: Any) -> list[Any]:
 
 
 async def _cells(session: AsyncSession, *, postgres: bool) -> None:
-    sums = [func.count(), *(func.sum(getattr(EventRollup, name)) for name in COUNTERS)]
+    """Members first, then every cell in one INSERT with its distinct counts joined in: no UPDATE
+    leaves dead rows behind, and the cells land in the order dashboards read them (one period and
+    theme across many scopes), so such a read touches a few pages instead of the whole table."""
     async with _bulk_load(session, StatsCellMember, postgres=postgres):
         for scope, period, theme in _variants():
-            query = _from(select(scope, period, theme, *sums).select_from(EventRollup), scope)
-            query = query.where(EventRollup.counted.is_(True)).group_by(*_groups(scope, period, theme))
-            await session.execute(
-                insert(StatsCell).from_select(["scope", "period", "theme", "events", *COUNTERS], query)
-            )
             await _members(session, scope, period, theme)
-    for kind, counter in DISTINCT_COUNTER.items():
-        distinct = (
-            select(
-                StatsCellMember.scope, StatsCellMember.period, StatsCellMember.theme, func.count().label("n")
-            )
-            .where(StatsCellMember.kind == kind)
-            .group_by(StatsCellMember.scope, StatsCellMember.period, StatsCellMember.theme)
-            .subquery()
+    sums = [
+        func.count().label("events"),
+        *(func.sum(getattr(EventRollup, name)).label(name) for name in COUNTERS),
+    ]
+    variants = [
+        _from(select(scope.label("scope"), period.label("period"), theme.label("theme"), *sums)
+              .select_from(EventRollup), scope)
+        .where(EventRollup.counted.is_(True))
+        .group_by(*_groups(scope, period, theme))
+        for scope, period, theme in _variants()
+    ]  # fmt: skip
+    cells = union_all(*variants).subquery()
+    member = StatsCellMember
+    distinct = (
+        select(member.scope, member.period, member.theme,
+               *(_count_if(member.kind == kind).label(counter) for kind, counter in DISTINCT_COUNTER.items()))
+        .group_by(member.scope, member.period, member.theme)
+        .subquery()
+    )  # fmt: skip
+    same_cell = and_(*(distinct.c[name] == cells.c[name] for name in ("scope", "period", "theme")))
+    query = (
+        select(
+            cells.c.scope, cells.c.period, cells.c.theme, cells.c.events,
+            *(cells.c[name] for name in COUNTERS),
+            *(func.coalesce(distinct.c[counter], 0) for counter in DISTINCT_COUNTER.values()),
         )
-        await session.execute(
-            update(StatsCell)
-            .where(StatsCell.scope == distinct.c.scope, StatsCell.period == distinct.c.period,
-                   StatsCell.theme == distinct.c.theme)
-            .values({counter: distinct.c.n})
-        )  # fmt: skip
+        .select_from(cells.outerjoin(distinct, same_cell))
+        .order_by(cells.c.period, cells.c.theme, cells.c.scope)
+    )  # fmt: skip
+    columns = ["scope", "period", "theme", "events", *COUNTERS, *DISTINCT_COUNTER.values()]
+    await session.execute(insert(StatsCell).from_select(columns, query))
 
 
 async def _members(session: AsyncSession, scope: Any, period: Any, theme: Any) -> None:

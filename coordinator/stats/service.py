@@ -11,10 +11,11 @@ recounted from the source rows, and the answer says which path it took (``source
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
+from typing import Any
 
-from sqlalchemy import RowMapping, and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import Principal
@@ -22,7 +23,7 @@ from coordinator.clock import Clock
 from coordinator.errors import Invalid, not_found
 from coordinator.regions.models import RegionLevel
 from coordinator.stations.models import Station
-from coordinator.stats.figures import DIMENSIONS, Dimension, Figures, Key, Participation, sort_key
+from coordinator.stats.figures import DIMENSIONS, Dimension, Figures, Key, Participation
 from coordinator.stats.freshness import rollups_behind
 from coordinator.stats.models import ALL_STATIONS, ALL_THEMES, StatsCell, region_scope
 from coordinator.stats.periods import local_date, months_between, whole_period
@@ -30,6 +31,17 @@ from coordinator.stats.queries import recount
 from coordinator.stats.regions import region_stations, rows_by_region
 
 ROLLUP_DIMENSIONS = frozenset({"station", "region", "month", "theme"})
+FIGURES = [f.name for f in fields(Figures)]
+# A cell's key, then its counters in the order of Figures' fields.
+CELL_COLUMNS = [StatsCell.__table__.c[name] for name in ("scope", "period", "theme", *FIGURES)]
+# A row's key for each dimension, computed by the database (a region's scope is minus its id).
+_CELL = StatsCell.__table__.c
+KEY_COLUMNS: dict[str, ColumnElement[Any]] = {
+    "station": _CELL.scope.label("key_station"),
+    "region": (-_CELL.scope).label("key_region"),
+    "month": _CELL.period.label("key_month"),
+    "theme": _CELL.theme.label("key_theme"),
+}
 DEFAULT_ZONE = "Asia/Shanghai"
 MAX_DAYS = 3 * 366
 
@@ -152,30 +164,24 @@ async def from_rollups(session: AsyncSession, selection: Selection) -> Participa
     )
     periods = months_between(selection.first, selection.last) if "month" in group_by else [period]
     theme_filter = StatsCell.theme != ALL_THEMES if "theme" in group_by else StatsCell.theme == ALL_THEMES
+    total = (total_scope, period, ALL_THEMES)
+    is_row = and_(StatsCell.events > 0, scope_filter, StatsCell.period.in_(periods), theme_filter)
     is_totals = and_(
         StatsCell.scope == total_scope, StatsCell.period == period, StatsCell.theme == ALL_THEMES
     )
-    # One round trip for rows and totals; plain columns, not ORM objects: this is the dashboard's hot path.
-    query = select(StatsCell.__table__).where(
-        or_(and_(StatsCell.events > 0, scope_filter, StatsCell.period.in_(periods), theme_filter), is_totals)
-    )
+    # One round trip for rows and totals, plain tuples: this is the dashboard's hot path (thousands
+    # of rows for the townships of a province by month).
+    keys = [KEY_COLUMNS[d] for d in group_by]
+    cells = await session.execute(select(is_row, *CELL_COLUMNS, *keys).where(or_(is_row, is_totals)))
     rows: list[tuple[Key, Figures]] = []
     totals = Figures()
-    for cell in (await session.execute(query)).mappings():
-        figures = cell_figures(cell)
-        scope, cell_period, theme = cell["scope"], cell["period"], cell["theme"]
-        if (scope, cell_period, theme) == (total_scope, period, ALL_THEMES):
+    for cell in cells:
+        figures = Figures(*cell[4 : 4 + len(FIGURES)])
+        if cell[1:4] == total:
             totals = figures
-        is_row = (
-            figures.events > 0
-            and (scope > ALL_STATIONS if row_scopes is None else scope in row_scopes)
-            and cell_period in periods
-            and (theme != ALL_THEMES) == ("theme" in group_by)
-        )
-        if is_row:
-            values = {"station": scope, "region": region_scope(scope), "month": cell_period, "theme": theme}
-            rows.append((tuple(values[d] for d in group_by), figures))
-    rows.sort(key=lambda row: sort_key(row[0]))
+        if cell[0]:
+            rows.append((tuple(cell[4 + len(FIGURES) :]), figures))
+    rows.sort(key=lambda row: row[0])  # roll-up keys are never None: no sort_key needed
     return Participation(group_by=group_by, rows=rows, totals=totals, source="rollup")
 
 
@@ -187,21 +193,3 @@ def _row_scopes(selection: Selection, total_scope: int) -> set[int] | None:
     if "region" in selection.group_by:
         return {region_scope(r) for r in (selection.regions or {}).values()}
     return {total_scope}
-
-
-def cell_figures(cell: RowMapping) -> Figures:
-    return Figures(**{name: cell[name] for name in FIGURE_COLUMNS})
-
-
-FIGURE_COLUMNS = (
-    "events",
-    "person_times",
-    "distinct_people",
-    "party_member_person_times",
-    "distinct_party_members",
-    "social_worker_person_times",
-    "volunteer_minutes",
-    "residents_served_person_times",
-    "distinct_residents_served",
-    "no_shows",
-)
