@@ -14,9 +14,7 @@ from coordinator.events.models import Event, EventStatus
 from coordinator.notify import planning
 from coordinator.notify.models import Notification, NotificationReason
 from coordinator.people.models import Person
-from coordinator.regions.models import Region
-from coordinator.stations.models import Station
-from coordinator.training.courses import course_url
+from coordinator.training.courses import course_url, organizer_name
 from coordinator.training.models import Course, CourseSession, Enrolment, EnrolmentSource, EnrolmentStatus
 
 Reason = NotificationReason
@@ -75,12 +73,7 @@ async def drop_unsent_course_invitation(ctx: HandlerContext, event: DeliveredEve
 async def _course_context(ctx: HandlerContext, course: Course, person: Person) -> dict[str, str]:
     """The course, its organizer and (once scheduled) the time and place of its next session."""
     session = ctx.session
-    organizer = (
-        await session.get(Region, course.region_id)
-        if course.region_id is not None
-        else await session.get(Station, course.station_id)
-    )
-    extra = {"title": course.topic, "organizer": organizer.name if organizer else ""}
+    extra = {"title": course.topic, "organizer": await organizer_name(session, course)}
     phone = await planning.contact_phone(session, ctx.settings, course.created_by)
     upcoming = await session.scalar(
         select(Event)

@@ -10,7 +10,7 @@ from coordinator.clock import Clock
 from coordinator.errors import NotFound, not_found
 from coordinator.pagination import paginate
 from coordinator.regions.closure import ancestors
-from coordinator.regions.models import RegionAncestor
+from coordinator.regions.models import Region, RegionAncestor
 from coordinator.regions.service import get_region, may_see
 from coordinator.settings import Settings
 from coordinator.stations.models import Station
@@ -20,14 +20,28 @@ from coordinator.training.schemas import CourseCreate
 from coordinator.training.scope import regions_below
 
 
+def course_path(course_id: int) -> str:
+    """The volunteer's page of a course, where a phone shows it and its invitation is answered."""
+    return f"/web/m/courses/{course_id}"
+
+
 def course_url(settings: Settings, course_id: int) -> str:
-    """Where a course is shown and its invitations answered (``…/enrolments/{person}/accept``):
-    no page of its own yet, so the course's path under the API."""
-    return f"{settings.public_base_url.rstrip('/')}/api/v1/courses/{course_id}"
+    """The course's page in full: the link of the course notices."""
+    return f"{settings.public_base_url.rstrip('/')}{course_path(course_id)}"
 
 
 def course_not_found(course_id: int) -> NotFound:
     return not_found("培训班", "course", course_id)
+
+
+async def organizer_name(session: AsyncSession, course: Course) -> str:
+    """The name of the region or station that organizes ``course``."""
+    organizer = (
+        await session.get(Region, course.region_id)
+        if course.region_id is not None
+        else await session.get(Station, course.station_id)
+    )
+    return organizer.name if organizer else ""
 
 
 async def may_manage(session: AsyncSession, principal: Principal, course: Course) -> bool:

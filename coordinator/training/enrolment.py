@@ -32,6 +32,8 @@ _ANSWERS = {
     EnrolmentAction.withdraw: (EnrolmentStatus.enrolled, EnrolmentStatus.withdrawn),
 }
 _BY_ORGANIZER = (EnrolmentAction.approve, EnrolmentAction.reject)
+# Still the person's concern: waiting for an answer, or a place in the course.
+_STANDING = (EnrolmentStatus.invited, EnrolmentStatus.applied, EnrolmentStatus.enrolled)
 
 
 def _speaks_for(principal: Principal, person: Person) -> bool:
@@ -181,3 +183,21 @@ async def list_enrolments(
     if status is not None:
         stmt = stmt.where(Enrolment.status == status)
     return list(await session.scalars(stmt))
+
+
+async def enrolment_of(session: AsyncSession, *, course_id: int, person_id: int) -> Enrolment | None:
+    """The person's invitation, application or place in the course, whatever its status."""
+    return await session.scalar(
+        select(Enrolment).where(Enrolment.course_id == course_id, Enrolment.person_id == person_id)
+    )
+
+
+async def standing_enrolments(session: AsyncSession, person_id: int) -> list[tuple[Enrolment, Course]]:
+    """The person's invitations and applications still waiting, and their places, newest first."""
+    rows = await session.execute(
+        select(Enrolment, Course)
+        .join(Course, Course.id == Enrolment.course_id)
+        .where(Enrolment.person_id == person_id, Enrolment.status.in_(_STANDING))
+        .order_by(Enrolment.id.desc())
+    )
+    return [(enrolment, course) for enrolment, course in rows]

@@ -13,6 +13,7 @@ from coordinator.errors import CoordinatorError
 from coordinator.web import (
     auth_pages,
     calendar_pages,
+    course_pages,
     dashboard_pages,
     door_pages,
     downloads,
@@ -50,6 +51,7 @@ def install_web(app: FastAPI) -> None:
         people_pages,
         volunteer_pages,
         volunteer_hours,
+        course_pages,
         dashboard_pages,
         region_pages,
         training_pages,

@@ -1,5 +1,5 @@
 """The volunteer's phone pages: open activities, sign up or cancel, answer invitations, my activities
-with calendar links, and the page the check-in QR code opens."""
+(with my training courses) and calendar links, and the page the check-in QR code opens."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ from coordinator.events.signups import service as signups
 from coordinator.fields import Id
 from coordinator.people.models import Person
 from coordinator.people.shaping import station_zones
+from coordinator.training.enrolment import standing_enrolments
 from coordinator.web.context import (
     FormDep,
     VolunteerDep,
@@ -189,6 +190,7 @@ async def my_activities(request: Request, viewer: VolunteerDep, session: Session
         webcal_url=webcal,
         wechat_bound=person.wechat_openid is not None,
         now=clock.now(),
+        courses=await standing_enrolments(session, person.id),
     )
 
 

@@ -1,6 +1,7 @@
 """The main journey in a real browser: an organizer creates and publishes an activity, a volunteer
 on a phone logs in by SMS code, signs up and checks in through the QR link, and the station head
-sees the numbers move on the dashboard. No page logs a console error along the way."""
+sees the numbers move on the dashboard; a course invitation answered on the course page. No page
+logs a console error along the way."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ from tests.e2e.conftest import (
     needs_chromium,
     open_tab,
 )
+from tests.e2e.course_world import COURSE, station_course
+from tests.e2e.door_world import organizer_api
+from tests.factories import unique_mobile
 
 pytestmark = needs_chromium
 
@@ -147,6 +151,39 @@ def test_invitation_accepted_without_scripts_then_cancellation_preview(server: W
 
     for tab in (organizer, phone):
         assert tab.errors == []
+
+
+def test_a_course_invitation_is_answered_on_the_course_page(server: World, browser: Any) -> None:
+    """Where a course notice leads: the phone signs in by code, comes back to the course, accepts."""
+    api = organizer_api(server)
+    course_id = station_course(api, server.station_id)
+    person = api.post(
+        "/people", json={"station_id": server.station_id, "name": "潘小花", "phone": unique_mobile()}
+    )
+    person.raise_for_status()
+    number = person.json()["phone"]
+    api.post(
+        f"/courses/{course_id}/invitations",
+        json={"person_id": person.json()["id"], "trainee_class": "social_worker"},
+    ).raise_for_status()
+    api.close()
+
+    phone = open_tab(browser, server.base_url, phone=True)
+    mobile = phone.page
+    mobile.goto(f"/web/m/courses/{course_id}")
+    mobile.wait_for_url(re.compile(r"/web/otp"))
+    mobile.get_by_label("手机号").fill(number)
+    mobile.get_by_role("button", name="获取验证码").click()
+    mobile.get_by_label("验证码").fill(last_code_sent_to(number))
+    mobile.get_by_role("button", name="登录").click()
+    mobile.wait_for_url(re.compile(rf"/web/m/courses/{course_id}$"))
+    mobile.get_by_role("heading", name=COURSE).first.wait_for()
+    assert "已受邀，待答复" in mobile.get_by_test_id("my-enrolment").inner_text()
+    mobile.get_by_role("button", name="接受邀请").click()
+    mobile.get_by_text("已接受邀请").wait_for()
+    assert "已录取" in mobile.get_by_test_id("my-enrolment").inner_text()
+    phone.shot("14-course-invitation-accepted")
+    assert phone.errors == []
 
 
 def test_keyboard_reaches_the_skip_link_first_and_labels_name_every_field(

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import ARTIFACTS, Tab, World, log_in_staff, log_in_volunteer, needs_chromium, open_tab
+from tests.e2e.course_world import COURSE, station_course
 from tests.e2e.door_world import DoorActivity, door_activity
 
 pytestmark = needs_chromium
@@ -93,12 +94,14 @@ def test_first_loads_stay_under_30_kb(server: World, browser: Any, activity: Doo
         _volunteer(server, browser, activity.waiting[0]["phone"]),
     )
     organizer = (_organizer(server, browser), _organizer(server, browser))
+    course_id = station_course(activity.api, server.station_id)
     pages = [
         ("/web/m", "可报名的活动", volunteer),
         (f"/web/m/events/{activity.event_id}", "我们共成长", volunteer),
         ("/web/m/mine", "我的活动", volunteer),
         ("/web/m/hours", "我的服务时长", volunteer),
         ("/web/m/certificate", "志愿服务记录", volunteer),
+        (f"/web/m/courses/{course_id}", COURSE, volunteer),
         (f"/web/events/{activity.event_id}/door", "离线签到", organizer),
     ]
     rows = []

@@ -94,7 +94,7 @@ async def test_an_invitation_is_sent_once_with_the_course_and_where_to_answer(
     assert (row.person_id, row.channel, row.status) == (person.id, "sms", Status.sent)
     assert row.plan_key == f"enrolment:n{invited.json()['id']}:invited"
     assert [received.params["TemplateCode"] for received in fake.received] == ["SMS_300001"]
-    link = f"{settings.public_base_url}/api/v1/courses/{course_id}"
+    link = f"{settings.public_base_url}/web/m/courses/{course_id}"
     # The session starts three days ahead: 10:00 in Kaili on Wednesday 2 December.
     assert _sms_params(fake) == [
         {"title": TOPIC, "organizer": "county", "time": "12月2日（周三）10:00",
