@@ -17,7 +17,7 @@ from coordinator.regions.closure import ancestors, link_to_parent
 from coordinator.regions.models import LEVEL_LABELS, PARENT_LEVEL, Region, RegionAncestor, RegionLevel
 from coordinator.regions.schemas import RegionCreate
 from coordinator.stations.models import Station
-from coordinator.stats.rollups import refresh_station
+from coordinator.stats.station_moves import move_station
 
 
 def below(region_id: int) -> ColumnElement[bool]:
@@ -106,8 +106,8 @@ async def list_regions(
 async def place_station(
     *, session: AsyncSession, principal: Principal, station_id: int, region_id: int | None
 ) -> Station:
-    """Put a station under a township (or under none); its activities are recounted into the
-    regions above it in the same transaction."""
+    """Put a station under a township (or under none); its activities move to the regions above
+    it in the same transaction."""
     principal.require(Role.admin)
     station = await session.get(Station, station_id)
     if station is None:
@@ -123,7 +123,7 @@ async def place_station(
                 code="station_region_not_township",
                 field="region_id",
             )
-    station.region_id = region_id
+    before, station.region_id = station.region_id, region_id
     await session.flush()
-    await refresh_station(session, station_id)
+    await move_station(session, station_id, before, region_id)
     return station

@@ -122,6 +122,7 @@ async def source_state(session: AsyncSession, event_id: int) -> EventState | Non
             select(Event, Station.timezone, Station.region_id)
             .join(Station, Station.id == Event.station_id)
             .where(Event.id == event_id)
+            .with_for_update(read=True, of=Station)  # a station being moved: wait for its new township
         )
     ).first()
     if row is None:
@@ -250,7 +251,7 @@ async def _apply(session: AsyncSession, before: EventState, after: EventState) -
     for cell, deltas in sorted(counter_deltas.items()):
         if any(deltas.values()):
             changed = True
-            await _add_to_cell(session, cell, {k: v for k, v in deltas.items() if v})
+            await add_to_cell(session, cell, {k: v for k, v in deltas.items() if v})
     return changed
 
 
@@ -279,7 +280,7 @@ async def _move_member(session: AsyncSession, cell: Cell, kind: str, member_id: 
     return -1
 
 
-async def _add_to_cell(session: AsyncSession, cell: Cell, deltas: dict[str, int]) -> None:
+async def add_to_cell(session: AsyncSession, cell: Cell, deltas: dict[str, int]) -> None:
     scope, period, theme = cell
     table = cast(Table, StatsCell.__table__)
     stmt = insert_for(session, StatsCell).values(
@@ -338,16 +339,6 @@ async def _store(session: AsyncSession, stored: EventRollup, before: EventState,
             [{"event_id": event_id, "resident_id": rid} for rid in added_residents],
         )
     await session.flush()
-
-
-async def refresh_station(session: AsyncSession, station_id: int) -> None:
-    """A station moved to another township: recount its events into the regions above it now."""
-    for event_id in await session.scalars(
-        select(EventRollup.event_id)
-        .where(EventRollup.station_id == station_id)
-        .order_by(EventRollup.event_id)
-    ):
-        await refresh_event(session, event_id)
 
 
 async def events_of_person(session: AsyncSession, person_id: int) -> list[int]:

@@ -72,7 +72,7 @@ operations = st.one_of(
     st.tuples(st.just("cancel"), event_index),
     st.tuples(st.just("move"), event_index, st.sampled_from([-40, -1, 1, 20])),
     st.tuples(st.just("party"), person_index, st.booleans()),
-    st.tuples(st.just("place"), st.booleans()),
+    st.tuples(st.just("place"), st.sampled_from(["same", "other", "none"])),
 )
 # Each step may let the relay run after it: handlers then see states in between, not only the end.
 histories = st.lists(st.tuples(operations, st.booleans()), min_size=1, max_size=25)
@@ -103,9 +103,10 @@ async def _apply(
         await h.move(session, clock, base.events[op[1]], op[2])
     elif kind == "party":
         await h.set_party_member(session, clock, base.people[op[1]], op[2])
-    elif kind == "place":  # the other station moves to the first one's township, or back
-        township = province.township if op[1] else province.other_township
-        await place_station(session=session, principal=ADMIN, station_id=base.other.id, region_id=township.id)
+    elif kind == "place":  # the other station moves to the first one's township, back, or out
+        township = {"same": province.township, "other": province.other_township, "none": None}[op[1]]
+        region_id = township.id if township is not None else None
+        await place_station(session=session, principal=ADMIN, station_id=base.other.id, region_id=region_id)
 
 
 async def _cells(session: AsyncSession) -> set[tuple[Any, ...]]:
