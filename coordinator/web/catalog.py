@@ -2,16 +2,19 @@
 
 Templates call ``t("key")``; one catalog instead of one template per language keeps the two in
 step. A missing key shows its last part (a status the catalog does not know yet, say), so a gap
-is visible on the page rather than blank."""
+is visible on the page rather than blank. An area with many texts keeps its table in a module of
+its own (``catalog_casework``), merged here into the one catalog."""
 
 from __future__ import annotations
 
 from typing import Literal
 
+from coordinator.web.catalog_casework import CASEWORK
+
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
 
-CATALOG: dict[str, tuple[str, str]] = {
+_GENERAL: dict[str, tuple[str, str]] = {
     # Frame and navigation
     "app.name": ("社工站志愿服务", "Volunteer coordination"),
     "nav.calendar": ("活动日历", "Calendar"),
@@ -333,47 +336,6 @@ CATALOG: dict[str, tuple[str, str]] = {
     "train.due": ("整改期限", "Due"),
     "train.overdue": ("已逾期", "overdue"),
     "dash.visits": ("入户走访", "Home visits"),
-    # Home visits
-    "visits.title": ("入户走访安排", "Home-visit planning"),
-    "visits.due": ("近{days}天内应访", "Due within {days} days"),
-    "visits.overdue": ("已逾期", "Overdue"),
-    "visits.date": ("走访日期", "Date"),
-    "visits.plan": ("生成走访安排", "Propose rounds"),
-    "visits.round": ("走访路线", "Round"),
-    "visits.stops": ("走访对象", "Residents"),
-    "visits.visitors": ("走访人员", "Visitors"),
-    "visits.lead": ("带队（社工或受训志愿者）", "Lead (social worker or trained volunteer)"),
-    "visits.companion": ("走访志愿者", "Companion"),
-    "visits.unfilled": ("无合适人选", "Nobody suitable"),
-    "visits.mode": ("通知方式", "How to ask"),
-    "visits.invite": ("发送邀请", "Invite"),
-    "visits.confirm": ("直接确认", "Confirm"),
-    "visits.publish": ("发布此路线", "Publish this round"),
-    "visits.published": ("走访路线已发布", "The round is published"),
-    "visits.none_due": ("没有需要走访的居民", "Nobody is due a visit"),
-    "visits.days_overdue": ("逾期{days}天", "{days} days overdue"),
-    "visits.sheet": ("打印走访记录表", "Print the visit sheet"),
-    "visits.record": ("记录走访", "Record the visit"),
-    "visits.recorded": ("已记录", "Recorded"),
-    "visits.saved": ("走访记录已保存", "The visit is recorded"),
-    "visits.outcome": ("走访结果", "Outcome"),
-    "visits.outcome.visited": ("已走访", "Visited"),
-    "visits.outcome.not_at_home": ("不在家", "Not at home"),
-    "visits.outcome.refused": ("拒绝走访", "Refused"),
-    "visits.conditions": ("生活状况（符合的打勾）", "Living conditions (tick what holds)"),
-    "visits.needs": ("发现的需求", "Needs found"),
-    "visits.notes": ("情况记录", "Notes"),
-    "visits.follow_up": ("跟进事项", "Follow-up"),
-    "visits.offline_intro": (
-        "在有信号时打开一次此路线，之后断网也能记录；记录保存在本机，恢复网络后自动发送。",
-        "Open this round once with signal; then visits are recorded without signal, kept on this"
-        " phone and sent when the network returns.",
-    ),
-    "visits.replayed": (
-        "服务器上已有此居民本次走访的记录",
-        "This resident's visit on this round was already on the server",
-    ),
-    "visits.follow_up_due": ("跟进期限", "Follow up by"),
     "dash.visits_done": ("走访人次", "Visits"),
     "dash.residents_visited": ("走访人数", "Residents visited"),
     "dash.open_cases": ("在案个案", "Open cases"),
@@ -386,6 +348,20 @@ CATALOG: dict[str, tuple[str, str]] = {
     "dash.on_time": ("按时走访", "On time"),
     "dash.overdue": ("逾期未访", "Overdue"),
 }
+Table = dict[str, tuple[str, str]]
+
+
+def _merged(*tables: Table) -> Table:
+    """One catalog from the areas' tables; a key defined in two would silently hide one text."""
+    merged: Table = {}
+    for table in tables:
+        if clash := merged.keys() & table.keys():
+            raise ValueError(f"catalog keys defined twice: {sorted(clash)}")
+        merged |= table
+    return merged
+
+
+CATALOG = _merged(_GENERAL, CASEWORK)
 
 
 def translate(lang: Lang, key: str, **values: object) -> str:

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import FormData
 
-from coordinator.auth.models import User
+from coordinator.auth.models import Role, User
 from coordinator.auth.principal import STAFF_ROLES, Principal
 from coordinator.auth.service import load_principal
 from coordinator.clock import Clock
@@ -62,10 +62,16 @@ class CsrfRejected(Exception):
 class Viewer:
     principal: Principal
     name: str
+    social_worker: bool = False
 
     @property
     def is_staff(self) -> bool:
         return self.principal.role in STAFF_ROLES
+
+    @property
+    def works_cases(self) -> bool:
+        """Whom the case pages are for (the menu); ``cases.access`` decides each station's notes."""
+        return self.principal.role is Role.station_head or (self.is_staff and self.social_worker)
 
     @property
     def person_id(self) -> int:
@@ -104,11 +110,10 @@ async def current_viewer(request: Request) -> Viewer | None:
             user = await session.get(User, account.user_id)
             if user is not None and user.is_active and user.session_version == account.session_version:
                 principal = await load_principal(session=session, user=user)
-                name = user.username or ""
-                if user.person_id is not None:
-                    person = await session.get(Person, user.person_id)
-                    name = person.name if person else name
-                viewer = Viewer(principal=principal, name=name)
+                person = await session.get(Person, user.person_id) if user.person_id is not None else None
+                name = person.name if person else user.username or ""
+                social_worker = person is not None and person.is_social_worker
+                viewer = Viewer(principal=principal, name=name, social_worker=social_worker)
     request.state.viewer = viewer
     return viewer
 

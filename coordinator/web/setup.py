@@ -13,6 +13,7 @@ from coordinator.errors import CoordinatorError
 from coordinator.web import (
     auth_pages,
     calendar_pages,
+    case_pages,
     course_pages,
     dashboard_pages,
     door_pages,
@@ -57,6 +58,7 @@ def install_web(app: FastAPI) -> None:
         training_pages,
         visit_pages,
         visit_sync,
+        case_pages,
         downloads,
         wechat_pages,
         verify_pages,
