@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.auth.principal import STAFF_ROLES, Principal
 from coordinator.clock import Clock
 from coordinator.errors import NotFound, not_found
+from coordinator.events.models import Event
 from coordinator.pagination import paginate
 from coordinator.regions.closure import ancestors
 from coordinator.regions.models import Region, RegionAncestor
-from coordinator.regions.service import get_region, may_see
+from coordinator.regions.service import get_region, may_see, stations_below
 from coordinator.settings import Settings
 from coordinator.stations.models import Station
 from coordinator.training.classes import check_classes
-from coordinator.training.models import Course
+from coordinator.training.hours import events_in
+from coordinator.training.models import Course, CourseSession
 from coordinator.training.schemas import CourseCreate
-from coordinator.training.scope import regions_below
+from coordinator.training.scope import Period, Scope, regions_below
 
 
 def course_path(course_id: int) -> str:
@@ -42,6 +44,15 @@ async def organizer_name(session: AsyncSession, course: Course) -> str:
         else await session.get(Station, course.station_id)
     )
     return organizer.name if organizer else ""
+
+
+async def organizer_stations(session: AsyncSession, course: Course) -> frozenset[int]:
+    """The stations whose people the course takes: the organizing station, or every one below
+    the organizing region."""
+    if course.station_id is not None:
+        return frozenset({course.station_id})
+    assert course.region_id is not None
+    return await stations_below(session, course.region_id)
 
 
 async def may_manage(session: AsyncSession, principal: Principal, course: Course) -> bool:
@@ -120,3 +131,26 @@ async def list_courses(
     if not principal.is_admin:
         stmt = stmt.where(_visible(principal))
     return await paginate(session, stmt, keys=[Course.id], limit=limit, cursor=cursor)
+
+
+def organized_in(scope: Scope) -> ColumnElement[bool]:
+    """Courses organized by a station of ``scope``, or by its region or a region below it."""
+    organized: ColumnElement[bool] = Course.station_id.in_(sorted(scope.station_ids))
+    if scope.region_id is not None:
+        organized = or_(organized, Course.region_id.in_(regions_below(scope.region_id)))
+    return organized
+
+
+async def courses_of_period(session: AsyncSession, scope: Scope, period: Period, zone: str) -> list[Course]:
+    """Courses organized in ``scope`` with a session in ``period``, or added in it (none held yet)."""
+    start, end = period.bounds(zone)
+    held = (
+        select(CourseSession.course_id)
+        .join(Event, Event.id == CourseSession.event_id)
+        .where(events_in(start, end))
+    )
+    added = and_(Course.created_at >= start, Course.created_at < end)
+    found = await session.scalars(
+        select(Course).where(organized_in(scope), or_(Course.id.in_(held), added)).order_by(Course.id)
+    )
+    return list(found)

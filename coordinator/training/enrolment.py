@@ -17,8 +17,7 @@ from coordinator.db import flush_or_raise
 from coordinator.domain_events import DomainEventType
 from coordinator.errors import Conflict, Invalid, not_found
 from coordinator.people.models import Person
-from coordinator.regions.service import stations_below
-from coordinator.training.courses import get_course, may_manage
+from coordinator.training.courses import get_course, may_manage, organizer_stations
 from coordinator.training.models import Course, Enrolment, EnrolmentSource, EnrolmentStatus
 from coordinator.training.schemas import EnrolmentAction, EnrolmentIn
 from coordinator.training.sessions import leave_open_sessions, place_in_open_sessions
@@ -44,12 +43,7 @@ def _speaks_for(principal: Principal, person: Person) -> bool:
 
 
 async def _check_below_organizer(session: AsyncSession, course: Course, person: Person) -> None:
-    if course.station_id is not None:
-        below = person.station_id == course.station_id
-    else:
-        assert course.region_id is not None
-        below = person.station_id in await stations_below(session, course.region_id)
-    if not below:
+    if person.station_id not in await organizer_stations(session, course):
         raise Invalid(
             "此人不属于主办单位辖下的服务站",
             f"Person {person.id} belongs to no station under the course's organizer",

@@ -6,31 +6,29 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import ColumnElement, distinct, func, or_, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.events.models import Event
 from coordinator.settings import Settings
 from coordinator.training.classes import class_label
+from coordinator.training.courses import organized_in
 from coordinator.training.hours import events_in, hours_of, trainee_hours
 from coordinator.training.models import Course, CourseSession
 from coordinator.training.schemas import ClassCount, TrainingFigures
-from coordinator.training.scope import Period, Scope, regions_below
+from coordinator.training.scope import Period, Scope
 
 
 async def training_figures(
     session: AsyncSession, settings: Settings, scope: Scope, period: Period
 ) -> TrainingFigures:
     start, end = period.bounds(settings.default_timezone)
-    organized: ColumnElement[bool] = Course.station_id.in_(sorted(scope.station_ids))
-    if scope.region_id is not None:
-        organized = or_(organized, Course.region_id.in_(regions_below(scope.region_id)))
     courses, sessions = (
         await session.execute(
             select(func.count(distinct(Course.id)), func.count(CourseSession.id))
             .join(CourseSession, CourseSession.course_id == Course.id)
             .join(Event, Event.id == CourseSession.event_id)
-            .where(organized, events_in(start, end))
+            .where(organized_in(scope), events_in(start, end))
         )
     ).one()
     trainees = await trainee_hours(session, settings, scope.station_ids, period)

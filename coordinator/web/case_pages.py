@@ -7,12 +7,10 @@ request's transaction rolls back: nothing of a refused change is stored."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.cases import service
@@ -21,28 +19,17 @@ from coordinator.cases.models import CaseStatus, EntryKind
 from coordinator.cases.schemas import CaseClose, CaseIn, CaseUpdate, EntryIn
 from coordinator.cases.timeline import timeline
 from coordinator.deps import SessionDep
-from coordinator.errors import Invalid
 from coordinator.fields import Id
 from coordinator.people.models import Person
 from coordinator.people.residents import ResidentFilters, get_resident, list_residents
 from coordinator.people.service import PersonFilters, list_people
 from coordinator.people.shaping import resident_out
 from coordinator.stations.service import get_station
-from coordinator.web.context import FormDep, StaffDep, Viewer, clock_of, invalid_flash, ok, redirect, render
-from coordinator.web.scope import integer, optional_text, pick_station, stations_of, text
+from coordinator.web.context import FormDep, StaffDep, Viewer, clock_of, ok, redirect, render
+from coordinator.web.scope import integer, optional_text, pick_station, shaped, stations_of, text
 
 router = APIRouter(include_in_schema=False)
-Shape = TypeVar("Shape", bound=BaseModel)
 CHOICES = 200  # residents and social workers offered in a form's list
-
-
-def _shaped(shape: type[Shape], **values: Any) -> Shape:
-    """A form the request shapes refuse is a 422 page naming the field, as the API answers it."""
-    try:
-        return shape.model_validate(values)
-    except ValidationError as exc:
-        refused = invalid_flash(exc)
-        raise Invalid(refused.zh, refused.en) from exc
 
 
 async def _social_workers(session: AsyncSession, viewer: Viewer, station_id: int) -> list[Person]:
@@ -104,7 +91,7 @@ async def cases_list(
 async def open_case(
     request: Request, viewer: StaffDep, session: SessionDep, form: FormDep
 ) -> RedirectResponse:
-    data = _shaped(
+    data = shaped(
         CaseIn,
         resident_id=integer(form, "resident_id"),
         worker_person_id=integer(form, "worker_person_id"),
@@ -144,7 +131,7 @@ async def case_page(request: Request, case_id: Id, viewer: StaffDep, session: Se
 async def add_entry(
     request: Request, case_id: Id, viewer: StaffDep, session: SessionDep, form: FormDep
 ) -> RedirectResponse:
-    data = _shaped(EntryIn, kind=text(form, "kind"), note=text(form, "note"))
+    data = shaped(EntryIn, kind=text(form, "kind"), note=text(form, "note"))
     await service.add_entry(
         session=session, clock=clock_of(request), principal=viewer.principal, case_id=case_id, data=data
     )
@@ -155,7 +142,7 @@ async def add_entry(
 async def change_case(
     request: Request, case_id: Id, viewer: StaffDep, session: SessionDep, form: FormDep
 ) -> RedirectResponse:
-    data = _shaped(
+    data = shaped(
         CaseUpdate,
         worker_person_id=integer(form, "worker_person_id"),
         assessment=optional_text(form, "assessment"),
@@ -171,7 +158,7 @@ async def change_case(
 async def close_case(
     request: Request, case_id: Id, viewer: StaffDep, session: SessionDep, form: FormDep
 ) -> RedirectResponse:
-    data = _shaped(CaseClose, reason=text(form, "reason"))
+    data = shaped(CaseClose, reason=text(form, "reason"))
     await service.close_case(
         session=session, clock=clock_of(request), principal=viewer.principal, case_id=case_id, data=data
     )

@@ -3,13 +3,14 @@
 Templates call ``t("key")``; one catalog instead of one template per language keeps the two in
 step. A missing key shows its last part (a status the catalog does not know yet, say), so a gap
 is visible on the page rather than blank. An area with many texts keeps its table in a module of
-its own (``catalog_casework``), merged here into the one catalog."""
+its own (``catalog_casework``, ``catalog_training``), merged here into the one catalog."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from coordinator.web.catalog_casework import CASEWORK
+from coordinator.web.catalog_training import TRAINING
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -257,24 +258,7 @@ _GENERAL: dict[str, tuple[str, str]] = {
     ),
     "m.wechat_unbind": ("解除微信绑定", "Unbind WeChat"),
     "m.wechat_unbound": ("已解除微信绑定，通知将以短信发送", "WeChat unbound: notices come by SMS"),
-    # A training course on the volunteer's phone
     "m.courses": ("我的培训", "My training courses"),
-    "course.organizer": ("主办单位", "Organizer"),
-    "course.trainers": ("授课老师", "Trainers"),
-    "course.places": ("已报名 {enrolled} / 名额 {capacity}", "{enrolled} enrolled of {capacity} places"),
-    "course.class": ("学员类别", "Trainee class"),
-    "course.sessions": ("课程安排", "Sessions"),
-    "course.online": ("线上链接", "Online at"),
-    "course.apply": ("报名参加培训", "Apply for the course"),
-    "course.applied": ("已提交报名，等待主办单位审核", "Applied: the organizer will decide"),
-    "course.withdraw": ("退出培训", "Withdraw from the course"),
-    "course.withdrawn": ("已退出培训", "You withdrew from the course"),
-    "enrol.invited": ("已受邀，待答复", "Invited: your answer is awaited"),
-    "enrol.applied": ("已报名，待审核", "Applied: awaiting approval"),
-    "enrol.enrolled": ("已录取", "Enrolled"),
-    "enrol.declined": ("已婉拒", "Declined"),
-    "enrol.rejected": ("未获录取", "Not admitted"),
-    "enrol.withdrawn": ("已退出", "Withdrawn"),
     "notify.reminder": ("活动提醒", "Reminder"),
     "notify.reminder_confirm": ("提醒并确认", "Reminder, please confirm"),
     "notify.changed": ("活动变更", "Changed"),
@@ -313,28 +297,6 @@ _GENERAL: dict[str, tuple[str, str]] = {
     "region.by_region": ("按下级区域", "By region below"),
     "region.region": ("区域", "Region"),
     "region.townships": ("有服务站的乡镇（街道）", "Townships with a station"),
-    # Training and supervision
-    "train.title": ("培训与督导", "Training and supervision"),
-    "train.year": ("年度", "Year"),
-    "train.training": ("社工培训", "Training"),
-    "train.courses": ("培训班", "Courses"),
-    "train.sessions": ("培训场次", "Sessions"),
-    "train.trainees": ("学员人数", "Trainees"),
-    "train.hours": ("培训时长（小时）", "Training hours"),
-    "train.short": ("未达学时要求", "Short of requirement"),
-    "train.part": ("下级", "Below"),
-    "train.supervision": ("督导", "Supervision"),
-    "train.visits": ("督导次数", "Visits"),
-    "train.stations_visited": ("督导站点", "Stations visited"),
-    "train.findings_open": ("待整改", "Open follow-ups"),
-    "train.findings_overdue": ("逾期未整改", "Overdue"),
-    "train.findings_closed": ("已整改", "Closed"),
-    "train.shared_cases": ("交流分享案例", "Cases shared"),
-    "train.open_follow_ups": ("待整改事项", "Open follow-ups"),
-    "train.item": ("检查项", "Item"),
-    "train.follow_up": ("整改要求", "Follow-up"),
-    "train.due": ("整改期限", "Due"),
-    "train.overdue": ("已逾期", "overdue"),
     "dash.visits": ("入户走访", "Home visits"),
     "dash.visits_done": ("走访人次", "Visits"),
     "dash.residents_visited": ("走访人数", "Residents visited"),
@@ -361,7 +323,7 @@ def _merged(*tables: Table) -> Table:
     return merged
 
 
-CATALOG = _merged(_GENERAL, CASEWORK)
+CATALOG = _merged(_GENERAL, CASEWORK, TRAINING)
 
 
 def translate(lang: Lang, key: str, **values: object) -> str:

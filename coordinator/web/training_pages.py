@@ -1,5 +1,5 @@
 """Training and supervision at a glance, for a station or a region: the year's figures with the
-level below, and the follow-ups still open."""
+level below, the year's courses (each leading to its page), and the follow-ups still open."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from coordinator.stations.models import Station
 from coordinator.supervision.checklist import item_label
 from coordinator.supervision.models import FindingStatus, SupervisionFinding, SupervisionVisit
 from coordinator.supervision.stats import supervision_figures
+from coordinator.training.courses import courses_of_period
 from coordinator.training.scope import Period, Scope, parts, resolve_scope
 from coordinator.training.stats import training_figures
 from coordinator.web.context import StaffDep, clock_of, render, settings_of
@@ -58,6 +59,7 @@ async def training_page(
         year=year,
         training=await training_figures(session, settings, scope, period),
         training_rows=[await training_figures(session, settings, part, period) for part in below],
+        courses=await courses_of_period(session, scope, period, zone),
         supervision=await supervision_figures(session, scope, period, today=today, zone=zone),
         supervision_rows=[
             await supervision_figures(session, part, period, today=today, zone=zone) for part in below
