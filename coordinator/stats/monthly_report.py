@@ -19,7 +19,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +34,7 @@ from coordinator.stations.models import Station
 from coordinator.stats.coverage import CATEGORY_LABELS
 from coordinator.stats.exports import FIGURE_HEADERS, Names
 from coordinator.stats.figures import Figures, Participation
-from coordinator.stats.periods import last_day_of_month
+from coordinator.stats.periods import last_day_of_month, local_date
 from coordinator.stats.queries import counted_events
 from coordinator.stats.service import participation, select_scope
 from coordinator.stats.sheets import new_workbook, to_bytes, write_table
@@ -112,7 +111,7 @@ async def build_report(
                   station_id=station_id, name=place.name)  # fmt: skip
     in_month, to_date = Period(first, last), Period(first.replace(month=1), last)
     zone = settings.default_timezone
-    today = clock.now().astimezone(ZoneInfo(zone)).date()
+    today = local_date(clock.now(), zone)
     training = (await training_figures(session, settings, scope, in_month),
                 await training_figures(session, settings, scope, to_date))  # fmt: skip
     supervision = (await supervision_figures(session, scope, in_month, today=today, zone=zone),

@@ -32,16 +32,20 @@ from coordinator.stats.regions import region_stations, rows_by_region
 
 ROLLUP_DIMENSIONS = frozenset({"station", "region", "month", "theme"})
 FIGURES = [f.name for f in fields(Figures)]
-# A cell's key, then its counters in the order of Figures' fields.
-CELL_COLUMNS = [StatsCell.__table__.c[name] for name in ("scope", "period", "theme", *FIGURES)]
-# A row's key for each dimension, computed by the database (a region's scope is minus its id).
 _CELL = StatsCell.__table__.c
+# A cell's key, then its counters in the order of Figures' fields.
+CELL_COLUMNS = [_CELL[name] for name in ("scope", "period", "theme", *FIGURES)]
+# A row's key for each dimension, computed by the database (a region's scope is minus its id).
 KEY_COLUMNS: dict[str, ColumnElement[Any]] = {
     "station": _CELL.scope.label("key_station"),
     "region": (-_CELL.scope).label("key_region"),
     "month": _CELL.period.label("key_month"),
     "theme": _CELL.theme.label("key_theme"),
 }
+# Where each part sits in a row of ``from_rollups``: is_row, then CELL_COLUMNS, then the keys.
+_CELL_KEY_AT = slice(1, 4)
+_FIGURES_AT = slice(4, 4 + len(FIGURES))
+_ROW_KEY_AT = slice(4 + len(FIGURES), None)
 DEFAULT_ZONE = "Asia/Shanghai"
 MAX_DAYS = 3 * 366
 
@@ -176,11 +180,11 @@ async def from_rollups(session: AsyncSession, selection: Selection) -> Participa
     rows: list[tuple[Key, Figures]] = []
     totals = Figures()
     for cell in cells:
-        figures = Figures(*cell[4 : 4 + len(FIGURES)])
-        if cell[1:4] == total:
+        figures = Figures(*cell[_FIGURES_AT])
+        if cell[_CELL_KEY_AT] == total:
             totals = figures
-        if cell[0]:
-            rows.append((tuple(cell[4 + len(FIGURES) :]), figures))
+        if cell[0]:  # is_row
+            rows.append((tuple(cell[_ROW_KEY_AT]), figures))
     rows.sort(key=lambda row: row[0])  # roll-up keys are never None: no sort_key needed
     return Participation(group_by=group_by, rows=rows, totals=totals, source="rollup")
 

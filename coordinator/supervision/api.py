@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, status
 
@@ -11,6 +10,7 @@ from coordinator.deps import ClockDep, PrincipalDep, SessionDep, SettingsDep
 from coordinator.errors import ERROR_RESPONSES
 from coordinator.fields import Id
 from coordinator.pagination import CursorQuery, LimitQuery, Page
+from coordinator.stats.periods import local_date
 from coordinator.supervision import service
 from coordinator.supervision.checklist import item_label
 from coordinator.supervision.models import SupervisionFinding, SupervisionVisit
@@ -107,7 +107,7 @@ async def supervision_stats(
 ) -> SupervisionStatsOut:  # fmt: skip
     scope = await resolve_scope(session, principal, region_id=region_id, station_id=station_id)
     zone = settings.default_timezone
-    today = clock.now().astimezone(ZoneInfo(zone)).date()
+    today = local_date(clock.now(), zone)
     year = year if year is not None else today.year
     period = Period.year(year)
     rows = [

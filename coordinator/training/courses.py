@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.auth.principal import STAFF_ROLES, Principal
 from coordinator.clock import Clock
 from coordinator.errors import NotFound, not_found
-from coordinator.events.models import Event
 from coordinator.pagination import paginate
 from coordinator.regions.closure import ancestors
 from coordinator.regions.models import Region, RegionAncestor
@@ -16,8 +15,8 @@ from coordinator.regions.service import get_region, may_see, stations_below
 from coordinator.settings import Settings
 from coordinator.stations.models import Station
 from coordinator.training.classes import check_classes
-from coordinator.training.hours import events_in
-from coordinator.training.models import Course, CourseSession
+from coordinator.training.hours import courses_held
+from coordinator.training.models import Course
 from coordinator.training.schemas import CourseCreate
 from coordinator.training.scope import Period, Scope, regions_below
 
@@ -144,13 +143,10 @@ def organized_in(scope: Scope) -> ColumnElement[bool]:
 async def courses_of_period(session: AsyncSession, scope: Scope, period: Period, zone: str) -> list[Course]:
     """Courses organized in ``scope`` with a session in ``period``, or added in it (none held yet)."""
     start, end = period.bounds(zone)
-    held = (
-        select(CourseSession.course_id)
-        .join(Event, Event.id == CourseSession.event_id)
-        .where(events_in(start, end))
-    )
     added = and_(Course.created_at >= start, Course.created_at < end)
     found = await session.scalars(
-        select(Course).where(organized_in(scope), or_(Course.id.in_(held), added)).order_by(Course.id)
+        select(Course)
+        .where(organized_in(scope), or_(Course.id.in_(courses_held(start, end)), added))
+        .order_by(Course.id)
     )
     return list(found)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.attendance.models import ATTENDED_STATUSES, Attendance
@@ -66,6 +66,12 @@ def events_in(start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(Event.starts_at >= start, Event.starts_at < end, Event.status.in_(COUNTED_EVENT_STATUSES))
 
 
+def courses_held(start: datetime, end: datetime) -> Select[int]:
+    """The ids of courses with a session in [start, end) (``events_in``)."""
+    held = select(CourseSession.course_id).join(Event, Event.id == CourseSession.event_id)
+    return held.where(events_in(start, end))
+
+
 async def training_records(session: AsyncSession, person_id: int) -> list[TrainingRecord]:
     """The course sessions ``person_id`` attended, oldest first: course, session date, hours."""
     rows = await session.execute(
@@ -90,17 +96,12 @@ async def trainee_hours(
     they attended at that period's sessions, by person id."""
     start, end = period.bounds(settings.default_timezone)
     stations = sorted(station_ids)
-    courses_in_period = (
-        select(CourseSession.course_id)
-        .join(Event, Event.id == CourseSession.event_id)
-        .where(events_in(start, end))
-    )
     enrolled = await session.execute(
         select(Enrolment.person_id, Enrolment.trainee_class, Person.name, Person.station_id)
         .join(Person, Person.id == Enrolment.person_id)
         .where(
             Enrolment.status == EnrolmentStatus.enrolled,
-            Enrolment.course_id.in_(courses_in_period),
+            Enrolment.course_id.in_(courses_held(start, end)),
             Person.station_id.in_(stations),
         )
         .order_by(Enrolment.id)

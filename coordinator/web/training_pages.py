@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.deps import SessionDep
 from coordinator.fields import Id
 from coordinator.stations.models import Station
+from coordinator.stats.periods import local_date
 from coordinator.supervision.checklist import item_label
 from coordinator.supervision.models import FindingStatus, SupervisionFinding, SupervisionVisit
 from coordinator.supervision.stats import supervision_figures
@@ -38,7 +38,7 @@ async def training_page(
 ) -> HTMLResponse:
     settings, clock = settings_of(request), clock_of(request)
     zone = settings.default_timezone
-    today = clock.now().astimezone(ZoneInfo(zone)).date()
+    today = local_date(clock.now(), zone)
     year = year if year is not None else today.year
     # Region staff start from their region, everyone else from a station of theirs.
     region = region if region is not None or station is not None else viewer.principal.region_id
